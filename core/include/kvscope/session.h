@@ -1,0 +1,112 @@
+// session.h — one sequence run token by token on one backend, with or without a KV cache.
+//
+//   Engine   a model whose weights are on a backend; shared by every session that runs it.
+//   Session  one sequence. Cached: prefill computes K/V for the prompt in one pass, each decode computes
+//            q/k/v for one token, appends one row per layer and KV head, and attends over the cache.
+//            Uncached: every step runs the whole sequence through the model from scratch into a scratch
+//            cache that is thrown away: exactly the work a model without a cache does.
+// Both produce the same logits for the same tokens (float32: within 1e-4) and return a StepTrace per
+// step. A Session is used from one thread at a time; different sessions may run on different threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "kvscope/backend.h"
+#include "kvscope/kv_cache.h"
+#include "kvscope/model.h"
+#include "kvscope/sampler.h"
+#include "kvscope/status.h"
+#include "kvscope/trace.h"
+
+namespace kvscope {
+
+struct DeviceWeights;
+
+class Engine {
+public:
+    static Result<std::shared_ptr<Engine>> create(std::shared_ptr<const Model> model,
+                                                  std::shared_ptr<Backend> backend);
+    ~Engine();
+    const Model& model() const { return *m_model; }
+    const ModelConfig& config() const { return m_model->config; }
+    const std::shared_ptr<const Model>& model_ptr() const { return m_model; }
+    Backend& backend() const { return *m_backend; }
+    const DeviceWeights& weights() const { return *m_weights; }
+    uint64_t weight_bytes_on_device() const;  // 0 on the CPU, where weights are used in place
+
+private:
+    Engine() = default;
+    std::shared_ptr<const Model> m_model;
+    std::shared_ptr<Backend> m_backend;
+    std::unique_ptr<DeviceWeights> m_weights;
+};
+
+struct SessionOptions {
+    SessionMode mode = SessionMode::cached;
+    int capacity = 0;  // tokens the sequence may reach; 0: the model's context length
+    SamplerConfig sampler;
+    TraceOptions trace;
+};
+
+class Session {
+public:
+    static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Engine> engine, SessionOptions options);
+    ~Session();
+
+    SessionMode mode() const { return m_options.mode; }
+    const SessionOptions& options() const { return m_options; }
+    void set_sampler(const SamplerConfig& sampler) { m_options.sampler = sampler; }
+    void set_trace_options(const TraceOptions& trace) { m_options.trace = trace; }
+    const Engine& engine() const { return *m_engine; }
+
+    // Runs the prompt (the session must be empty) and samples the token that follows it.
+    // With all_logits, logits() holds a row for every prompt position, else only the last.
+    Result<StepTracePtr> prefill(std::span<const int32_t> tokens, bool all_logits = false);
+    // Feeds one token at position() and samples the next.
+    Result<StepTracePtr> decode(int32_t token);
+
+    // Forgets everything from position `pos` on: the next decode(token) runs at position pos.
+    // Keeps the step counter consistent (the next step is numbered as if the rest had never happened).
+    Status truncate(int pos);
+    void reset();
+
+    int position() const { return static_cast<int>(m_tokens.size()); }
+    int capacity() const { return m_capacity; }
+    int64_t steps_taken() const { return m_step; }
+    const std::vector<int32_t>& tokens() const { return m_tokens; }
+    // Logits of the last step on the host: [rows, vocab].
+    std::span<const float> logits() const { return m_logits; }
+    int logits_rows() const;
+    // The persistent cache (cached mode), or null.
+    const KVCache* cache() const { return m_options.mode == SessionMode::cached ? m_cache.get() : nullptr; }
+    // The cumulative counters of the steps taken (truncate rolls them back).
+    const Counters& cumulative() const;
+    // Copies rows of the cache to the host (cached mode only).
+    void read_cache_rows(int layer, int kv_head, bool key, int row_begin, int n_rows, float* out) const;
+
+    // A step checks this flag between layers and gives up with an error when it is set.
+    void set_cancel_flag(const std::atomic<bool>* flag) { m_cancel = flag; }
+
+private:
+    Session() = default;
+    Result<StepTracePtr> run_step(std::span<const int32_t> new_tokens, Phase phase, bool all_logits);
+
+    std::shared_ptr<const Engine> m_engine;
+    SessionOptions m_options;
+    int m_capacity = 0;
+    std::unique_ptr<Stream> m_stream;
+    std::unique_ptr<KVCache> m_cache;   // cached: persistent; uncached: scratch, cleared every step
+    std::unique_ptr<struct Scratch> m_scratch;
+    std::vector<int32_t> m_tokens;
+    std::vector<float> m_logits;
+    std::vector<Counters> m_cumulative_by_step;  // cumulative counters after each step, for truncate
+    int64_t m_step = 0;
+    std::vector<int> m_step_end_pos;             // position after each step
+    const std::atomic<bool>* m_cancel = nullptr;
+};
+
+}  // namespace kvscope
