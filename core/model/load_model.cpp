@@ -36,7 +36,8 @@ Result<std::shared_ptr<Model>> load_by_sniffing(const std::string& path) {
     const uint64_t size = mapped.value()->size();
     if (size >= 4 && std::memcmp(data, "GGUF", 4) == 0)
         return Status::error(path + ": GGUF files are not supported yet");
-    if (looks_like_llama2c(data, size)) return load_llama2c(path);
+    // A .bin is taken as llama2.c so that a damaged header gets llama2.c's own, precise message.
+    if (looks_like_llama2c(data, size) || name.ends_with(".bin")) return load_llama2c(path);
     return Status::error(path + ": not a model KVScope can read (first bytes: " + hex_prefix(data, size) +
                          "); expected a GGUF file, a Hugging Face folder (config.json + *.safetensors) or a "
                          "llama2.c checkpoint");

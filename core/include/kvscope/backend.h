@@ -72,10 +72,11 @@ public:
     // Causal attention of n query rows q[n, ld] (n_heads heads of hd) over the cache blocks; query row i is
     // at position pos0 + i and attends keys 0 .. pos0 + i. Query head h reads KV head h / (n_heads /
     // n_kv_heads) without copying it. out[n, n_heads·hd]. When probs is not null it receives the softmax
-    // rows, [n_heads][n][pos0 + n], zero right of the diagonal.
+    // rows of query rows probs_row_begin .. n−1: [n_heads][n − probs_row_begin][pos0 + n], zero right of
+    // the diagonal.
     virtual void attention(const float* q, int n, int ld, int n_heads, int n_kv_heads, int hd,
                            const float* k_cache, const float* v_cache, int capacity, int pos0, float scale,
-                           float* out, float* probs) = 0;
+                           float* out, float* probs, int probs_row_begin) = 0;
 
     // --- timing -------------------------------------------------------------------------------------
     // Brackets the ops of one class; take_op_seconds() (after synchronize) returns the time spent per

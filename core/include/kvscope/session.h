@@ -25,6 +25,7 @@
 namespace kvscope {
 
 struct DeviceWeights;
+struct Scratch;
 
 class Engine {
 public:
@@ -47,7 +48,10 @@ private:
 
 struct SessionOptions {
     SessionMode mode = SessionMode::cached;
-    int capacity = 0;  // tokens the sequence may reach; 0: the model's context length
+    // Tokens the sequence may reach; 0: the model's context length, at most kDefaultMaxCapacity (a longer
+    // cache must be asked for explicitly: it is allocated up front).
+    int capacity = 0;
+    static constexpr int kDefaultMaxCapacity = 8192;
     SamplerConfig sampler;
     TraceOptions trace;
 };
@@ -100,7 +104,7 @@ private:
     int m_capacity = 0;
     std::unique_ptr<Stream> m_stream;
     std::unique_ptr<KVCache> m_cache;   // cached: persistent; uncached: scratch, cleared every step
-    std::unique_ptr<struct Scratch> m_scratch;
+    std::unique_ptr<Scratch> m_scratch;
     std::vector<int32_t> m_tokens;
     std::vector<float> m_logits;
     std::vector<Counters> m_cumulative_by_step;  // cumulative counters after each step, for truncate

@@ -1,0 +1,201 @@
+// kvscope-cli bench MODEL — cached against uncached decoding at several context lengths.
+//
+// For each context length L the sequence is first brought to L tokens (untimed), then a few decode steps
+// are timed one by one at positions L, L+1, ...; the median step is reported. The cached session appends
+// one token to its cache per step; the uncached one runs the whole L+1 tokens through the model every
+// step. Each is measured with trace recording on (what the app records) and off. Alongside: the bytes a
+// cached step read (weights at their stored dtype + KV), divided by its time, next to the machine's
+// memory bandwidth from a STREAM-like triad.
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "cli_common.h"
+#include "commands.h"
+
+namespace kvscope::cli {
+
+namespace {
+
+struct BenchOptions {
+    ModelOptions model;
+    std::vector<int> contexts;
+    int decode_steps = 8;
+    int uncached_steps = 3;
+    std::string json_path;
+    bool triad = true;
+    bool uncached = true;
+    std::string record = "both";
+};
+
+struct Measure {
+    double ms_per_token = 0.0;     // median step
+    double tokens_per_s = 0.0;
+    uint64_t bytes_read = 0;       // of the median step: weights + KV
+    uint64_t flops = 0;
+    double gb_per_s = 0.0;
+};
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// STREAM's triad a = b + s·c over arrays far larger than the caches; 3 x 4 bytes move per element.
+double triad_gb_per_s(int threads) {
+    const size_t n = size_t(1) << 25;  // 128 MiB per array
+    std::vector<float> a(n), b(n, 1.0f), c(n, 2.0f);
+    const float s = 3.0f;
+    double best = 1e30;
+    for (int rep = 0; rep < 6; ++rep) {
+        const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel for num_threads(threads) schedule(static)
+        for (size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
+        const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (rep > 0) best = std::min(best, t);  // the first pass also faults the pages in
+    }
+    volatile float sink = a[n / 2];
+    (void)sink;
+    return 3.0 * 4.0 * double(n) / best / 1e9;
+}
+
+Result<Measure> measure(const std::shared_ptr<Engine>& engine, SessionMode mode, bool record, int context, int steps,
+                        const std::vector<int32_t>& tokens, int capacity) {
+    SessionOptions so;
+    so.mode = mode;
+    so.capacity = capacity;
+    so.trace = record ? TraceOptions{} : TraceOptions::off();
+    auto session = Session::create(engine, so);
+    if (!session) return session.status();
+    Session& s = *session.value();
+    auto pre = s.prefill(std::span<const int32_t>(tokens.data(), size_t(context)));
+    if (!pre) return pre.status();
+    std::vector<double> ms;
+    std::vector<StepTracePtr> traces;
+    for (int i = 0; i < steps; ++i) {
+        auto st = s.decode(tokens[size_t(context + i)]);
+        if (!st) return st.status();
+        ms.push_back(st.value()->counters.wall_seconds * 1e3);
+        traces.push_back(st.value());
+    }
+    Measure m;
+    m.ms_per_token = median(ms);
+    m.tokens_per_s = 1e3 / m.ms_per_token;
+    // The step nearest the median stands for its byte and FLOP counts (they vary by one row per step).
+    const auto& mid = traces[traces.size() / 2]->counters;
+    m.bytes_read = mid.bytes_read();
+    m.flops = mid.flops();
+    m.gb_per_s = double(m.bytes_read) / (m.ms_per_token * 1e-3) / 1e9;
+    return m;
+}
+
+int run(const BenchOptions& o) {
+    auto loaded = load(o.model);
+    if (!loaded) return 1;
+    const ModelConfig& c = loaded->model->config;
+    const int capacity = o.model.capacity > 0 ? o.model.capacity
+                                              : std::min(c.context_length, SessionOptions::kDefaultMaxCapacity);
+    const int headroom = std::max(o.decode_steps, o.uncached_steps);
+    std::vector<int> contexts = o.contexts;
+    if (contexts.empty()) {
+        for (int L = 16; L + headroom <= capacity; L *= 2) contexts.push_back(L);
+        if (contexts.empty() || contexts.back() != capacity - headroom) contexts.push_back(capacity - headroom);
+    }
+    for (int L : contexts)
+        if (L < 1 || L + headroom > capacity)
+            return fail("context " + std::to_string(L) + " leaves no room for " + std::to_string(headroom) +
+                        " timed steps in a KV cache of " + std::to_string(capacity) + " tokens");
+
+    std::mt19937 rng(1234);
+    std::uniform_int_distribution<int32_t> pick(0, c.vocab_size - 1);
+    std::vector<int32_t> tokens(static_cast<size_t>(capacity));
+    for (auto& t : tokens) t = pick(rng);
+
+    const int threads = o.model.threads > 0 ? o.model.threads : omp_get_num_procs();
+    double triad = 0.0;
+    if (o.triad && o.model.device == "cpu") triad = triad_gb_per_s(threads);
+
+    std::printf("model    %s (%s, %d layers, d_model %d, %d heads / %d KV heads, %s weights %s)\n",
+                loaded->model->source_path.c_str(), c.arch_name.c_str(), c.n_layers, c.d_model, c.n_heads,
+                c.n_kv_heads, dtype_name(loaded->model->main_dtype()), human_bytes(loaded->model->stored_bytes()).c_str());
+    std::printf("device   %s\n", loaded->engine->backend().name().c_str());
+    if (triad > 0) std::printf("memory   STREAM-like triad: %.1f GB/s (%d threads)\n", triad, threads);
+    std::printf("steps    median of %d cached / %d uncached decode steps at each context\n\n", o.decode_steps,
+                o.uncached_steps);
+
+    std::vector<bool> records;
+    if (o.record != "off") records.push_back(true);
+    if (o.record != "on") records.push_back(false);
+
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    std::printf("%8s %6s | %12s %10s %10s %7s | %14s %10s | %8s\n", "context", "record", "cached ms/tok",
+                "tok/s", "GB/s", "of bw", "uncached ms/tok", "tok/s", "ratio");
+    for (int L : contexts) {
+        for (bool rec : records) {
+            auto cm = measure(loaded->engine, SessionMode::cached, rec, L, o.decode_steps, tokens, capacity);
+            if (!cm) return fail(cm.message());
+            Measure um;
+            if (o.uncached) {
+                auto r = measure(loaded->engine, SessionMode::uncached, rec, L, o.uncached_steps, tokens, capacity);
+                if (!r) return fail(r.message());
+                um = r.value();
+            }
+            const double ratio = o.uncached ? um.ms_per_token / cm->ms_per_token : 0.0;
+            char bw[16] = "-";
+            if (triad > 0) std::snprintf(bw, sizeof bw, "%.0f%%", 100.0 * cm->gb_per_s / triad);
+            std::printf("%8d %6s | %12.3f %10.1f %10.2f %7s | %14.3f %10.1f | %7.1fx\n", L, rec ? "on" : "off",
+                        cm->ms_per_token, cm->tokens_per_s, cm->gb_per_s, bw, um.ms_per_token, um.tokens_per_s, ratio);
+            std::fflush(stdout);
+            nlohmann::ordered_json row;
+            row["context"] = L;
+            row["recording"] = rec;
+            row["cached"] = {{"ms_per_token", cm->ms_per_token}, {"tokens_per_s", cm->tokens_per_s},
+                             {"bytes_read", cm->bytes_read},     {"flops", cm->flops},
+                             {"gb_per_s", cm->gb_per_s}};
+            row["uncached"] = {{"ms_per_token", um.ms_per_token}, {"tokens_per_s", um.tokens_per_s},
+                               {"bytes_read", um.bytes_read},     {"flops", um.flops}};
+            row["uncached_over_cached"] = ratio;
+            rows.push_back(std::move(row));
+        }
+    }
+    if (!o.json_path.empty()) {
+        nlohmann::ordered_json j;
+        j["model"] = loaded->model->source_path;
+        j["device"] = loaded->engine->backend().name();
+        j["threads"] = threads;
+        j["triad_gb_per_s"] = triad;
+        j["rows"] = rows;
+        std::ofstream out(o.json_path);
+        out << j.dump(2) << "\n";
+        if (!out) return fail(o.json_path + ": write failed");
+    }
+    return 0;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, int& exit_code) {
+    auto o = std::make_shared<BenchOptions>();
+    CLI::App* cmd = app.add_subcommand("bench", "Time cached against uncached decoding at several context lengths");
+    o->model.add_to(*cmd);
+    cmd->add_option("--contexts", o->contexts, "Context lengths to measure at (default: powers of two to the capacity)")
+        ->delimiter(',');
+    cmd->add_option("--decode-steps", o->decode_steps, "Timed cached steps per context")->check(CLI::PositiveNumber);
+    cmd->add_option("--uncached-steps", o->uncached_steps, "Timed uncached steps per context")->check(CLI::PositiveNumber);
+    cmd->add_option("--record", o->record, "Trace recording: on, off or both")->check(CLI::IsMember({"on", "off", "both"}));
+    cmd->add_flag("!--no-triad", o->triad, "Skip the memory-bandwidth triad");
+    cmd->add_flag("!--no-uncached", o->uncached, "Time only the cached session");
+    cmd->add_option("--json", o->json_path, "Also write the results as JSON");
+    cmd->callback([o, &exit_code] { exit_code = run(*o); });
+}
+
+}  // namespace kvscope::cli

@@ -1,0 +1,163 @@
+// kvscope-cli generate / trace — run a prompt and N steps, with or without the KV cache.
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "cli_common.h"
+#include "commands.h"
+#include "kvscope/tokenizer.h"
+#include "trace_json.h"
+
+namespace kvscope::cli {
+
+namespace {
+
+struct GenerateOptions {
+    ModelOptions model;
+    std::string tokens, prompt;
+    int steps = 16;
+    bool uncached = false;
+    bool print_ids = false;
+    bool ignore_eos = false;
+    float temperature = 0.0f;
+    int top_k = 0;
+    float top_p = 1.0f;
+    uint64_t seed = 0;
+    // trace only
+    std::string json_path;
+    std::string attention = "new", kv = "new";
+    bool logits = false;
+};
+
+RowSelection parse_rows(const std::string& s) {
+    return s == "none" ? RowSelection::none : s == "computed" ? RowSelection::computed_rows : RowSelection::new_rows;
+}
+
+void add_common(CLI::App& cmd, GenerateOptions& o) {
+    o.model.add_to(cmd);
+    cmd.add_option("--tokens", o.tokens, "Prompt as comma-separated token ids");
+    cmd.add_option("--prompt", o.prompt, "Prompt text (needs the model's tokenizer)");
+    cmd.add_option("--steps", o.steps, "Tokens to generate")->check(CLI::PositiveNumber);
+    cmd.add_flag("--uncached", o.uncached, "Recompute the whole sequence every step (no KV cache)");
+    cmd.add_option("--temperature", o.temperature, "0 = greedy")->check(CLI::Range(0.0f, 100.0f));
+    cmd.add_option("--top-k", o.top_k, "Keep the k most likely tokens (0 = all)")->check(CLI::NonNegativeNumber);
+    cmd.add_option("--top-p", o.top_p, "Nucleus sampling threshold in (0, 1]");
+    cmd.add_option("--seed", o.seed, "Sampling seed");
+    cmd.add_flag("--print-ids", o.print_ids, "Print the generated token ids");
+    cmd.add_flag("--ignore-eos", o.ignore_eos, "Keep going past the end-of-sequence token");
+}
+
+int run(const GenerateOptions& o, bool trace_mode) {
+    auto loaded = load(o.model);
+    if (!loaded) return 1;
+    const Model& model = *loaded->model;
+    auto prompt = prompt_tokens(model, o.tokens, o.prompt);
+    if (!prompt) return fail(prompt.message());
+
+    SessionOptions so;
+    so.mode = o.uncached ? SessionMode::uncached : SessionMode::cached;
+    so.capacity = o.model.capacity;
+    so.sampler = {o.temperature, o.top_k, o.top_p, o.seed};
+    if (Status st = so.sampler.validate(); !st) return fail(st.message());
+    if (trace_mode) {
+        so.trace.attention = parse_rows(o.attention);
+        so.trace.kv = parse_rows(o.kv);
+        so.trace.logits = o.logits;
+    } else {
+        so.trace = TraceOptions::off();
+        so.trace.top_k = 1;
+    }
+    auto session = Session::create(loaded->engine, so);
+    if (!session) return fail(session.message());
+    Session& s = *session.value();
+
+    std::ofstream json_file;
+    if (trace_mode) {
+        json_file.open(o.json_path + ".tmp", std::ios::trunc);
+        if (!json_file) return fail(o.json_path + ": cannot open for writing");
+        json_file << "{\"model\": " << nlohmann::json(model.source_path).dump()
+                  << ", \"mode\": \"" << session_mode_name(so.mode) << "\", \"steps\": [\n";
+    }
+
+    const Tokenizer* tok = model.tokenizer.get();
+    std::unique_ptr<StreamingDecoder> decoder = tok ? std::make_unique<StreamingDecoder>(*tok) : nullptr;
+    if (decoder) {
+        for (int32_t id : prompt.value()) std::fputs(decoder->push(id).c_str(), stdout);
+        std::fflush(stdout);
+    }
+
+    std::vector<int32_t> generated;
+    const auto started = std::chrono::steady_clock::now();
+    double prefill_seconds = 0.0;
+    Result<StepTracePtr> step = s.prefill(prompt.value());
+    for (int i = 0;; ++i) {
+        if (!step) {
+            if (decoder) std::fputs("\n", stdout);
+            if (trace_mode) std::remove((o.json_path + ".tmp").c_str());
+            return fail(step.message());
+        }
+        const StepTrace& t = *step.value();
+        if (i == 0) prefill_seconds = t.counters.wall_seconds;
+        if (trace_mode) json_file << (i ? ",\n" : "") << trace_to_json(t).dump();
+        generated.push_back(t.chosen);
+        if (decoder) {
+            std::fputs(decoder->push(t.chosen).c_str(), stdout);
+            std::fflush(stdout);
+        }
+        const bool eos = tok && !o.ignore_eos && t.chosen == tok->data().eos_id;
+        if (int(generated.size()) >= o.steps || eos) break;
+        if (s.position() >= s.capacity()) {
+            std::fprintf(stderr, "kvscope-cli: stopped after %zu tokens: the sequence reached the KV cache capacity (%d tokens)\n",
+                         generated.size(), s.capacity());
+            break;
+        }
+        step = s.decode(t.chosen);
+    }
+    const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (decoder) std::fputs((decoder->flush() + "\n").c_str(), stdout);
+    if (o.print_ids || !decoder) {
+        for (size_t i = 0; i < generated.size(); ++i) std::printf("%s%d", i ? "," : "", generated[i]);
+        std::printf("\n");
+    }
+    if (trace_mode) {
+        json_file << "\n]}\n";
+        json_file.close();
+        if (!json_file || std::rename((o.json_path + ".tmp").c_str(), o.json_path.c_str()) != 0) {
+            std::remove((o.json_path + ".tmp").c_str());
+            return fail(o.json_path + ": write failed");
+        }
+    }
+    const Counters& cum = s.cumulative();
+    const int decodes = int(generated.size()) - 1;
+    std::fprintf(stderr,
+                 "[%s, %s] prompt %zu tokens, generated %zu; prefill %.2f ms, decode %.2f ms/token; "
+                 "%s FLOPs, %s read, KV resident %s\n",
+                 session_mode_name(so.mode), loaded->engine->backend().name().c_str(), prompt->size(),
+                 generated.size(), prefill_seconds * 1e3,
+                 decodes > 0 ? (total - prefill_seconds) * 1e3 / decodes : 0.0, human_count(cum.flops()).c_str(),
+                 human_bytes(cum.bytes_read()).c_str(), human_bytes(cum.kv_bytes_resident).c_str());
+    return 0;
+}
+
+}  // namespace
+
+void add_generate_commands(CLI::App& app, int& exit_code) {
+    auto gen = std::make_shared<GenerateOptions>();
+    CLI::App* g = app.add_subcommand("generate", "Generate tokens from a prompt");
+    add_common(*g, *gen);
+    g->callback([gen, &exit_code] { exit_code = run(*gen, false); });
+
+    auto tr = std::make_shared<GenerateOptions>();
+    CLI::App* t = app.add_subcommand("trace", "Generate and write every step's trace as JSON");
+    add_common(*t, *tr);
+    t->add_option("--json", tr->json_path, "Output file")->required();
+    t->add_option("--attention", tr->attention, "Attention rows to record: new, computed, none")
+        ->check(CLI::IsMember({"new", "computed", "none"}));
+    t->add_option("--kv", tr->kv, "K/V rows to record: new, computed, none")
+        ->check(CLI::IsMember({"new", "computed", "none"}));
+    t->add_flag("--logits", tr->logits, "Record the whole last logits row of every step");
+    t->callback([tr, &exit_code] { exit_code = run(*tr, true); });
+}
+
+}  // namespace kvscope::cli

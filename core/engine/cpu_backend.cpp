@@ -1,0 +1,259 @@
+// cpu_backend.cpp — the reference backend: Eigen for the arithmetic, OpenMP to use every core where the
+// work is large enough to pay for the threads (matrix-vector products of decode, attention heads).
+// Every other backend is checked against this one op by op (tests/test_backend_ops.cpp).
+#include <omp.h>
+
+#include <Eigen/Core>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "kvscope/backend.h"
+
+namespace kvscope {
+
+namespace {
+
+using RowMatrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using MapRowMatrix = Eigen::Map<RowMatrix>;
+using MapConstRowMatrix = Eigen::Map<const RowMatrix>;
+using MapVector = Eigen::Map<Eigen::VectorXf>;
+using MapConstVector = Eigen::Map<const Eigen::VectorXf>;
+using MapStrided = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
+using MapConstStrided = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
+
+// Below this many multiply-adds an op runs on one thread: waking the others costs more than it saves.
+constexpr int64_t kParallelWork = 1 << 16;
+
+class HostBuffer final : public Buffer {
+public:
+    HostBuffer(size_t n, std::shared_ptr<std::atomic<uint64_t>> total) : m_storage(n), m_total(std::move(total)) {
+        m_data = m_storage.data();
+        m_size = n;
+        *m_total += n * sizeof(float);
+    }
+    ~HostBuffer() override { *m_total -= m_size * sizeof(float); }
+
+private:
+    std::vector<float> m_storage;
+    std::shared_ptr<std::atomic<uint64_t>> m_total;
+};
+
+class CpuStream final : public Stream {
+public:
+    explicit CpuStream(int threads) : m_threads(threads) {}
+
+    void upload(float* dst, const float* src, size_t n) override { std::memcpy(dst, src, n * sizeof(float)); }
+    void download(float* dst, const float* src, size_t n) override { std::memcpy(dst, src, n * sizeof(float)); }
+    void fill_zero(float* dst, size_t n) override { std::memset(dst, 0, n * sizeof(float)); }
+    void synchronize() override {}
+
+    void matmul(const float* x, int n, int k, const float* w, int m, const float* bias, float* y) override {
+        MapConstRowMatrix W(w, m, k);
+        if (n == 1) {
+            // Decode: y = W·x, one pass over W; rows split across threads (memory-bound).
+            MapConstVector xv(x, k);
+            const int threads = int64_t(m) * k >= kParallelWork ? m_threads : 1;
+            const int chunk = std::max(16, (m + threads * 4 - 1) / (threads * 4));
+#pragma omp parallel for num_threads(threads) schedule(static)
+            for (int r0 = 0; r0 < m; r0 += chunk) {
+                const int rows = std::min(chunk, m - r0);
+                MapVector(y + r0, rows).noalias() = W.middleRows(r0, rows) * xv;
+            }
+        } else {
+            MapConstRowMatrix X(x, n, k);
+            MapRowMatrix Y(y, n, m);
+            Y.noalias() = X * W.transpose();
+        }
+        if (bias) {
+            MapRowMatrix Y(y, n, m);
+            Y.rowwise() += MapConstVector(bias, m).transpose();
+        }
+    }
+
+    void rmsnorm(const float* x, int n, int d, const float* w, float eps, float* y) override {
+        MapConstVector wv(w, d);
+        for (int i = 0; i < n; ++i) {
+            MapConstVector xi(x + int64_t(i) * d, d);
+            const float mean_sq = xi.squaredNorm() / float(d);
+            const float inv = 1.0f / std::sqrt(mean_sq + eps);
+            MapVector(y + int64_t(i) * d, d) = wv.cwiseProduct(xi * inv);
+        }
+    }
+
+    void layernorm(const float* x, int n, int d, const float* w, const float* b, float eps, float* y) override {
+        MapConstVector wv(w, d), bv(b, d);
+        for (int i = 0; i < n; ++i) {
+            MapConstVector xi(x + int64_t(i) * d, d);
+            const float mean = xi.mean();
+            Eigen::VectorXf centred = xi.array() - mean;
+            const float var = centred.squaredNorm() / float(d);
+            const float inv = 1.0f / std::sqrt(var + eps);
+            MapVector(y + int64_t(i) * d, d) = (centred * inv).cwiseProduct(wv) + bv;
+        }
+    }
+
+    void rope(float* x, int n, int ld, int n_heads, int hd, int pos0, float theta, RopeLayout layout) override {
+        const int half = hd / 2;
+        ensure_inv_freq(theta, hd);
+        std::vector<float> cos_t(half), sin_t(half);
+        for (int i = 0; i < n; ++i) {
+            // The angle is rounded to float before cos/sin, as PyTorch computes it (float32 positions x
+            // float32 inverse frequencies), so our rotations match the references to ~1e-7.
+            const float pos = float(pos0 + i);
+            for (int j = 0; j < half; ++j) {
+                const float angle = pos * m_inv_freq[j];
+                cos_t[j] = float(std::cos(double(angle)));
+                sin_t[j] = float(std::sin(double(angle)));
+            }
+            float* row = x + int64_t(i) * ld;
+            for (int h = 0; h < n_heads; ++h) {
+                float* v = row + h * hd;
+                for (int j = 0; j < half; ++j) {
+                    const int a = layout == RopeLayout::interleaved ? 2 * j : j;
+                    const int b = layout == RopeLayout::interleaved ? 2 * j + 1 : j + half;
+                    const float x0 = v[a], x1 = v[b];
+                    v[a] = x0 * cos_t[j] - x1 * sin_t[j];
+                    v[b] = x0 * sin_t[j] + x1 * cos_t[j];
+                }
+            }
+        }
+    }
+
+    void swiglu(const float* gate, const float* up, size_t count, float* out) override {
+        for (size_t i = 0; i < count; ++i) {
+            const float g = gate[i];
+            out[i] = g / (1.0f + std::exp(-g)) * up[i];
+        }
+    }
+
+    void gelu_tanh(float* x, size_t count) override {
+        const float c = std::sqrt(2.0f / float(M_PI));
+        for (size_t i = 0; i < count; ++i) {
+            const float v = x[i];
+            x[i] = 0.5f * v * (1.0f + std::tanh(c * (v + 0.044715f * v * v * v)));
+        }
+    }
+
+    void add(float* y, const float* x, size_t count) override {
+        MapVector(y, Eigen::Index(count)) += MapConstVector(x, Eigen::Index(count));
+    }
+
+    void embed(const int32_t* ids, int n, const float* table, int d, float* y) override {
+        for (int i = 0; i < n; ++i) std::memcpy(y + int64_t(i) * d, table + int64_t(ids[i]) * d, d * sizeof(float));
+    }
+
+    void kv_write(const float* k, const float* v, int n, int ld, int n_kv_heads, int hd, float* k_cache,
+                  float* v_cache, int capacity, int pos0) override {
+        for (int h = 0; h < n_kv_heads; ++h) {
+            float* kb = k_cache + int64_t(h) * capacity * hd;
+            float* vb = v_cache + int64_t(h) * capacity * hd;
+            for (int i = 0; i < n; ++i) {
+                std::memcpy(kb + int64_t(pos0 + i) * hd, k + int64_t(i) * ld + h * hd, hd * sizeof(float));
+                std::memcpy(vb + int64_t(pos0 + i) * hd, v + int64_t(i) * ld + h * hd, hd * sizeof(float));
+            }
+        }
+    }
+
+    void attention(const float* q, int n, int ld, int n_heads, int n_kv_heads, int hd, const float* k_cache,
+                   const float* v_cache, int capacity, int pos0, float scale, float* out, float* probs,
+                   int probs_row_begin) override {
+        const int group = n_heads / n_kv_heads;
+        const int s_total = pos0 + n;
+        const int prob_rows = n - probs_row_begin;
+        const int64_t work = int64_t(n_heads) * n * s_total * hd;
+        const int threads = work >= kParallelWork ? m_threads : 1;
+#pragma omp parallel num_threads(threads)
+        {
+            Eigen::VectorXf scores(s_total);
+#pragma omp for collapse(2) schedule(dynamic, 4)
+            for (int h = 0; h < n_heads; ++h) {
+                for (int i = 0; i < n; ++i) {
+                    const int g = h / group;
+                    const int s = pos0 + i + 1;  // keys this query may see
+                    MapConstRowMatrix K(k_cache + int64_t(g) * capacity * hd, s, hd);
+                    MapConstRowMatrix V(v_cache + int64_t(g) * capacity * hd, s, hd);
+                    MapConstVector qi(q + int64_t(i) * ld + h * hd, hd);
+                    auto sc = scores.head(s);
+                    sc.noalias() = K * qi;
+                    sc *= scale;
+                    const float mx = sc.maxCoeff();
+                    sc = (sc.array() - mx).exp();
+                    const float sum = sc.sum();
+                    sc /= sum;
+                    MapVector(out + int64_t(i) * n_heads * hd + h * hd, hd).noalias() = V.transpose() * sc;
+                    if (probs && i >= probs_row_begin) {
+                        float* row = probs + (int64_t(h) * prob_rows + (i - probs_row_begin)) * s_total;
+                        std::memcpy(row, sc.data(), s * sizeof(float));
+                        std::memset(row + s, 0, (s_total - s) * sizeof(float));
+                    }
+                }
+            }
+        }
+    }
+
+    void begin_op(OpClass op) override { m_started = Clock::now(); }
+    void end_op(OpClass op) override {
+        m_seconds[static_cast<int>(op)] += std::chrono::duration<double>(Clock::now() - m_started).count();
+    }
+    std::array<double, kOpClassCount> take_op_seconds() override {
+        auto s = m_seconds;
+        m_seconds.fill(0.0);
+        return s;
+    }
+
+private:
+    using Clock = std::chrono::steady_clock;
+
+    void ensure_inv_freq(float theta, int hd) {
+        if (theta == m_theta && hd == m_hd) return;
+        m_theta = theta;
+        m_hd = hd;
+        m_inv_freq.resize(hd / 2);
+        // inv_freq_j = 1 / theta^(2j / hd), in float32 as Hugging Face and llama2.c compute it.
+        for (int j = 0; j < hd / 2; ++j) m_inv_freq[j] = 1.0f / std::pow(theta, float(2 * j) / float(hd));
+    }
+
+    int m_threads;
+    Clock::time_point m_started;
+    std::array<double, kOpClassCount> m_seconds{};
+    float m_theta = 0.0f;
+    int m_hd = 0;
+    std::vector<float> m_inv_freq;
+};
+
+class CpuBackend final : public Backend {
+public:
+    explicit CpuBackend(int threads) : m_threads(threads) { Eigen::setNbThreads(threads); }
+    DeviceKind kind() const override { return DeviceKind::cpu; }
+    std::string name() const override {
+        return "CPU (Eigen, " + std::to_string(m_threads) + (m_threads == 1 ? " thread)" : " threads)");
+    }
+    bool host_memory() const override { return true; }
+    Result<std::unique_ptr<Buffer>> allocate(size_t n) override {
+        try {
+            return std::unique_ptr<Buffer>(std::make_unique<HostBuffer>(n, m_bytes));
+        } catch (const std::bad_alloc&) {
+            return Status::error("out of memory allocating " + std::to_string(n * sizeof(float)) + " bytes");
+        }
+    }
+    std::unique_ptr<Stream> make_stream() override { return std::make_unique<CpuStream>(m_threads); }
+    uint64_t bytes_allocated() const override { return *m_bytes; }
+
+private:
+    int m_threads;
+    std::shared_ptr<std::atomic<uint64_t>> m_bytes = std::make_shared<std::atomic<uint64_t>>(0);
+};
+
+}  // namespace
+
+std::shared_ptr<Backend> make_cpu_backend(int threads) {
+    if (threads <= 0) threads = std::max(1, int(std::thread::hardware_concurrency()));
+    return std::make_shared<CpuBackend>(threads);
+}
+
+}  // namespace kvscope

@@ -1,0 +1,239 @@
+#include "kvscope/session.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "engine/device_weights.h"
+#include "engine/forward.h"
+#include "engine/ops.h"
+
+namespace kvscope {
+
+// ---- Engine -------------------------------------------------------------------------------------------
+
+Result<std::shared_ptr<Engine>> Engine::create(std::shared_ptr<const Model> model, std::shared_ptr<Backend> backend) {
+    if (!model) return Status::error("Engine::create: no model");
+    if (!backend) return Status::error("Engine::create: no backend");
+    KVSCOPE_TRY(model->validate());
+    auto weights = upload_weights(*model, *backend);
+    if (!weights) return weights.status().with_context(backend->name());
+    auto engine = std::shared_ptr<Engine>(new Engine());
+    engine->m_model = std::move(model);
+    engine->m_backend = std::move(backend);
+    engine->m_weights = std::move(weights.value());
+    return engine;
+}
+
+Engine::~Engine() = default;
+
+uint64_t Engine::weight_bytes_on_device() const { return m_weights->bytes; }
+
+// ---- Session ------------------------------------------------------------------------------------------
+
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> engine, SessionOptions options) {
+    if (!engine) return Status::error("Session::create: no engine");
+    KVSCOPE_TRY(options.sampler.validate());
+    const ModelConfig& c = engine->config();
+    int capacity = options.capacity;
+    if (capacity <= 0) capacity = std::min(c.context_length, SessionOptions::kDefaultMaxCapacity);
+    if (capacity > c.context_length)
+        return Status::error("a KV cache of " + std::to_string(capacity) + " tokens exceeds the model's context of " +
+                             std::to_string(c.context_length) + " tokens");
+    auto session = std::unique_ptr<Session>(new Session());
+    session->m_engine = std::move(engine);
+    session->m_options = options;
+    session->m_capacity = capacity;
+    session->m_stream = session->m_engine->backend().make_stream();
+    auto cache = KVCache::create(session->m_engine->backend(), c, capacity);
+    if (!cache) return cache.status();
+    session->m_cache = std::move(cache.value());
+    session->m_scratch = std::make_unique<Scratch>();
+    return session;
+}
+
+Session::~Session() = default;
+
+int Session::logits_rows() const {
+    const int v = m_engine->config().vocab_size;
+    return v > 0 ? static_cast<int>(m_logits.size()) / v : 0;
+}
+
+const Counters& Session::cumulative() const {
+    static const Counters kZero{};
+    return m_cumulative_by_step.empty() ? kZero : m_cumulative_by_step.back();
+}
+
+Result<StepTracePtr> Session::prefill(std::span<const int32_t> tokens, bool all_logits) {
+    if (!m_tokens.empty())
+        return Status::error("prefill on a session that already holds " + std::to_string(m_tokens.size()) +
+                             " tokens; reset() it first");
+    if (tokens.empty()) return Status::error("the prompt is empty: prefill needs at least one token");
+    return run_step(tokens, Phase::prefill, all_logits);
+}
+
+Result<StepTracePtr> Session::decode(int32_t token) {
+    if (m_tokens.empty()) return Status::error("decode before prefill: run the prompt first");
+    return run_step(std::span<const int32_t>(&token, 1), Phase::decode, false);
+}
+
+Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phase phase, bool all_logits) {
+    const auto started = std::chrono::steady_clock::now();
+    const ModelConfig& c = m_engine->config();
+    const int n_new = static_cast<int>(new_tokens.size());
+    for (int i = 0; i < n_new; ++i) {
+        if (new_tokens[i] < 0 || new_tokens[i] >= c.vocab_size)
+            return Status::error("token id " + std::to_string(new_tokens[i]) + " at index " + std::to_string(i) +
+                                 " is outside the vocabulary (0.." + std::to_string(c.vocab_size - 1) + ")");
+    }
+    const int new_length = position() + n_new;
+    if (new_length > m_capacity) {
+        if (m_capacity == c.context_length)
+            return Status::error("the sequence would be " + std::to_string(new_length) +
+                                 " tokens long, past the model's context of " + std::to_string(c.context_length) +
+                                 " tokens");
+        return Status::error("the sequence would be " + std::to_string(new_length) + " tokens long, past this " +
+                             "session's KV cache capacity of " + std::to_string(m_capacity) + " tokens (model context " +
+                             std::to_string(c.context_length) + ")");
+    }
+
+    const bool cached = m_options.mode == SessionMode::cached;
+    const TraceOptions& topt = m_options.trace;
+
+    // What runs through the layers: cached: only the new tokens after the cache; uncached: everything,
+    // from position 0, into a scratch cache emptied first.
+    std::vector<int32_t> full;
+    std::span<const int32_t> run = new_tokens;
+    int pos0 = position();
+    if (!cached) {
+        full = m_tokens;
+        full.insert(full.end(), new_tokens.begin(), new_tokens.end());
+        run = full;
+        pos0 = 0;
+        m_cache->clear();
+    }
+    const int n_run = static_cast<int>(run.size());
+    const int first_new_row = n_run - n_new;  // row of the first new token within this run
+
+    auto row_begin = [&](RowSelection sel) { return sel == RowSelection::computed_rows ? 0 : first_new_row; };
+    ForwardRequest req;
+    req.tokens = run;
+    req.pos0 = pos0;
+    req.logits_from = all_logits ? first_new_row : n_run - 1;
+    req.attention_from = topt.attention == RowSelection::none ? -1 : row_begin(topt.attention);
+    req.cancel = m_cancel;
+
+    Counters step;
+    CountedOps ops(*m_stream, step);
+    auto fwd = forward(c, m_engine->weights(), *m_cache, *m_scratch, m_engine->backend(), ops, req);
+    if (!fwd) {
+        if (cached) m_cache->truncate(std::min(m_cache->length(), position()));
+        return fwd.status();
+    }
+
+    auto trace = std::make_shared<StepTrace>();
+    trace->step = m_step;
+    trace->phase = phase;
+    trace->mode = m_options.mode;
+    trace->pos_begin = position();
+    trace->pos_end = new_length;
+    trace->computed_begin = pos0;
+    trace->n_layers = c.n_layers;
+    trace->n_heads = c.n_heads;
+    trace->n_kv_heads = c.n_kv_heads;
+    trace->head_dim = c.head_dim;
+    trace->vocab_size = c.vocab_size;
+    trace->capacity = m_capacity;
+    trace->input_tokens.assign(new_tokens.begin(), new_tokens.end());
+    trace->attention = std::move(fwd->attention);
+
+    if (topt.kv != RowSelection::none) {
+        const int kv_first = pos0 + row_begin(topt.kv);
+        const int kv_rows = pos0 + n_run - kv_first;
+        const int hd = c.head_dim;
+        trace->kv.resize(c.n_layers);
+        for (int l = 0; l < c.n_layers; ++l) {
+            LayerKV& lk = trace->kv[l];
+            lk.row_begin = kv_first;
+            lk.n_rows = kv_rows;
+            lk.k.resize(size_t(c.n_kv_heads) * kv_rows * hd);
+            lk.v.resize(lk.k.size());
+            for (int h = 0; h < c.n_kv_heads; ++h) {
+                m_cache->read_rows(*m_stream, l, h, true, kv_first, kv_rows, lk.k.data() + size_t(h) * kv_rows * hd);
+                m_cache->read_rows(*m_stream, l, h, false, kv_first, kv_rows, lk.v.data() + size_t(h) * kv_rows * hd);
+            }
+        }
+        m_stream->synchronize();
+    }
+
+    m_logits = std::move(fwd->logits);
+    std::span<const float> last(m_logits.data() + m_logits.size() - c.vocab_size, size_t(c.vocab_size));
+    trace->top = top_k_tokens(last, std::max(topt.top_k, 1));
+    trace->chosen = sample_token(last, m_options.sampler, new_length);
+    {
+        // Probability of the chosen token at temperature 1 (what the token strip shows).
+        float mx = last[0];
+        for (float l : last) mx = std::max(mx, l);
+        double sum = 0.0;
+        for (float l : last) sum += std::exp(double(l) - mx);
+        trace->chosen_prob = float(std::exp(double(last[trace->chosen]) - mx) / sum);
+    }
+    if (topt.top_k <= 0) trace->top.clear();
+    if (topt.logits) trace->logits.assign(last.begin(), last.end());
+
+    m_tokens.insert(m_tokens.end(), new_tokens.begin(), new_tokens.end());
+    if (!cached) m_cache->clear();  // the uncached run keeps nothing between steps
+
+    const auto seconds = m_stream->take_op_seconds();
+    for (int i = 0; i < kOpClassCount; ++i) step.by_op[i].seconds = seconds[i];
+    step.tokens_processed = uint64_t(n_run);
+    step.tokens_recomputed = uint64_t(first_new_row);
+    step.kv_bytes_resident = cached ? m_cache->bytes_resident() : 0;
+    step.kv_bytes_peak = m_cache->bytes_for(cached ? m_cache->length() : n_run);
+    step.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+
+    Counters cumulative = this->cumulative();
+    cumulative.accumulate(step);
+    trace->counters = step;
+    trace->cumulative = cumulative;
+    m_cumulative_by_step.push_back(cumulative);
+    m_step_end_pos.push_back(new_length);
+    ++m_step;
+    return StepTracePtr(std::move(trace));
+}
+
+Status Session::truncate(int pos) {
+    if (pos < 0 || pos > position())
+        return Status::error("cannot truncate to position " + std::to_string(pos) + ": the session holds " +
+                             std::to_string(position()) + " tokens");
+    if (pos == 0) {
+        reset();
+        return Status::ok();
+    }
+    m_tokens.resize(size_t(pos));
+    if (m_options.mode == SessionMode::cached) m_cache->truncate(pos);
+    // Keep the steps that end at or before pos, and a step that pos falls inside (part of a prompt).
+    size_t keep = 0;
+    while (keep < m_step_end_pos.size() && (keep == 0 || m_step_end_pos[keep - 1] < pos)) ++keep;
+    m_step_end_pos.resize(keep);
+    m_cumulative_by_step.resize(keep);
+    m_step = static_cast<int64_t>(keep);
+    m_logits.clear();
+    return Status::ok();
+}
+
+void Session::reset() {
+    m_tokens.clear();
+    m_cache->clear();
+    m_logits.clear();
+    m_cumulative_by_step.clear();
+    m_step_end_pos.clear();
+    m_step = 0;
+}
+
+void Session::read_cache_rows(int layer, int kv_head, bool key, int row_begin, int n_rows, float* out) const {
+    m_cache->read_rows(*m_stream, layer, kv_head, key, row_begin, n_rows, out);
+    m_stream->synchronize();
+}
+
+}  // namespace kvscope

@@ -1,0 +1,40 @@
+// tokenizer.cpp — what every tokenizer shares: whole-sequence decode and streaming decode.
+#include "kvscope/tokenizer.h"
+
+#include "tokenizer/utf8.h"
+
+namespace kvscope {
+
+std::string Tokenizer::decode(std::span<const int32_t> ids) const {
+    std::string bytes;
+    bool first = true;
+    for (int32_t id : ids) {
+        std::string piece = token_bytes(id, first);
+        if (!piece.empty()) first = false;
+        bytes += piece;
+    }
+    return utf8_sanitize(bytes, false, nullptr);
+}
+
+std::string StreamingDecoder::push(int32_t id) {
+    std::string piece = m_tokenizer->token_bytes(id, m_first);
+    if (!piece.empty()) m_first = false;
+    m_pending += piece;
+    std::string rest;
+    std::string out = utf8_sanitize(m_pending, true, &rest);
+    m_pending = std::move(rest);
+    return out;
+}
+
+std::string StreamingDecoder::flush() {
+    std::string out = utf8_sanitize(m_pending, false, nullptr);
+    m_pending.clear();
+    return out;
+}
+
+void StreamingDecoder::reset() {
+    m_pending.clear();
+    m_first = true;
+}
+
+}  // namespace kvscope
