@@ -30,25 +30,28 @@ using MapConstStrided = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 constexpr int64_t kParallelWork = 1 << 16;
 
 class HostBuffer final : public Buffer {
-public:
-    HostBuffer(size_t n, std::shared_ptr<std::atomic<uint64_t>> total) : m_storage(n), m_total(std::move(total)) {
+  public:
+    HostBuffer(size_t n, std::shared_ptr<std::atomic<uint64_t>> total)
+        : m_storage(n), m_total(std::move(total)) {
         m_data = m_storage.data();
         m_size = n;
         *m_total += n * sizeof(float);
     }
     ~HostBuffer() override { *m_total -= m_size * sizeof(float); }
 
-private:
+  private:
     std::vector<float> m_storage;
     std::shared_ptr<std::atomic<uint64_t>> m_total;
 };
 
 class CpuStream final : public Stream {
-public:
+  public:
     explicit CpuStream(int threads) : m_threads(threads) {}
 
     void upload(float* dst, const float* src, size_t n) override { std::memcpy(dst, src, n * sizeof(float)); }
-    void download(float* dst, const float* src, size_t n) override { std::memcpy(dst, src, n * sizeof(float)); }
+    void download(float* dst, const float* src, size_t n) override {
+        std::memcpy(dst, src, n * sizeof(float));
+    }
     void fill_zero(float* dst, size_t n) override { std::memset(dst, 0, n * sizeof(float)); }
     void synchronize() override {}
 
@@ -85,7 +88,8 @@ public:
         }
     }
 
-    void layernorm(const float* x, int n, int d, const float* w, const float* b, float eps, float* y) override {
+    void layernorm(const float* x, int n, int d, const float* w, const float* b, float eps,
+                   float* y) override {
         MapConstVector wv(w, d), bv(b, d);
         for (int i = 0; i < n; ++i) {
             MapConstVector xi(x + int64_t(i) * d, d);
@@ -97,7 +101,8 @@ public:
         }
     }
 
-    void rope(float* x, int n, int ld, int n_heads, int hd, int pos0, float theta, RopeLayout layout) override {
+    void rope(float* x, int n, int ld, int n_heads, int hd, int pos0, float theta,
+              RopeLayout layout) override {
         const int half = hd / 2;
         ensure_inv_freq(theta, hd);
         std::vector<float> cos_t(half), sin_t(half);
@@ -144,7 +149,8 @@ public:
     }
 
     void embed(const int32_t* ids, int n, const float* table, int d, float* y) override {
-        for (int i = 0; i < n; ++i) std::memcpy(y + int64_t(i) * d, table + int64_t(ids[i]) * d, d * sizeof(float));
+        for (int i = 0; i < n; ++i)
+            std::memcpy(y + int64_t(i) * d, table + int64_t(ids[i]) * d, d * sizeof(float));
     }
 
     void kv_write(const float* k, const float* v, int n, int ld, int n_kv_heads, int hd, float* k_cache,
@@ -196,7 +202,9 @@ public:
         }
     }
 
-    void begin_op(OpClass op) override { m_started = Clock::now(); }
+    void begin_op(OpClass op) override {
+        m_started = Clock::now();
+    }
     void end_op(OpClass op) override {
         m_seconds[static_cast<int>(op)] += std::chrono::duration<double>(Clock::now() - m_started).count();
     }
@@ -206,7 +214,7 @@ public:
         return s;
     }
 
-private:
+  private:
     using Clock = std::chrono::steady_clock;
 
     void ensure_inv_freq(float theta, int hd) {
@@ -215,7 +223,8 @@ private:
         m_hd = hd;
         m_inv_freq.resize(hd / 2);
         // inv_freq_j = 1 / theta^(2j / hd), in float32 as Hugging Face and llama2.c compute it.
-        for (int j = 0; j < hd / 2; ++j) m_inv_freq[j] = 1.0f / std::pow(theta, float(2 * j) / float(hd));
+        for (int j = 0; j < hd / 2; ++j)
+            m_inv_freq[j] = 1.0f / std::pow(theta, float(2 * j) / float(hd));
     }
 
     int m_threads;
@@ -227,7 +236,7 @@ private:
 };
 
 class CpuBackend final : public Backend {
-public:
+  public:
     explicit CpuBackend(int threads) : m_threads(threads) { Eigen::setNbThreads(threads); }
     DeviceKind kind() const override { return DeviceKind::cpu; }
     std::string name() const override {
@@ -244,7 +253,7 @@ public:
     std::unique_ptr<Stream> make_stream() override { return std::make_unique<CpuStream>(m_threads); }
     uint64_t bytes_allocated() const override { return *m_bytes; }
 
-private:
+  private:
     int m_threads;
     std::shared_ptr<std::atomic<uint64_t>> m_bytes = std::make_shared<std::atomic<uint64_t>>(0);
 };

@@ -36,6 +36,8 @@ std::string parent_dir(const std::string& path) {
     return p.empty() ? std::string(".") : p.string();
 }
 
-std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+std::string file_name(const std::string& path) {
+    return std::filesystem::path(path).filename().string();
+}
 
 }  // namespace kvscope
