@@ -27,7 +27,7 @@ using MapStrided = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
 using MapConstStrided = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 
 // Below this many multiply-adds an op runs on one thread: waking the others costs more than it saves.
-constexpr int64_t kParallelWork = 1 << 16;
+constexpr int64_t kParallelWork = 1 << 20;
 
 class HostBuffer final : public Buffer {
   public:
