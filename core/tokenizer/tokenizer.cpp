@@ -1,9 +1,14 @@
-// tokenizer.cpp — what every tokenizer shares: whole-sequence decode and streaming decode.
+// tokenizer.cpp — what every tokenizer shares: token types, whole-sequence decode and streaming decode.
 #include "kvscope/tokenizer.h"
 
+#include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/utf8.h"
 
 namespace kvscope {
+
+TokenType Tokenizer::token_type(int32_t id) const {
+    return type_of(m_data, id);
+}
 
 std::string Tokenizer::decode(std::span<const int32_t> ids) const {
     std::string bytes;
