@@ -225,7 +225,8 @@ Result<std::vector<int32_t>> ByteLevelBpeTokenizer::encode(std::string_view text
         size_t added = 0;
         if (m_data.add_space_prefix && stretch.front() != ' ') {
             // ByteLevel's add_prefix_space: every stretch it is given starts with a space.
-            prefixed = " " + std::string(stretch);
+            prefixed.assign(1, ' ');
+            prefixed.append(stretch);
             stretch = prefixed;
             added = 1;
         }

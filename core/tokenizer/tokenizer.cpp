@@ -10,6 +10,10 @@ TokenType Tokenizer::token_type(int32_t id) const {
     return type_of(m_data, id);
 }
 
+bool is_valid_utf8(std::string_view bytes) {
+    return utf8_first_invalid(bytes) == std::string_view::npos;
+}
+
 std::string Tokenizer::decode(std::span<const int32_t> ids) const {
     std::string bytes;
     bool first = true;

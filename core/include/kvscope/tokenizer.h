@@ -107,6 +107,9 @@ Result<std::shared_ptr<const Tokenizer>> make_tokenizer(TokenizerData data);
 // tokenizer.bin or sentencepiece's tokenizer.model. A folder loads the first of those it holds.
 Result<std::shared_ptr<const Tokenizer>> load_tokenizer(const std::string& path);
 
+// Whether `bytes` are whole, valid UTF-8 characters (a token's bytes may be one byte of "é").
+bool is_valid_utf8(std::string_view bytes);
+
 // The byte_bpe pre-tokenizer names make_tokenizer accepts, canonical names first.
 std::vector<std::string> supported_pre_tokenizers();
 
