@@ -58,6 +58,7 @@ const Route kRoutes[] = {
     {"llama2", "tokenizer.bin"},
     {"llama2", "tokenizer.model"},
     {"llama2", "data:tokenizer.bin"},
+    {"llama2", "folder"},
 };
 
 // Loads (once per run) the tokenizer a route names.
@@ -366,6 +367,70 @@ class TestTokenizers : public QObject {
                  (std::vector<int32_t>{64, 50256, 65, 50257}));
     }
 
+    // ByteLevel's add_prefix_space (RoBERTa-style): the text, and each stretch after an added token, gets a
+    // leading space unless it has one.
+    void byte_level_add_prefix_space() {
+        REQUIRE_FIXTURES();
+        QTemporaryDir tmp;
+        json j = json::parse(read_file(tokenizers_dir() + "/gpt2/tokenizer.json"));
+        j["pre_tokenizer"]["add_prefix_space"] = true;
+        j["added_tokens"] = json::array({{{"id", 50256}, {"content", "<|endoftext|>"}, {"special", true}}});
+        const std::string path = tmp.path().toStdString() + "/tokenizer.json";
+        write_file(path, j.dump());
+        LOAD_OR_FAIL(tok, load_tokenizer(path));
+        QVERIFY(tok->data().add_space_prefix);
+        QCOMPARE(tok->encode("Hello world", false).value(), (std::vector<int32_t>{18435, 995}));
+        QCOMPARE(tok->encode(" Hello", false).value(), (std::vector<int32_t>{18435}));
+        QCOMPARE(tok->encode("Hello<|endoftext|>world", false).value(),
+                 (std::vector<int32_t>{18435, 50256, 995}));
+        LOAD_OR_FAIL(again, make_tokenizer(tok->data()));
+        QCOMPARE(again->encode("Hello world", false).value(), (std::vector<int32_t>{18435, 995}));
+    }
+
+    // tokenizer.json files of the Qwen2 and Llama 3 kinds (Split with the model's regex, then ByteLevel
+    // without its own regex) are recognised by their regex and named as llama.cpp names them.
+    void tokenizer_json_pre_tokenizer_kinds_data() {
+        QTest::addColumn<QString>("regex");
+        QTest::addColumn<bool>("ignore_merges");
+        QTest::addColumn<QString>("pre");
+        QTest::addColumn<QString>("text");
+        QTest::addColumn<std::vector<int32_t>>("ids");
+        const char* qwen2 =
+            R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+        const char* llama3 =
+            R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+        QTest::newRow("qwen2") << qwen2 << false << "qwen2"
+                               << "x 12345" << std::vector<int32_t>{87, 220, 16, 17, 18, 19, 20};
+        QTest::newRow("llama3") << llama3 << true << "llama-bpe"
+                                << "12345" << std::vector<int32_t>{10163, 2231};
+    }
+    void tokenizer_json_pre_tokenizer_kinds() {
+        REQUIRE_FIXTURES();
+        QFETCH(QString, regex);
+        QFETCH(bool, ignore_merges);
+        QFETCH(QString, pre);
+        QFETCH(QString, text);
+        QFETCH(std::vector<int32_t>, ids);
+        json j = json::parse(read_file(tokenizers_dir() + "/gpt2/tokenizer.json"));
+        j["pre_tokenizer"] = json::parse(
+            R"({"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": ""}, "behavior": "Isolated",
+                "invert": false}, {"type": "ByteLevel", "add_prefix_space": false, "trim_offsets": false, "use_regex": false}]})");
+        j["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"] = regex.toStdString();
+        j["model"]["ignore_merges"] = ignore_merges;
+        QTemporaryDir tmp;
+        const std::string path = tmp.path().toStdString() + "/tokenizer.json";
+        write_file(path, j.dump());
+        LOAD_OR_FAIL(tok, load_tokenizer(path));
+        QCOMPARE(QString::fromStdString(tok->data().pre), pre);
+        QCOMPARE(tok->encode(text.toStdString(), false).value(), ids);
+        // A GGUF keeps only the name: ignore_merges must be what that name implies.
+        j["model"]["ignore_merges"] = !ignore_merges;
+        write_file(path, j.dump());
+        auto mismatch = load_tokenizer(path);
+        QVERIFY(!mismatch.is_ok());
+        QVERIFY2(mismatch.message().find("ignore_merges") != std::string::npos, mismatch.message().c_str());
+    }
+
     // --- pre-tokenizers ------------------------------------------------------------------------------------
     void pre_tokenizer_splits_data() {
         QTest::addColumn<QString>("pre");
@@ -480,8 +545,13 @@ class TestTokenizers : public QObject {
         QTest::newRow("tokenizer.json unknown regex")
             << "tokenizer.json"
             << QByteArray(
-                   R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\w+"}, "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "use_regex": false}]}})")
+                   R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern": {"Regex": "\\w+"}, "behavior": "Isolated", "invert": false}, {"type": "ByteLevel", "add_prefix_space": false, "use_regex": false}]}})")
             << "are not those of a pre-tokenizer KVScope knows";
+        QTest::newRow("tokenizer.json prefix space after digits")
+            << "tokenizer.json"
+            << QByteArray(
+                   R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "Sequence", "pretokenizers": [{"type": "Digits", "individual_digits": true}, {"type": "ByteLevel", "add_prefix_space": true}]}})")
+            << "add_prefix_space after another splitting step is not supported";
         QTest::newRow("tokenizer.json sentencepiece-style")
             << "tokenizer.json"
             << QByteArray(

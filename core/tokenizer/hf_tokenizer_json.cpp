@@ -101,7 +101,14 @@ Status collect_pre_tokenizer(const json& node, const std::string& where, PreStep
     if (type == "ByteLevel") {
         steps.byte_level = true;
         // tokenizers' defaults: add_prefix_space = true, use_regex = true.
-        steps.add_prefix_space = steps.add_prefix_space || node.value("add_prefix_space", true);
+        const bool prefix = node.value("add_prefix_space", true);
+        // ByteLevel prefixes every piece it is given; KVScope prefixes the text once, which is the same only
+        // when nothing has split the text before ByteLevel.
+        if (prefix && !steps.regexes.empty())
+            return Status::error(where +
+                                 ": ByteLevel with add_prefix_space after another splitting step is not "
+                                 "supported (it would prefix every piece)");
+        steps.add_prefix_space = steps.add_prefix_space || prefix;
         if (node.value("use_regex", true)) steps.regexes.push_back(kGpt2Regex);
         return Status::ok();
     }
