@@ -110,10 +110,25 @@ std::string hex(std::string_view s) {
 #define REQUIRE_FIXTURES() \
     if (fixtures_dir().empty()) QFAIL(fixtures_missing_message().c_str())
 
+// `result` is an error whose message contains `expected`.
+#define QVERIFY_ERROR(result, expected)                                                               \
+    do {                                                                                              \
+        QVERIFY2(!(result).is_ok(), "expected an error, got a value");                                \
+        QVERIFY2((result).message().find(expected) != std::string::npos, (result).message().c_str()); \
+    } while (0)
+
 #define LOAD_OR_FAIL(var, expr)                                     \
     auto var##_result = (expr);                                     \
     QVERIFY2(var##_result.is_ok(), var##_result.message().c_str()); \
     const std::shared_ptr<const Tokenizer> var = var##_result.value()
+
+// A Hugging Face folder at `dir` with tiny-gpt2's weights (320 embedding rows) and, unless given, its config.
+void make_tiny_gpt2_folder(const std::string& dir, const json& config = json()) {
+    const std::string src = model_fixture_path("tiny-gpt2");
+    fs::create_directories(dir);
+    fs::create_symlink(src + "/model.safetensors", dir + "/model.safetensors");
+    write_file(dir + "/config.json", config.is_null() ? read_file(src + "/config.json") : config.dump());
+}
 
 // A byte-level vocabulary of the 256 byte characters only, no merges: each byte is its own token, so ids
 // show exactly how a text was split and normalized.
@@ -123,6 +138,15 @@ TokenizerData bytes_only_vocabulary() {
     for (int b = 0; b < 256; ++b)
         d.tokens.push_back(ByteLevelAlphabet::get().byte_to_utf8[size_t(b)]);
     return d;
+}
+
+// The case and the route's tokenizer of the current row of a cases_data() table.
+Result<std::shared_ptr<const Tokenizer>> current_case(json& c) {
+    QFETCH(QString, family);
+    QFETCH(QString, route);
+    QFETCH(int, index);
+    c = load_cases(family.toStdString())["cases"][size_t(index)];
+    return route_tokenizer(family.toStdString(), route.toStdString());
 }
 
 }  // namespace
@@ -150,11 +174,8 @@ class TestTokenizers : public QObject {
     }
     void cases() {
         REQUIRE_FIXTURES();
-        QFETCH(QString, family);
-        QFETCH(QString, route);
-        QFETCH(int, index);
-        const json c = load_cases(family.toStdString())["cases"][size_t(index)];
-        LOAD_OR_FAIL(tok, route_tokenizer(family.toStdString(), route.toStdString()));
+        json c;
+        LOAD_OR_FAIL(tok, current_case(c));
         const std::string text = c["text"].get<std::string>();
         auto ids = tok->encode(text, false);
         QVERIFY2(ids.is_ok(), ids.message().c_str());
@@ -173,11 +194,8 @@ class TestTokenizers : public QObject {
     void streaming_data() { cases_data(); }
     void streaming() {
         REQUIRE_FIXTURES();
-        QFETCH(QString, family);
-        QFETCH(QString, route);
-        QFETCH(int, index);
-        const json c = load_cases(family.toStdString())["cases"][size_t(index)];
-        LOAD_OR_FAIL(tok, route_tokenizer(family.toStdString(), route.toStdString()));
+        json c;
+        LOAD_OR_FAIL(tok, current_case(c));
         std::vector<int32_t> ids = ids_of(c["ids"]);
         if (tok->data().bos_id >= 0) ids.insert(ids.begin(), tok->data().bos_id);  // BOS prints nothing
         StreamingDecoder stream(*tok);
@@ -258,9 +276,8 @@ class TestTokenizers : public QObject {
         LOAD_OR_FAIL(tok, route_tokenizer(family.toStdString(),
                                           family == "gpt2" ? "tokenizer.json" : "tokenizer.bin"));
         auto ids = tok->encode(std::string_view(text.constData(), size_t(text.size())));
-        QVERIFY(!ids.is_ok());
-        QVERIFY2(ids.message().find("not valid UTF-8") != std::string::npos, ids.message().c_str());
-        QVERIFY2(ids.message().find(expected.toStdString()) != std::string::npos, ids.message().c_str());
+        QVERIFY_ERROR(ids, "not valid UTF-8");
+        QVERIFY_ERROR(ids, expected.toStdString());
     }
 
     void unknown_ids_are_visible_not_fatal() {
@@ -427,8 +444,7 @@ class TestTokenizers : public QObject {
         j["model"]["ignore_merges"] = !ignore_merges;
         write_file(path, j.dump());
         auto mismatch = load_tokenizer(path);
-        QVERIFY(!mismatch.is_ok());
-        QVERIFY2(mismatch.message().find("ignore_merges") != std::string::npos, mismatch.message().c_str());
+        QVERIFY_ERROR(mismatch, "ignore_merges");
     }
 
     // --- pre-tokenizers ------------------------------------------------------------------------------------
@@ -490,10 +506,8 @@ class TestTokenizers : public QObject {
         QCOMPARE(QString::fromStdString(tok->data().pre), QString("gpt-2"));  // GGUF's tokenizer.ggml.pre
         d.pre = "no-such-pre";
         auto bad = make_tokenizer(d);
-        QVERIFY(!bad.is_ok());
-        QVERIFY2(bad.message().find("\"no-such-pre\" is not supported") != std::string::npos,
-                 bad.message().c_str());
-        QVERIFY2(bad.message().find("qwen2") != std::string::npos, bad.message().c_str());
+        QVERIFY_ERROR(bad, "\"no-such-pre\" is not supported");
+        QVERIFY_ERROR(bad, "qwen2");
     }
 
     void nfc_normalizer() {
@@ -579,8 +593,7 @@ class TestTokenizers : public QObject {
         const std::string path = tmp.path().toStdString() + "/" + file.toStdString();
         write_file(path, content.toStdString());
         auto tok = load_tokenizer(path);
-        QVERIFY(!tok.is_ok());
-        QVERIFY2(tok.message().find(expected.toStdString()) != std::string::npos, tok.message().c_str());
+        QVERIFY_ERROR(tok, expected.toStdString());
         QVERIFY2(tok.message().find(path) != std::string::npos,
                  ("error does not name the file: " + tok.message()).c_str());
     }
@@ -615,9 +628,8 @@ class TestTokenizers : public QObject {
         }
         write_file(path, cut);
         auto tok = load_tokenizer(path);
-        QVERIFY(!tok.is_ok());
-        QVERIFY2(tok.message().find(expected.toStdString()) != std::string::npos, tok.message().c_str());
-        QVERIFY2(tok.message().find("offset") != std::string::npos, tok.message().c_str());
+        QVERIFY_ERROR(tok, expected.toStdString());
+        QVERIFY_ERROR(tok, "offset");
     }
 
     void merges_txt_naming_unknown_tokens() {
@@ -626,20 +638,13 @@ class TestTokenizers : public QObject {
         write_file(dir + "/vocab.json", R"({"a": 0, "b": 1, "ab": 2})");
         write_file(dir + "/merges.txt", "#version: 0.2\na b\nab c\n");
         auto tok = load_tokenizer(dir + "/vocab.json");
-        QVERIFY(!tok.is_ok());
-        QVERIFY2(tok.message().find("merge 1 (\"ab c\") names \"c\", which is not in the vocabulary") !=
-                     std::string::npos,
-                 tok.message().c_str());
+        QVERIFY_ERROR(tok, "merge 1 (\"ab c\") names \"c\", which is not in the vocabulary");
         write_file(dir + "/merges.txt", "a b c\n");
         tok = load_tokenizer(dir + "/merges.txt");
-        QVERIFY(!tok.is_ok());
-        QVERIFY2(tok.message().find("merges.txt: line 1 (\"a b c\") is not two tokens") != std::string::npos,
-                 tok.message().c_str());
+        QVERIFY_ERROR(tok, "merges.txt: line 1 (\"a b c\") is not two tokens");
         fs::remove(dir + "/merges.txt");
         tok = load_tokenizer(dir + "/vocab.json");
-        QVERIFY(!tok.is_ok());
-        QVERIFY2(tok.message().find("needs merges.txt beside it") != std::string::npos,
-                 tok.message().c_str());
+        QVERIFY_ERROR(tok, "needs merges.txt beside it");
     }
 
     void bad_descriptions_data() {
@@ -693,8 +698,7 @@ class TestTokenizers : public QObject {
                 break;
         }
         auto tok = make_tokenizer(d);
-        QVERIFY(!tok.is_ok());
-        QVERIFY2(tok.message().find(expected.toStdString()) != std::string::npos, tok.message().c_str());
+        QVERIFY_ERROR(tok, expected.toStdString());
     }
 
     // A byte with no token and no unknown token is an error naming the offset, never a silently dropped byte.
@@ -703,9 +707,7 @@ class TestTokenizers : public QObject {
         d.tokens[size_t('z')] = "[not z]";
         LOAD_OR_FAIL(tok, make_tokenizer(d));
         auto ids = tok->encode("abz", false);
-        QVERIFY(!ids.is_ok());
-        QVERIFY2(ids.message().find("byte 0x7A at offset 2 has no token") != std::string::npos,
-                 ids.message().c_str());
+        QVERIFY_ERROR(ids, "byte 0x7A at offset 2 has no token");
     }
 
     // --- Hugging Face folders: the tokenizer comes with the model
@@ -714,15 +716,12 @@ class TestTokenizers : public QObject {
         REQUIRE_FIXTURES();
         QTemporaryDir tmp;
         const std::string dir = tmp.path().toStdString() + "/gpt2-with-tokenizer";
-        fs::create_directories(dir);
         // tiny-gpt2's weights (320 embedding rows) with the first 319 GPT-2 tokens (the 256 byte characters
         // and the pieces of GPT-2's first 63 merges) and <|endoftext|> as token 319.
-        const std::string src = model_fixture_path("tiny-gpt2");
-        fs::create_symlink(src + "/model.safetensors", dir + "/model.safetensors");
-        json config = json::parse(read_file(src + "/config.json"));
+        json config = json::parse(read_file(model_fixture_path("tiny-gpt2") + "/config.json"));
         config["bos_token_id"] = 319;
         config["eos_token_id"] = 319;
-        write_file(dir + "/config.json", config.dump());
+        make_tiny_gpt2_folder(dir, config);
         json full = json::parse(read_file(tokenizers_dir() + "/gpt2/tokenizer.json"));
         json vocab = json::object();
         for (auto it = full["model"]["vocab"].begin(); it != full["model"]["vocab"].end(); ++it)
@@ -794,28 +793,19 @@ class TestTokenizers : public QObject {
 
         write_file(dir + "/tokenizer_config.json", R"({"eos_token": "<|nope|>"})");
         auto bad = load_tokenizer(dir);
-        QVERIFY(!bad.is_ok());
-        QVERIFY2(bad.message().find(
-                     "tokenizer_config.json: eos_token \"<|nope|>\" is not in the tokenizer's vocabulary") !=
-                     std::string::npos,
-                 bad.message().c_str());
+        QVERIFY_ERROR(bad,
+                      "tokenizer_config.json: eos_token \"<|nope|>\" is not in the tokenizer's vocabulary");
     }
 
     void hf_folder_tokenizer_larger_than_model() {
         REQUIRE_FIXTURES();
         QTemporaryDir tmp;
         const std::string dir = tmp.path().toStdString();
-        const std::string src = model_fixture_path("tiny-gpt2");
-        fs::create_symlink(src + "/model.safetensors", dir + "/model.safetensors");
-        fs::copy_file(src + "/config.json", dir + "/config.json");
+        make_tiny_gpt2_folder(dir);
         fs::create_symlink(tokenizers_dir() + "/gpt2/vocab.json", dir + "/vocab.json");
         fs::create_symlink(tokenizers_dir() + "/gpt2/merges.txt", dir + "/merges.txt");
         auto model = load_model(dir);
-        QVERIFY(!model.is_ok());
-        QVERIFY2(model.message().find(
-                     "the tokenizer has 50257 tokens but the model's embedding has only 320 rows") !=
-                     std::string::npos,
-                 model.message().c_str());
+        QVERIFY_ERROR(model, "the tokenizer has 50257 tokens but the model's embedding has only 320 rows");
     }
 
     void fixture_folders_without_tokenizer_still_load() {

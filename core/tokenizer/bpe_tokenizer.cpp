@@ -10,7 +10,6 @@
 #include <queue>
 
 #include "tokenizer/byte_level.h"
-#include "tokenizer/normalize.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/special_tokens.h"
 #include "tokenizer/tokenizer_impl.h"
@@ -198,17 +197,11 @@ Status ByteLevelBpeTokenizer::encode_word(std::string_view word, size_t offset,
 }
 
 Result<std::vector<int32_t>> ByteLevelBpeTokenizer::encode(std::string_view text, bool add_special) const {
-    KVSCOPE_TRY(utf8_check_text(text));
     std::string normalized;
-    if (m_data.normalizer == "nfc") {
-        auto nfc = normalize_nfc(text);
-        if (!nfc) return nfc.status();
-        normalized = std::move(nfc.value());
-        text = normalized;
-    }
-
     std::vector<int32_t> ids;
-    if (add_special && m_data.add_bos) ids.push_back(m_data.bos_id);
+    auto begun = begin_encode(m_data, text, add_special, normalized, ids);
+    if (!begun) return begun.status();
+    text = begun.value();
 
     std::vector<AddedTokenMatcher::Segment> segments;
     m_added.split(text, segments);

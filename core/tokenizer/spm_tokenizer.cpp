@@ -10,7 +10,6 @@
 #include <array>
 #include <queue>
 
-#include "tokenizer/normalize.h"
 #include "tokenizer/special_tokens.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/utf8.h"
@@ -190,16 +189,11 @@ Status SentencePieceBpeTokenizer::encode_stretch(std::string_view stretch, std::
 
 Result<std::vector<int32_t>> SentencePieceBpeTokenizer::encode(std::string_view text,
                                                                bool add_special) const {
-    KVSCOPE_TRY(utf8_check_text(text));
-    std::string nfc;
-    if (m_data.normalizer == "nfc") {
-        auto normalized = normalize_nfc(text);
-        if (!normalized) return normalized.status();
-        nfc = std::move(normalized.value());
-        text = nfc;
-    }
+    std::string normalized;
     std::vector<int32_t> ids;
-    if (add_special && m_data.add_bos) ids.push_back(m_data.bos_id);
+    auto begun = begin_encode(m_data, text, add_special, normalized, ids);
+    if (!begun) return begun.status();
+    text = begun.value();
     if (text.empty()) return ids;  // sentencepiece adds no dummy prefix to an empty text
 
     std::string escaped = m_data.add_space_prefix ? std::string(kSpaceSymbol) : std::string();

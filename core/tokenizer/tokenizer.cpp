@@ -1,6 +1,7 @@
 // tokenizer.cpp — what every tokenizer shares: token types, whole-sequence decode and streaming decode.
 #include "kvscope/tokenizer.h"
 
+#include "tokenizer/normalize.h"
 #include "tokenizer/tokenizer_impl.h"
 #include "tokenizer/utf8.h"
 
@@ -12,6 +13,19 @@ TokenType Tokenizer::token_type(int32_t id) const {
 
 bool is_valid_utf8(std::string_view bytes) {
     return utf8_first_invalid(bytes) == std::string_view::npos;
+}
+
+Result<std::string_view> begin_encode(const TokenizerData& data, std::string_view text, bool add_special,
+                                      std::string& storage, std::vector<int32_t>& ids) {
+    KVSCOPE_TRY(utf8_check_text(text));
+    if (data.normalizer == "nfc") {
+        auto normalized = normalize_nfc(text);
+        if (!normalized) return normalized.status();
+        storage = std::move(normalized.value());
+        text = storage;
+    }
+    if (add_special && data.add_bos) ids.push_back(data.bos_id);
+    return text;
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids) const {

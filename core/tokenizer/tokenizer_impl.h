@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "kvscope/tokenizer.h"
 
@@ -28,6 +29,12 @@ inline TokenType type_of(const TokenizerData& data, int32_t id) {
 
 // The byte a SentencePiece byte-fallback piece "<0xNN>" stands for, or -1.
 int byte_piece_value(std::string_view piece);
+
+// The start of every encode(): checks that `text` is UTF-8 (the error names the offset), applies the
+// normalizer (keeping the normalized copy in `storage`) and puts BOS in `ids` when add_special and the
+// model asks for it. Returns the text to tokenize.
+Result<std::string_view> begin_encode(const TokenizerData& data, std::string_view text, bool add_special,
+                                      std::string& storage, std::vector<int32_t>& ids);
 
 // Both assume make_tokenizer's checks passed (ids in range, types valid, scores sized).
 Result<std::shared_ptr<const Tokenizer>> make_byte_bpe_tokenizer(TokenizerData data);
