@@ -335,6 +335,18 @@ class TestTokenizers : public QObject {
         QCOMPARE(QString::fromStdString(llama->decode(std::vector<int32_t>{3186})), QString("world"));
         QCOMPARE(QString::fromStdString(llama->decode(std::vector<int32_t>{15043, 3186})),
                  QString("Hello world"));
+        // Only the first piece loses its dummy-prefix space, even when it is a lone "▁" (sentencepiece).
+        for (const char* text : {" x", "  x", " Hello", " \xF0\x9F\xA4\x96", "\n x"}) {
+            auto ids = llama->encode(text, true);
+            QVERIFY2(ids.is_ok(), ids.message().c_str());
+            QCOMPARE(QString::fromStdString(llama->decode(ids.value())), QString::fromUtf8(text));
+            StreamingDecoder stream(*llama);
+            std::string joined;
+            for (int32_t id : ids.value())
+                joined += stream.push(id);
+            QCOMPARE(QString::fromStdString(joined + stream.flush()), QString::fromUtf8(text));
+        }
+        QCOMPARE(llama->encode(" x", false).value(), (std::vector<int32_t>{29871, 921}));  // "▁" "▁x"
         // "<s>" written in a prompt is text to sentencepiece, not BOS.
         auto literal = llama->encode("<s>", false);
         QVERIFY(literal.is_ok() && !literal->empty());
