@@ -318,6 +318,22 @@ class TestTokenizers : public QObject {
         QVERIFY(tok->decode(ids.value()) == text);
     }
 
+    // The whole corpus through GPT-2: nanoGPT's data/shakespeare/prepare.py (tiktoken's GPT-2 encoding)
+    // reports 301,966 + 36,059 = 338,025 tokens for its 90%/10% split of this file, which splits at a
+    // newline.
+    void gpt2_whole_corpus_token_count() {
+        REQUIRE_FIXTURES();
+        const std::string corpus = read_file(KVSCOPE_CORPUS);
+        QCOMPARE(corpus.size(), size_t(1115394));
+        LOAD_OR_FAIL(tok, route_tokenizer("gpt2", "tokenizer.json"));
+        const size_t split = size_t(double(corpus.size()) * 0.9);
+        auto train = tok->encode(std::string_view(corpus).substr(0, split), false);
+        auto val = tok->encode(std::string_view(corpus).substr(split), false);
+        QVERIFY(train.is_ok() && val.is_ok());
+        QCOMPARE(train->size(), size_t(301966));
+        QCOMPARE(val->size(), size_t(36059));
+    }
+
     // --- BOS, control and added tokens ---------------------------------------------------------------------
     void bos_handling() {
         REQUIRE_FIXTURES();
