@@ -9,6 +9,7 @@
 // character the vocabulary lacks) becomes its bytes' <0xNN> pieces (byte fallback), or <unk> without them.
 #include <array>
 #include <queue>
+#include <unordered_set>
 
 #include "tokenizer/special_tokens.h"
 #include "tokenizer/tokenizer_impl.h"
@@ -50,13 +51,15 @@ class SentencePieceBpeTokenizer final : public Tokenizer {
   private:
     using UnusedSplits = std::unordered_map<std::string, std::pair<std::string, std::string>>;
     Status encode_stretch(std::string_view stretch, std::vector<int32_t>& out) const;
+    Status merge_run(std::string_view run, std::vector<int32_t>& out) const;
     Status emit_piece(std::string_view piece, const UnusedSplits& splits, std::vector<int32_t>& out) const;
 
-    TokenIndex m_mergeable;                   // pieces a merge may form: normal, user-defined, unused
-    TokenIndex m_all;                         // every piece
-    std::array<int32_t, 256> m_byte_piece{};  // byte -> id of <0xNN>, or -1
-    std::vector<std::string> m_bytes;         // id -> bytes ("▁" as a space); control pieces print nothing
-    std::vector<bool> m_strip_first_space;    // id -> drop the leading space when it starts the text
+    TokenIndex m_mergeable;                      // pieces a merge may form: normal, user-defined, unused
+    std::unordered_set<uint32_t> m_piece_chars;  // every character of those pieces
+    TokenIndex m_all;                            // every piece
+    std::array<int32_t, 256> m_byte_piece{};     // byte -> id of <0xNN>, or -1
+    std::vector<std::string> m_bytes;       // id -> bytes ("▁" as a space); control pieces print nothing
+    std::vector<bool> m_strip_first_space;  // id -> drop the leading space when it starts the text
     AddedTokenMatcher m_user_defined;
 };
 
@@ -88,6 +91,11 @@ void SentencePieceBpeTokenizer::init() {
                 [[fallthrough]];
             default:
                 m_mergeable.emplace(piece, id);
+                for (size_t i = 0; i < piece.size();) {
+                    int length = 1;
+                    m_piece_chars.insert(utf8_decode_at(piece, i, &length));
+                    i += static_cast<size_t>(length);
+                }
                 bytes = replace_all(piece, kSpaceSymbol, " ");
                 m_strip_first_space[static_cast<size_t>(id)] =
                     m_data.add_space_prefix && piece.compare(0, kSpaceSymbol.size(), kSpaceSymbol) == 0;
@@ -125,7 +133,26 @@ Status SentencePieceBpeTokenizer::emit_piece(std::string_view piece, const Unuse
     return Status::ok();
 }
 
+// A character that no mergeable piece contains can never be merged with anything, so the stretch splits
+// around it into runs that merge independently: the same pieces as one pass over the whole stretch (the
+// order of merges inside a run does not depend on other runs), with small queues for long texts.
 Status SentencePieceBpeTokenizer::encode_stretch(std::string_view stretch, std::vector<int32_t>& out) const {
+    static const UnusedSplits kNoSplits;
+    size_t run_start = 0;
+    for (size_t i = 0; i < stretch.size();) {
+        int length = 1;
+        const uint32_t cp = utf8_decode_at(stretch, i, &length);
+        if (!m_piece_chars.contains(cp)) {
+            KVSCOPE_TRY(merge_run(stretch.substr(run_start, i - run_start), out));
+            KVSCOPE_TRY(emit_piece(stretch.substr(i, size_t(length)), kNoSplits, out));
+            run_start = i + size_t(length);
+        }
+        i += size_t(length);
+    }
+    return merge_run(stretch.substr(run_start), out);
+}
+
+Status SentencePieceBpeTokenizer::merge_run(std::string_view stretch, std::vector<int32_t>& out) const {
     struct Symbol {
         uint32_t begin, length;  // bytes of `stretch`
         int32_t prev, next;      // neighbours still alive, -1 at the ends
