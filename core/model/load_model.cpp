@@ -54,10 +54,12 @@ Result<std::shared_ptr<const Model>> load_model(const std::string& path, const L
     if (!options.tokenizer_path.empty()) {
         auto tok = load_tokenizer(options.tokenizer_path);
         if (!tok) return tok.status();
-        if (tok.value()->vocab_size() != model->config.vocab_size)
-            return Status::error(
-                options.tokenizer_path + ": tokenizer has " + std::to_string(tok.value()->vocab_size()) +
-                " tokens, the model's vocabulary has " + std::to_string(model->config.vocab_size));
+        // A larger tokenizer makes ids the model cannot embed. A smaller one is fine for padded embeddings,
+        // but llama2.c's tokenizer.bin stores no count: run.c reads vocab_size tokens, so it must match.
+        const int n_tok = tok.value()->vocab_size(), n_model = model->config.vocab_size;
+        if (n_tok > n_model || (n_tok != n_model && model->format == "llama2.c"))
+            return Status::error(options.tokenizer_path + ": tokenizer has " + std::to_string(n_tok) +
+                                 " tokens, the model's vocabulary has " + std::to_string(n_model));
         model->tokenizer = tok.value();
     }
     return std::shared_ptr<const Model>(std::move(model));

@@ -3,9 +3,11 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "kvscope/tokenizer.h"
 #include "model/formats/safetensors.h"
 #include "model/model_assembly.h"
 #include "model/weight_builder.h"
+#include "tokenizer/tokenizer_files.h"
 #include "util/files.h"
 
 namespace kvscope {
@@ -281,6 +283,19 @@ Result<std::shared_ptr<Model>> load_hf_folder(const std::string& dir) {
     if (!model) return model.status();
     model.value()->source_path = dir;
     model.value()->format = "safetensors";
+
+    // The folder's tokenizer, when it has one. Embeddings are often padded past the tokenizer (to a multiple
+    // of 64 or 128), so a smaller tokenizer is fine; a larger one would produce ids the model cannot embed.
+    auto tokenizer = load_hf_folder_tokenizer(dir);
+    if (!tokenizer) return tokenizer.status();
+    if (tokenizer.value()) {
+        if (tokenizer.value()->vocab_size() > config->vocab_size)
+            return Status::error(dir + ": the tokenizer has " +
+                                 std::to_string(tokenizer.value()->vocab_size()) +
+                                 " tokens but the model's embedding has only " +
+                                 std::to_string(config->vocab_size) + " rows (config.json vocab_size)");
+        model.value()->tokenizer = tokenizer.value();
+    }
     return model;
 }
 

@@ -9,6 +9,9 @@
 // gpt2 family (model_type "gpt2"): n_embd, n_layer, n_head, n_positions, n_inner (null: 4·n_embd),
 //   layer_norm_epsilon, activation_function (gelu_new / gelu_pytorch_tanh), vocab_size; Conv1D weights
 //   [in, out] with c_attn fusing Q, K, V; names with or without the "transformer." prefix.
+// The folder's tokenizer (tokenizer.json, tokenizer.model or vocab.json + merges.txt, with the special tokens
+// of tokenizer_config.json / special_tokens_map.json / config.json) is attached to Model::tokenizer; one
+// with more tokens than the embedding has rows is an error.
 // Scalings we do not implement (rope_scaling other than "default", scale_attn_by_inverse_layer_idx) are
 // refused with a message rather than run wrongly.
 #pragma once
