@@ -380,6 +380,8 @@ __global__ void attention_combine_kernel(AttnKernelArgs p) {
 __global__ void read_kernel(const float4* __restrict__ data, size_t n4, float* __restrict__ sums) {
     __shared__ float red[kWarp];
     float acc = 0.0f;
+    // Unrolled so that each thread has several 16-byte loads in flight, as a streaming kernel should.
+#pragma unroll 4
     for (size_t i = blockIdx.x * size_t(blockDim.x) + threadIdx.x; i < n4;
          i += size_t(gridDim.x) * blockDim.x) {
         const float4 v = __ldg(data + i);

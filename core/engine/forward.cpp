@@ -139,7 +139,7 @@ Result<ForwardResult> forward(const ModelConfig& c, const DeviceWeights& w, KVCa
     result.logits.resize(size_t(logit_rows) * c.vocab_size);
     st.download(result.logits.data(), s.logits->data(), result.logits.size());
     st.synchronize();
-    KVSCOPE_TRY(st.error().with_context(backend.name()));
+    KVSCOPE_TRY(st.error().with_context("forward pass"));
     return result;
 }
 
