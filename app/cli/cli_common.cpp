@@ -11,7 +11,8 @@ void ModelOptions::add_to(CLI::App& app) {
     app.add_option("model", model, "Model file or folder (GGUF, Hugging Face folder, llama2.c .bin)");
     app.add_option("--tokenizer", tokenizer,
                    "Tokenizer file for models that carry none (llama2.c tokenizer.bin)");
-    app.add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+    app.add_option("--device", device, "cpu, cuda, or auto (CUDA when a GPU is usable, else the CPU)")
+        ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
     app.add_option("--threads", threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
     app.add_option("--capacity", capacity, "KV cache capacity in tokens (0: the model's context)")
         ->check(CLI::NonNegativeNumber);
@@ -29,16 +30,31 @@ Result<std::shared_ptr<const Model>> load_model_only(const ModelOptions& options
     return load_model(options.model, lo);
 }
 
+Result<std::shared_ptr<Backend>> make_device_backend(const ModelOptions& options) {
+    if (options.device == "auto") {
+        std::string why_not;
+        auto backend = make_auto_backend(options.threads, &why_not);
+        if (!why_not.empty())
+            std::fprintf(stderr, "kvscope-cli: --device auto: using the CPU (CUDA: %s)\n", why_not.c_str());
+        return backend;
+    }
+    if (options.device == "cuda") {
+        auto backend = make_cuda_backend(0);
+        if (!backend) return backend.status().with_context("--device cuda: CUDA is unavailable");
+        return backend;
+    }
+    return make_cpu_backend(options.threads);
+}
+
 std::unique_ptr<LoadedModel> load(const ModelOptions& options) {
     auto model = load_model_only(options);
     if (!model) {
         fail(model.message());
         return nullptr;
     }
-    auto backend =
-        make_backend(options.device == "cuda" ? DeviceKind::cuda : DeviceKind::cpu, options.threads);
+    auto backend = make_device_backend(options);
     if (!backend) {
-        fail("CUDA is unavailable: " + backend.message());
+        fail(backend.message());
         return nullptr;
     }
     auto engine = Engine::create(model.value(), backend.value());

@@ -27,6 +27,9 @@ struct LoadedModel {
     std::shared_ptr<Engine> engine;
 };
 
+// The backend --device asks for: cpu, cuda (an error saying why when CUDA is unusable), or auto (CUDA when
+// usable, else the CPU, with a note on stderr saying why).
+Result<std::shared_ptr<Backend>> make_device_backend(const ModelOptions& options);
 // Loads the model and makes the engine on the requested device; prints the error and returns null.
 std::unique_ptr<LoadedModel> load(const ModelOptions& options);
 Result<std::shared_ptr<const Model>> load_model_only(const ModelOptions& options);

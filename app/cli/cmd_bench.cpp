@@ -4,8 +4,11 @@
 // are timed one by one at positions L, L+1, ...; the median step is reported. The cached session appends
 // one token to its cache per step; the uncached one runs the whole L+1 tokens through the model every
 // step. Each is measured with trace recording on (what the app records) and off. Alongside: the bytes a
-// cached step read (weights at their stored dtype + KV), divided by its time, next to the machine's
-// memory bandwidth from a STREAM-like triad.
+// cached step read (weights at their stored dtype + KV), divided by its time, next to the device's memory
+// bandwidth as the backend measures it (CPU: a STREAM-like triad; CUDA: a read kernel), and the roofline:
+// those bytes over that bandwidth, the least time a memory-bound step can take.
+#include <thread>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,7 +17,6 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
-#include <thread>
 #include <vector>
 
 #include "cli_common.h"
@@ -30,7 +32,7 @@ struct BenchOptions {
     int decode_steps = 8;
     int uncached_steps = 3;
     std::string json_path;
-    bool triad = true;
+    bool bandwidth = true;
     bool uncached = true;
     std::string record = "both";
 };
@@ -41,38 +43,13 @@ struct Measure {
     uint64_t bytes_read = 0;  // of the median step: weights + KV
     uint64_t flops = 0;
     double gb_per_s = 0.0;
+    uint64_t device_bytes = 0;  // held by the backend while the session ran (weights, cache, scratch)
 };
 
 double median(std::vector<double> v) {
     std::sort(v.begin(), v.end());
     const size_t n = v.size();
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-// STREAM's triad a = b + s·c over arrays far larger than the caches; 3 x 4 bytes move per element.
-double triad_gb_per_s(int threads) {
-    const size_t n = size_t(1) << 25;  // 128 MiB per array
-    std::vector<float> a(n), b(n, 1.0f), c(n, 2.0f);
-    const float s = 3.0f;
-    double best = 1e30;
-    for (int rep = 0; rep < 6; ++rep) {
-        const auto t0 = std::chrono::steady_clock::now();
-        std::vector<std::thread> workers;
-        for (int w = 0; w < threads; ++w)
-            workers.emplace_back([&, w] {
-                const size_t begin = n * size_t(w) / size_t(threads),
-                             end = n * size_t(w + 1) / size_t(threads);
-                for (size_t i = begin; i < end; ++i)
-                    a[i] = b[i] + s * c[i];
-            });
-        for (auto& t : workers)
-            t.join();
-        const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (rep > 0) best = std::min(best, t);  // the first pass also faults the pages in
-    }
-    volatile float sink = a[n / 2];
-    (void)sink;
-    return 3.0 * 4.0 * double(n) / best / 1e9;
 }
 
 Result<Measure> measure(const std::shared_ptr<Engine>& engine, SessionMode mode, bool record, int context,
@@ -86,6 +63,7 @@ Result<Measure> measure(const std::shared_ptr<Engine>& engine, SessionMode mode,
     Session& s = *session.value();
     auto pre = s.prefill(std::span<const int32_t>(tokens.data(), size_t(context)));
     if (!pre) return pre.status();
+    const uint64_t device_bytes = engine->backend().bytes_allocated();
     std::vector<double> ms;
     std::vector<StepTracePtr> traces;
     for (int i = 0; i < steps; ++i) {
@@ -102,6 +80,7 @@ Result<Measure> measure(const std::shared_ptr<Engine>& engine, SessionMode mode,
     m.bytes_read = mid.bytes_read();
     m.flops = mid.flops();
     m.gb_per_s = double(m.bytes_read) / (m.ms_per_token * 1e-3) / 1e9;
+    m.device_bytes = device_bytes;
     return m;
 }
 
@@ -133,15 +112,24 @@ int run(const BenchOptions& o) {
 
     const int threads =
         o.model.threads > 0 ? o.model.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-    double triad = 0.0;
-    if (o.triad && o.model.device == "cpu") triad = triad_gb_per_s(threads);
+    Backend& backend = loaded->engine->backend();
+    MemoryBandwidth bandwidth;
+    if (o.bandwidth) {
+        auto bw = backend.measure_bandwidth();
+        if (!bw) return fail(bw.message());
+        bandwidth = bw.value();
+    }
+    const double bw_gb_per_s = bandwidth.gb_per_s;
 
     std::printf("model    %s (%s, %d layers, d_model %d, %d heads / %d KV heads, %s weights %s)\n",
                 loaded->model->source_path.c_str(), c.arch_name.c_str(), c.n_layers, c.d_model, c.n_heads,
                 c.n_kv_heads, dtype_name(loaded->model->main_dtype()),
                 human_bytes(loaded->model->stored_bytes()).c_str());
-    std::printf("device   %s\n", loaded->engine->backend().name().c_str());
-    if (triad > 0) std::printf("memory   STREAM-like triad: %.1f GB/s (%d threads)\n", triad, threads);
+    std::printf("device   %s\n", backend.name().c_str());
+    if (!backend.host_memory())
+        std::printf("weights  %s in device memory (float32)\n",
+                    human_bytes(loaded->engine->weight_bytes_on_device()).c_str());
+    if (bw_gb_per_s > 0) std::printf("memory   %.1f GB/s: %s\n", bw_gb_per_s, bandwidth.method.c_str());
     std::printf("steps    median of %d cached / %d uncached decode steps at each context\n\n", o.decode_steps,
                 o.uncached_steps);
 
@@ -150,8 +138,8 @@ int run(const BenchOptions& o) {
     if (o.record != "on") records.push_back(false);
 
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-    std::printf("%8s %6s | %12s %10s %10s %7s | %14s %10s | %8s\n", "context", "record", "cached ms/tok",
-                "tok/s", "GB/s", "of bw", "uncached ms/tok", "tok/s", "ratio");
+    std::printf("%8s %6s | %12s %10s %10s %7s %9s | %14s %10s | %8s\n", "context", "record", "cached ms/tok",
+                "tok/s", "GB/s", "of bw", "bound ms", "uncached ms/tok", "tok/s", "ratio");
     for (int L : contexts) {
         for (bool rec : records) {
             auto cm = measure(loaded->engine, SessionMode::cached, rec, L, o.decode_steps, tokens, capacity);
@@ -164,10 +152,16 @@ int run(const BenchOptions& o) {
                 um = r.value();
             }
             const double ratio = o.uncached ? um.ms_per_token / cm->ms_per_token : 0.0;
-            char bw[16] = "-";
-            if (triad > 0) std::snprintf(bw, sizeof bw, "%.0f%%", 100.0 * cm->gb_per_s / triad);
-            std::printf("%8d %6s | %12.3f %10.1f %10.2f %7s | %14.3f %10.1f | %7.1fx\n", L,
-                        rec ? "on" : "off", cm->ms_per_token, cm->tokens_per_s, cm->gb_per_s, bw,
+            // Roofline: the bytes a cached step must read, at the measured bandwidth.
+            const double bound_ms =
+                bw_gb_per_s > 0 ? double(cm->bytes_read) / (bw_gb_per_s * 1e9) * 1e3 : 0.0;
+            char bw[16] = "-", bound[16] = "-";
+            if (bw_gb_per_s > 0) {
+                std::snprintf(bw, sizeof bw, "%.0f%%", 100.0 * cm->gb_per_s / bw_gb_per_s);
+                std::snprintf(bound, sizeof bound, "%.3f", bound_ms);
+            }
+            std::printf("%8d %6s | %12.3f %10.1f %10.2f %7s %9s | %14.3f %10.1f | %7.1fx\n", L,
+                        rec ? "on" : "off", cm->ms_per_token, cm->tokens_per_s, cm->gb_per_s, bw, bound,
                         um.ms_per_token, um.tokens_per_s, ratio);
             std::fflush(stdout);
             nlohmann::ordered_json row;
@@ -177,7 +171,10 @@ int run(const BenchOptions& o) {
                              {"tokens_per_s", cm->tokens_per_s},
                              {"bytes_read", cm->bytes_read},
                              {"flops", cm->flops},
-                             {"gb_per_s", cm->gb_per_s}};
+                             {"gb_per_s", cm->gb_per_s},
+                             {"bound_ms", bound_ms},
+                             {"over_bound", bound_ms > 0 ? cm->ms_per_token / bound_ms : 0.0},
+                             {"device_bytes", cm->device_bytes}};
             row["uncached"] = {{"ms_per_token", um.ms_per_token},
                                {"tokens_per_s", um.tokens_per_s},
                                {"bytes_read", um.bytes_read},
@@ -189,9 +186,13 @@ int run(const BenchOptions& o) {
     if (!o.json_path.empty()) {
         nlohmann::ordered_json j;
         j["model"] = loaded->model->source_path;
-        j["device"] = loaded->engine->backend().name();
+        j["device"] = backend.name();
+        j["device_kind"] = device_kind_name(backend.kind());
         j["threads"] = threads;
-        j["triad_gb_per_s"] = triad;
+        j["bandwidth_gb_per_s"] = bw_gb_per_s;
+        j["bandwidth_method"] = bandwidth.method;
+        j["weights_on_device_bytes"] = loaded->engine->weight_bytes_on_device();
+        j["weight_bytes_stored"] = loaded->model->stored_bytes();
         j["rows"] = rows;
         std::ofstream out(o.json_path);
         out << j.dump(2) << "\n";
@@ -216,7 +217,7 @@ void add_bench_command(CLI::App& app, int& exit_code) {
         ->check(CLI::PositiveNumber);
     cmd->add_option("--record", o->record, "Trace recording: on, off or both")
         ->check(CLI::IsMember({"on", "off", "both"}));
-    cmd->add_flag("!--no-triad", o->triad, "Skip the memory-bandwidth triad");
+    cmd->add_flag("!--no-bandwidth,!--no-triad", o->bandwidth, "Skip the memory-bandwidth measurement");
     cmd->add_flag("!--no-uncached", o->uncached, "Time only the cached session");
     cmd->add_option("--json", o->json_path, "Also write the results as JSON");
     cmd->callback([o, &exit_code] { exit_code = run(*o); });

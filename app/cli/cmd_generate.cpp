@@ -145,6 +145,11 @@ int run(const GenerateOptions& o, bool trace_mode) {
                  decodes > 0 ? (total - prefill_seconds) * 1e3 / decodes : 0.0,
                  human_count(cum.flops()).c_str(), human_bytes(cum.bytes_read()).c_str(),
                  human_bytes(cum.kv_bytes_resident).c_str());
+    const Backend& backend = loaded->engine->backend();
+    if (!backend.host_memory())
+        std::fprintf(stderr, "[%s] device memory held: %s (weights %s; the rest: KV cache and activations)\n",
+                     device_kind_name(backend.kind()), human_bytes(backend.bytes_allocated()).c_str(),
+                     human_bytes(loaded->engine->weight_bytes_on_device()).c_str());
     return 0;
 }
 

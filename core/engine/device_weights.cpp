@@ -1,3 +1,5 @@
+// device_weights.cpp — places a model's weights in a backend's memory: used in place on the host, uploaded
+// once (one stream, synchronized at the end) on a GPU.
 #include "engine/device_weights.h"
 
 #include <map>
@@ -53,7 +55,10 @@ Result<std::unique_ptr<DeviceWeights>> upload_weights(const Model& model, Backen
         KVSCOPE_TRY(place(D.w_down, L.w_down));
         KVSCOPE_TRY(place(D.b_down, L.b_down));
     }
-    if (stream) stream->synchronize();
+    if (stream) {
+        stream->synchronize();
+        KVSCOPE_TRY(stream->error().with_context("uploading the weights"));
+    }
     return w;
 }
 

@@ -74,7 +74,10 @@ Result<ForwardResult> forward(const ModelConfig& c, const DeviceWeights& w, KVCa
 
     // ---- transformer blocks -------------------------------------------------------------------------
     for (int l = 0; l < c.n_layers; ++l) {
-        if (req.cancel && req.cancel->load(std::memory_order_relaxed)) return Status::error("cancelled");
+        if (req.cancel && req.cancel->load(std::memory_order_relaxed)) {
+            st.synchronize();  // deliver the attention rows in flight before `result` goes away
+            return Status::error("cancelled");
+        }
         const DeviceLayer& L = w.layers[l];
 
         // attention: xn = norm(x); q,k,v = xn·Wqkvᵀ; rope(q, k); append k, v; attend; x += att·Woᵀ
@@ -101,9 +104,10 @@ Result<ForwardResult> forward(const ModelConfig& c, const DeviceWeights& w, KVCa
             la.n_rows = prob_rows;
             la.n_keys = keys;
             la.probs.resize(size_t(c.n_heads) * prob_rows * keys);
+            // No synchronize here: the next layer's attention overwrites the buffer only after this copy
+            // (streams run in order), so the GPU keeps running while the rows travel; they are read on
+            // the host after the synchronize() below.
             st.download(la.probs.data(), probs, la.probs.size());
-            // The next layer reuses the buffer: the copy must land first on asynchronous streams.
-            st.synchronize();
             result.attention.push_back(std::move(la));
         }
         ops.matmul(OpClass::out_proj, att, n, L.wo, L.bo, proj);
@@ -136,6 +140,7 @@ Result<ForwardResult> forward(const ModelConfig& c, const DeviceWeights& w, KVCa
     result.logits.resize(size_t(logit_rows) * c.vocab_size);
     st.download(result.logits.data(), s.logits->data(), result.logits.size());
     st.synchronize();
+    KVSCOPE_TRY(st.error().with_context("forward pass"));
     return result;
 }
 

@@ -173,13 +173,23 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
             }
         }
         m_stream->synchronize();
+        if (Status st = m_stream->error(); !st) {
+            m_cache->truncate(cached ? position() : 0);  // the step did not happen
+            return st.with_context("reading the KV rows of the trace");
+        }
     }
 
     m_logits = std::move(fwd->logits);
     std::span<const float> last(m_logits.data() + m_logits.size() - c.vocab_size, size_t(c.vocab_size));
     trace->top = top_k_tokens(last, std::max(topt.top_k, 1));
     trace->chosen = sample_token(last, m_options.sampler, new_length);
-    {
+    if (auto it = std::find_if(trace->top.begin(), trace->top.end(),
+                               [&](const TokenProb& t) { return t.id == trace->chosen; });
+        it != trace->top.end()) {
+        // Already computed with the top-k (always, when greedy): a second pass of exp over a large
+        // vocabulary costs as much as a whole decode step on a GPU.
+        trace->chosen_prob = it->prob;
+    } else {
         // Probability of the chosen token at temperature 1 (what the token strip shows).
         float mx = last[0];
         for (float l : last)

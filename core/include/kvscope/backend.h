@@ -4,7 +4,9 @@
 // A Stream is one session's queue of ops on that device: every op of the forward pass, the op timers,
 // and the copies back to the host that the trace needs. Two sessions on two threads use two Streams.
 // All pointers a Stream takes are in the backend's memory (host memory for the CPU), row-major float32.
-// Streams may run asynchronously: results are only valid on the host after synchronize().
+// Streams may run asynchronously, but always in the order ops were issued: a buffer may be overwritten by
+// the next op right after a download() from it, and the host copy is valid after synchronize(). A failure
+// on an asynchronous stream (a kernel, a copy, an allocation) is kept by error(); later ops are skipped.
 // This header knows nothing of models or sessions; core/engine drives it, tests/ compare backends op by op.
 #pragma once
 
@@ -36,15 +38,24 @@ class Buffer {
     size_t m_size = 0;
 };
 
+// A memory bandwidth figure and how it was measured (what was read and written, over how many bytes).
+struct MemoryBandwidth {
+    double gb_per_s = 0.0;  // 1e9 bytes per second
+    std::string method;     // e.g. "read kernel over 1024 MiB, best of 5 (bytes read)"
+};
+
 class Stream {
   public:
     virtual ~Stream() = default;
 
     // --- memory ------------------------------------------------------------------------------------
-    virtual void upload(float* dst, const float* host_src, size_t n) = 0;
-    virtual void download(float* host_dst, const float* src, size_t n) = 0;  // valid after synchronize()
+    virtual void upload(float* dst, const float* host_src, size_t n) = 0;  // host_src reusable on return
+    // host_dst is written by the next synchronize() at the latest, and must live until then.
+    virtual void download(float* host_dst, const float* src, size_t n) = 0;
     virtual void fill_zero(float* dst, size_t n) = 0;
     virtual void synchronize() = 0;
+    // The first failure of this stream, reported once synchronize() has returned; ok on the CPU.
+    virtual Status error() const { return Status::ok(); }
 
     // --- ops (shapes beside each; ld = row stride in floats) -------------------------------------------
     // y[n, m] = x[n, k] · w[m, k]ᵀ (+ bias[m])
@@ -63,7 +74,7 @@ class Stream {
     virtual void gelu_tanh(float* x, size_t count) = 0;
     // y[count] += x
     virtual void add(float* y, const float* x, size_t count) = 0;
-    // y[n, d] = table[ids[i], :]; ids are on the host
+    // y[n, d] = table[ids[i], :]; ids are on the host (0 <= id < table rows: the session checks them)
     virtual void embed(const int32_t* host_ids, int n, const float* table, int d, float* y) = 0;
     // Copies K and V rows (n rows of n_kv_heads·hd in k[n, ld] and v[n, ld]) into the per-head cache
     // blocks k_cache, v_cache: [n_kv_heads][capacity][hd], at rows pos0 .. pos0+n−1.
@@ -95,6 +106,9 @@ class Backend {
     virtual Result<std::unique_ptr<Buffer>> allocate(size_t n_floats) = 0;
     virtual std::unique_ptr<Stream> make_stream() = 0;
     virtual uint64_t bytes_allocated() const = 0;  // device memory held by this backend's buffers
+    // Measures the memory bandwidth this device reaches now, the roofline of a memory-bound decode step.
+    // Takes a second or so and allocates a large buffer for the duration; says how it measured.
+    virtual Result<MemoryBandwidth> measure_bandwidth() = 0;
 };
 
 // The CPU backend. threads = 0: all hardware threads.
@@ -106,5 +120,8 @@ bool cuda_compiled();
 Status cuda_available();
 // Picks a backend by kind; CUDA falls back to nothing (the error says why), never silently to CPU.
 Result<std::shared_ptr<Backend>> make_backend(DeviceKind kind, int threads = 0);
+// "auto": the CUDA backend when a device is usable, else the CPU; `why_not_cuda` (if given) receives the
+// reason the CPU was chosen (empty when CUDA was), so a caller can say so rather than fall back silently.
+std::shared_ptr<Backend> make_auto_backend(int threads = 0, std::string* why_not_cuda = nullptr);
 
 }  // namespace kvscope
