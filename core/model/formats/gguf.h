@@ -175,8 +175,11 @@ Result<GgufFile> open_gguf(const std::string& path);
 //
 // Tokenizer (all optional together; tokenizer.ggml.model says which kind):
 //   tokenizer.ggml.model        "gpt2" (byte-level BPE) or "llama" (SentencePiece); "none"/"no": no tokenizer
-//   tokenizer.ggml.pre          byte-level pre-tokenizer ("gpt2", "qwen2", ...; absent: "default")
-//   tokenizer.ggml.tokens       array of string, id order (must be valid UTF-8; count = token_embd's rows)
+//   tokenizer.ggml.pre          byte-level pre-tokenizer, llama.cpp's names ("gpt-2", "qwen2", "llama-bpe",
+//                               "smollm", ...; absent: "gpt-2")
+//   tokenizer.ggml.tokens       array of string, id order (must be valid UTF-8; count = token_embd's rows:
+//                               the writer pads a smaller vocabulary with "[PAD<id>]" tokens, as llama.cpp's
+//                               converter does)
 //   tokenizer.ggml.scores       array of f32 (SentencePiece merge priority)
 //   tokenizer.ggml.token_type   array of i32 (1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6
 //   byte) tokenizer.ggml.merges       array of string "a b" by rank (byte-level BPE; required there)

@@ -257,8 +257,9 @@ Result<std::optional<TokenizerData>> gguf_read_tokenizer(const GgufFile& file) {
     if (model == "no" || model == "none") return std::optional<TokenizerData>();
     if (model == "gpt2") {
         d.kind = TokenizerData::Kind::byte_bpe;
-        // llama.cpp reads a file without tokenizer.ggml.pre with its "default" pre-tokenizer.
-        GGUF_ASSIGN(d.pre, meta.string(gguf_key::tokenizer_pre, std::string("default")));
+        // Files without tokenizer.ggml.pre predate the key (2024) and were GPT-2-style byte-level BPE;
+        // llama.cpp falls back to an approximation it calls "default", we to GPT-2's own pattern.
+        GGUF_ASSIGN(d.pre, meta.string(gguf_key::tokenizer_pre, std::string("gpt-2")));
     } else if (model == "llama") {
         d.kind = TokenizerData::Kind::sentencepiece_bpe;
     } else {

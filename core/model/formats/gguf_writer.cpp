@@ -18,7 +18,7 @@ constexpr uint64_t kAlignment = 32;
 constexpr uint32_t kFileTypeAllF32 = 0, kFileTypeMostlyF16 = 1, kFileTypeMostlyQ8_0 = 7;
 constexpr uint32_t kQuantizationVersion = 2;  // GGML_QNT_VERSION
 // llama.cpp's token types.
-constexpr int32_t kTokenNormal = 1, kTokenUnknown = 2, kTokenControl = 3, kTokenByte = 6;
+constexpr int32_t kTokenNormal = 1, kTokenUnknown = 2, kTokenControl = 3, kTokenUnused = 5, kTokenByte = 6;
 
 using Metadata = std::vector<std::pair<std::string, GgufValue>>;
 
@@ -117,29 +117,38 @@ std::vector<int32_t> derived_token_types(const TokenizerData& d) {
     return types;
 }
 
-void add_tokenizer(const TokenizerData& d, Metadata& kv) {
+// The tokenizer as llama.cpp's converter writes it. A vocabulary smaller than the embedding (Qwen2 pads its
+// embedding past the tokenizer) is padded with "[PAD<id>]" tokens of type unused (score −1000), because
+// llama.cpp takes the vocabulary size from the token list and checks the embedding against it.
+void add_tokenizer(const TokenizerData& d, int vocab_size, Metadata& kv) {
     const bool bpe = d.kind == TokenizerData::Kind::byte_bpe;
+    const size_t n = size_t(vocab_size), have = d.tokens.size();
     kv.emplace_back(gguf_key::tokenizer_model, GgufValue::str(bpe ? "gpt2" : "llama"));
-    if (bpe) kv.emplace_back(gguf_key::tokenizer_pre, GgufValue::str(d.pre));
-    auto strings = [](const std::vector<std::string>& v) {
-        std::vector<GgufValue> items;
-        items.reserve(v.size());
-        for (const auto& s : v)
-            items.push_back(GgufValue::str(s));
-        return GgufValue::array(GgufType::string, std::move(items));
-    };
-    kv.emplace_back(gguf_key::tokenizer_tokens, strings(d.tokens));
+    // llama.cpp knows GPT-2's pattern as "gpt-2" only; an empty name would make it fall back to "default".
+    if (bpe)
+        kv.emplace_back(gguf_key::tokenizer_pre,
+                        GgufValue::str(d.pre.empty() || d.pre == "gpt2" ? "gpt-2" : d.pre));
+    std::vector<GgufValue> tokens, scores, types;
+    tokens.reserve(n);
+    for (size_t i = 0; i < n; ++i)
+        tokens.push_back(GgufValue::str(i < have ? d.tokens[i] : "[PAD" + std::to_string(i) + "]"));
+    kv.emplace_back(gguf_key::tokenizer_tokens, GgufValue::array(GgufType::string, std::move(tokens)));
     if (!d.scores.empty()) {
-        std::vector<GgufValue> items;
-        for (float s : d.scores)
-            items.push_back(GgufValue::f32(s));
-        kv.emplace_back(gguf_key::tokenizer_scores, GgufValue::array(GgufType::float32, std::move(items)));
+        for (size_t i = 0; i < n; ++i)
+            scores.push_back(GgufValue::f32(i < have ? d.scores[i] : -1000.0f));
+        kv.emplace_back(gguf_key::tokenizer_scores, GgufValue::array(GgufType::float32, std::move(scores)));
     }
-    std::vector<GgufValue> types;
-    for (int32_t t : d.token_types.empty() ? derived_token_types(d) : d.token_types)
-        types.push_back(GgufValue::i32(t));
+    const std::vector<int32_t> known = d.token_types.empty() ? derived_token_types(d) : d.token_types;
+    for (size_t i = 0; i < n; ++i)
+        types.push_back(GgufValue::i32(i < known.size() ? known[i] : kTokenUnused));
     kv.emplace_back(gguf_key::tokenizer_token_type, GgufValue::array(GgufType::int32, std::move(types)));
-    if (bpe) kv.emplace_back(gguf_key::tokenizer_merges, strings(d.merges));
+    if (bpe) {
+        std::vector<GgufValue> merges;
+        merges.reserve(d.merges.size());
+        for (const auto& m : d.merges)
+            merges.push_back(GgufValue::str(m));
+        kv.emplace_back(gguf_key::tokenizer_merges, GgufValue::array(GgufType::string, std::move(merges)));
+    }
     const std::pair<const char*, int32_t> ids[] = {{gguf_key::bos_id, d.bos_id},
                                                    {gguf_key::eos_id, d.eos_id},
                                                    {gguf_key::unk_id, d.unk_id},
@@ -298,11 +307,11 @@ Status write_gguf(const std::string& path, const Model& model, const GgufWriteOp
     hp(gguf_key::vocab_size, GgufValue::u32(uint32_t(c.vocab_size)));
     if (model.tokenizer) {
         const TokenizerData& d = model.tokenizer->data();
-        if (int64_t(d.tokens.size()) != c.vocab_size)
+        if (int64_t(d.tokens.size()) > c.vocab_size)
             return Status::error(path + ": the tokenizer has " + std::to_string(d.tokens.size()) +
-                                 " tokens but the model's embedding has " + std::to_string(c.vocab_size) +
-                                 " rows");
-        add_tokenizer(d, kv);
+                                 " tokens but the model's embedding has only " +
+                                 std::to_string(c.vocab_size) + " rows");
+        add_tokenizer(d, c.vocab_size, kv);
     }
 
     // ---- tensors, in llama.cpp's order ----
