@@ -727,6 +727,86 @@ class GgufTest : public QObject {
         QVERIFY(!(at >= qb && at < qe));
     }
 
+    // Every stored type goes through the loader: a GGUF whose blk.1.ffn_down.weight (ggml ne [256, 64]: 64
+    // rows of 256) is stored as `type` loads, keeps its stored type and bytes for the counters, and row r
+    // holds the dequantized elements r·256 .. r·256 + 255 of the tensor's bytes.
+    void everyStoredTypeLoads_data() {
+        QTest::addColumn<int>("type_id");
+        for (DType t : {DType::f32, DType::f16, DType::bf16, DType::q8_0, DType::q4_0, DType::q4_k,
+                        DType::q5_k, DType::q6_k})
+            QTest::newRow(dtype_name(t)) << int(t);
+    }
+
+    void everyStoredTypeLoads() {
+        QFETCH(int, type_id);
+        const DType type = DType(type_id);
+        const std::string dir = m_tmp.path().toStdString();
+        const std::string good = dir + "/types-base.gguf";
+        auto hf = load_model(model_fixture_path("tiny-gpt2"));
+        QVERIFY2(hf.is_ok(), hf.message().c_str());
+        QVERIFY(write_gguf(good, *hf.value()).is_ok());
+        auto base = open_gguf(good);
+        QVERIFY2(base.is_ok(), base.message().c_str());
+
+        // Bytes with a varied pattern; every float field (F32/F16/BF16 elements, block scales) set to a
+        // finite value so the weights stay finite.
+        const uint64_t n = 256 * 64, nbytes = dtype_bytes(type, n);
+        std::vector<uint8_t> bytes(nbytes);
+        uint32_t x = 12345;
+        for (auto& b : bytes)
+            b = uint8_t((x = x * 1103515245u + 12345u) >> 24);
+        const uint64_t block = uint64_t(dtype_block_bytes(type));
+        for (uint64_t at = 0; at < nbytes; at += block) {
+            const uint16_t scale = f32_to_f16(0.001f * float(1 + (at / block) % 7));
+            const float value = 0.01f * float(int(bytes[at]) - 128);
+            const uint16_t other = type == DType::bf16 ? f32_to_bf16(value) : f32_to_f16(value);
+            switch (type) {
+                case DType::f32:
+                    std::memcpy(&bytes[at], &value, 4);
+                    break;
+                case DType::f16:
+                case DType::bf16:
+                    std::memcpy(&bytes[at], &other, 2);
+                    break;
+                case DType::q8_0:
+                case DType::q4_0:
+                    std::memcpy(&bytes[at], &scale, 2);
+                    break;
+                case DType::q4_k:
+                case DType::q5_k:
+                    std::memcpy(&bytes[at], &scale, 2);
+                    std::memcpy(&bytes[at + 2], &scale, 2);
+                    break;
+                case DType::q6_k:
+                    std::memcpy(&bytes[at + 208], &scale, 2);
+                    break;
+                default:
+                    break;
+            }
+        }
+        EditableGguf e(base.value());
+        GgufTensorToWrite& t = e.tensor("blk.1.ffn_down.weight");
+        t.ggml_type = ggml_type_of(type);
+        t.nbytes = nbytes;
+        t.bytes = [&bytes](std::vector<uint8_t>& b) {
+            b = bytes;
+            return Status::ok();
+        };
+        const std::string path = dir + "/types-" + dtype_name(type) + ".gguf";
+        QVERIFY(e.write(path).is_ok());
+        auto m = load_model(path);
+        QVERIFY2(m.is_ok(), m.message().c_str());
+        const Tensor& w = m.value()->layers[1].w_down;
+        QCOMPARE(w.shape, (std::vector<int64_t>{64, 256}));
+        QCOMPARE(int(w.stored_dtype), int(type));
+        QCOMPARE(w.stored_bytes, nbytes);
+        std::vector<float> expected(n);
+        QVERIFY(dequantize(type, bytes.data(), n, expected.data()).is_ok());
+        QVERIFY(std::memcmp(w.data(), expected.data(), n * sizeof(float)) == 0);
+        for (float v : expected)
+            QVERIFY(std::isfinite(v));
+    }
+
     // ---- tokenizer round trip ------------------------------------------------------------------------
 
     void tokenizerRoundTrip_data() {

@@ -20,14 +20,7 @@ class Metadata {
     const GgufValue* find(const std::string& key) const { return m_file.find(key); }
 
     Result<int64_t> integer(const std::string& key, std::optional<int64_t> fallback = std::nullopt) const {
-        const GgufValue* v = find(key);
-        if (!v) {
-            if (fallback) return *fallback;
-            return missing(key);
-        }
-        auto i = v->as_int();
-        if (!i) return wrong(key, "an integer", *v);
-        return *i;
+        return typed<int64_t>(key, fallback, "an integer", [](const GgufValue& v) { return v.as_int(); });
     }
     // A positive int-sized integer (sizes, counts).
     Result<int> size(const std::string& key, std::optional<int64_t> fallback = std::nullopt) const {
@@ -39,32 +32,18 @@ class Metadata {
         return int(*i);
     }
     Result<double> number(const std::string& key, std::optional<double> fallback = std::nullopt) const {
-        const GgufValue* v = find(key);
-        if (!v) {
-            if (fallback) return *fallback;
-            return missing(key);
-        }
-        auto d = v->as_float();
-        if (!d) return wrong(key, "a number", *v);
-        return *d;
+        return typed<double>(key, fallback, "a number", [](const GgufValue& v) { return v.as_float(); });
     }
     Result<bool> boolean(const std::string& key, bool fallback) const {
-        const GgufValue* v = find(key);
-        if (!v) return fallback;
-        auto b = v->as_bool();
-        if (!b) return wrong(key, "a bool", *v);
-        return *b;
+        return typed<bool>(key, fallback, "a bool", [](const GgufValue& v) { return v.as_bool(); });
     }
     Result<std::string> string(const std::string& key,
                                std::optional<std::string> fallback = std::nullopt) const {
-        const GgufValue* v = find(key);
-        if (!v) {
-            if (fallback) return *fallback;
-            return missing(key);
-        }
-        const std::string* s = v->as_string();
-        if (!s) return wrong(key, "a string", *v);
-        return *s;
+        return typed<std::string>(key, fallback, "a string",
+                                  [](const GgufValue& v) -> std::optional<std::string> {
+                                      if (const std::string* s = v.as_string()) return *s;
+                                      return std::nullopt;
+                                  });
     }
     // An array whose elements are all `element` (nullptr when absent).
     Result<const std::vector<GgufValue>*> array(const std::string& key, GgufType element) const {
@@ -76,6 +55,15 @@ class Metadata {
         return a;
     }
 
+    // An array with one entry per token (nullptr when absent).
+    Result<const std::vector<GgufValue>*> per_token(const std::string& key, GgufType element,
+                                                    size_t n_tokens) const {
+        auto a = array(key, element);
+        if (!a || !a.value() || a.value()->size() == n_tokens) return a;
+        return Status::error(m_file.path + ": " + key + " has " + std::to_string(a.value()->size()) +
+                             " entries for " + std::to_string(n_tokens) + " tokens");
+    }
+
     Status missing(const std::string& key) const {
         return Status::error(m_file.path + ": missing required metadata key '" + key + "'");
     }
@@ -85,19 +73,27 @@ class Metadata {
     }
 
   private:
+    // The key's value converted by `convert` (nullopt: the wrong type); `fallback` when the key is absent,
+    // an error when it is absent and there is none.
+    template <typename T, typename Convert>
+    Result<T> typed(const std::string& key, std::optional<T> fallback, const char* expected,
+                    Convert convert) const {
+        const GgufValue* v = find(key);
+        if (!v) {
+            if (fallback) return *fallback;
+            return missing(key);
+        }
+        std::optional<T> x = convert(*v);
+        if (!x) return wrong(key, expected, *v);
+        return *x;
+    }
+
     const GgufFile& m_file;
 };
 
-#define GGUF_ASSIGN(lhs, expr)                 \
-    do {                                       \
-        auto gguf_r_ = (expr);                 \
-        if (!gguf_r_) return gguf_r_.status(); \
-        lhs = gguf_r_.value();                 \
-    } while (0)
-
 Result<ModelConfig> read_config(const GgufFile& file, const Metadata& meta) {
     ModelConfig c;
-    GGUF_ASSIGN(c.arch_name, meta.string(gguf_key::architecture));
+    KVSCOPE_ASSIGN(c.arch_name, meta.string(gguf_key::architecture));
     const std::string& a = c.arch_name;
     if (a == "llama" || a == "qwen2") {
         c.arch = Architecture::llama;
@@ -112,36 +108,37 @@ Result<ModelConfig> read_config(const GgufFile& file, const Metadata& meta) {
                              "' is not supported (KVScope runs GGUF architectures llama, qwen2 and gpt2)");
     }
     const bool gpt2 = c.arch == Architecture::gpt2;
-    GGUF_ASSIGN(c.context_length, meta.size(a + gguf_key::context_length));
-    GGUF_ASSIGN(c.d_model, meta.size(a + gguf_key::embedding_length));
-    GGUF_ASSIGN(c.n_layers, meta.size(a + gguf_key::block_count));
-    GGUF_ASSIGN(c.d_ff, meta.size(a + gguf_key::feed_forward_length));
-    GGUF_ASSIGN(c.n_heads, meta.size(a + gguf_key::head_count));
-    GGUF_ASSIGN(c.n_kv_heads, meta.size(a + gguf_key::head_count_kv, c.n_heads));
-    GGUF_ASSIGN(c.head_dim, meta.size(a + gguf_key::key_length, c.n_heads > 0 ? c.d_model / c.n_heads : 0));
+    KVSCOPE_ASSIGN(c.context_length, meta.size(a + gguf_key::context_length));
+    KVSCOPE_ASSIGN(c.d_model, meta.size(a + gguf_key::embedding_length));
+    KVSCOPE_ASSIGN(c.n_layers, meta.size(a + gguf_key::block_count));
+    KVSCOPE_ASSIGN(c.d_ff, meta.size(a + gguf_key::feed_forward_length));
+    KVSCOPE_ASSIGN(c.n_heads, meta.size(a + gguf_key::head_count));
+    KVSCOPE_ASSIGN(c.n_kv_heads, meta.size(a + gguf_key::head_count_kv, c.n_heads));
+    KVSCOPE_ASSIGN(c.head_dim,
+                   meta.size(a + gguf_key::key_length, c.n_heads > 0 ? c.d_model / c.n_heads : 0));
     int value_length = 0;
-    GGUF_ASSIGN(value_length, meta.size(a + gguf_key::value_length, c.head_dim));
+    KVSCOPE_ASSIGN(value_length, meta.size(a + gguf_key::value_length, c.head_dim));
     if (value_length != c.head_dim)
         return Status::error(file.path + ": key_length (" + std::to_string(c.head_dim) +
                              ") and value_length (" + std::to_string(value_length) +
                              ") differ; KVScope needs one head size");
     double eps = 0;
-    GGUF_ASSIGN(eps,
-                meta.number(a + (gpt2 ? gguf_key::layer_norm_epsilon : gguf_key::layer_norm_rms_epsilon)));
+    KVSCOPE_ASSIGN(eps,
+                   meta.number(a + (gpt2 ? gguf_key::layer_norm_epsilon : gguf_key::layer_norm_rms_epsilon)));
     c.norm_eps = float(eps);
     if (!gpt2) {
         double theta = 0;
-        GGUF_ASSIGN(theta, meta.number(a + gguf_key::rope_freq_base, 10000.0));
+        KVSCOPE_ASSIGN(theta, meta.number(a + gguf_key::rope_freq_base, 10000.0));
         c.rope_theta = float(theta);
         int rope_dims = 0;
-        GGUF_ASSIGN(rope_dims, meta.size(a + gguf_key::rope_dimension_count, c.head_dim));
+        KVSCOPE_ASSIGN(rope_dims, meta.size(a + gguf_key::rope_dimension_count, c.head_dim));
         if (rope_dims != c.head_dim)
             return Status::error(file.path + ": " + a + gguf_key::rope_dimension_count + " = " +
                                  std::to_string(rope_dims) + " rotates part of each head (head size " +
                                  std::to_string(c.head_dim) +
                                  "); KVScope runs RoPE over the whole head only");
         std::string scaling;
-        GGUF_ASSIGN(scaling, meta.string(a + ".rope.scaling.type", std::string("none")));
+        KVSCOPE_ASSIGN(scaling, meta.string(a + ".rope.scaling.type", std::string("none")));
         if (scaling != "none")
             return Status::error(file.path + ": RoPE scaling '" + scaling + "' is not supported");
         if (file.find_tensor("rope_freqs.weight"))
@@ -149,7 +146,7 @@ Result<ModelConfig> read_config(const GgufFile& file, const Metadata& meta) {
                                  ": tensor 'rope_freqs.weight' (RoPE frequency factors, as Llama 3.1 "
                                  "uses) is not supported");
         int64_t experts = 0;
-        GGUF_ASSIGN(experts, meta.integer(a + ".expert_count", 0));
+        KVSCOPE_ASSIGN(experts, meta.integer(a + ".expert_count", 0));
         if (experts > 0)
             return Status::error(file.path + ": a mixture-of-experts model (" + std::to_string(experts) +
                                  " experts) is not supported");
@@ -165,7 +162,7 @@ Result<ModelConfig> read_config(const GgufFile& file, const Metadata& meta) {
                              shape_string(embd->ne) + ", expected [embedding_length, vocab]");
     c.vocab_size = int(std::min<int64_t>(embd->ne[1], int64_t{1} << 30));
     int64_t stated_vocab = 0;
-    GGUF_ASSIGN(stated_vocab, meta.integer(a + gguf_key::vocab_size, c.vocab_size));
+    KVSCOPE_ASSIGN(stated_vocab, meta.integer(a + gguf_key::vocab_size, c.vocab_size));
     if (stated_vocab != c.vocab_size)
         return Status::error(file.path + ": " + a + gguf_key::vocab_size + " says " +
                              std::to_string(stated_vocab) + " tokens, but tensor '" + embd->name + "' has " +
@@ -183,7 +180,7 @@ Result<ModelConfig> read_config(const GgufFile& file, const Metadata& meta) {
 Result<int32_t> token_id(const Metadata& meta, const std::string& key, size_t n_tokens,
                          const std::string& path) {
     int64_t id = -1;
-    GGUF_ASSIGN(id, meta.integer(key, -1));
+    KVSCOPE_ASSIGN(id, meta.integer(key, -1));
     if (id < -1 || id >= int64_t(n_tokens))
         return Status::error(path + ": " + key + " = " + std::to_string(id) +
                              " is outside the vocabulary of " + std::to_string(n_tokens) + " tokens");
@@ -252,14 +249,14 @@ Result<std::optional<TokenizerData>> gguf_read_tokenizer(const GgufFile& file) {
     const std::string& path = file.path;
     if (!meta.find(gguf_key::tokenizer_model)) return std::optional<TokenizerData>();
     std::string model;
-    GGUF_ASSIGN(model, meta.string(gguf_key::tokenizer_model));
+    KVSCOPE_ASSIGN(model, meta.string(gguf_key::tokenizer_model));
     TokenizerData d;
     if (model == "no" || model == "none") return std::optional<TokenizerData>();
     if (model == "gpt2") {
         d.kind = TokenizerData::Kind::byte_bpe;
         // Files without tokenizer.ggml.pre predate the key (2024) and were GPT-2-style byte-level BPE;
         // llama.cpp falls back to an approximation it calls "default", we to GPT-2's own pattern.
-        GGUF_ASSIGN(d.pre, meta.string(gguf_key::tokenizer_pre, std::string("gpt-2")));
+        KVSCOPE_ASSIGN(d.pre, meta.string(gguf_key::tokenizer_pre, std::string("gpt-2")));
     } else if (model == "llama") {
         d.kind = TokenizerData::Kind::sentencepiece_bpe;
     } else {
@@ -269,7 +266,7 @@ Result<std::optional<TokenizerData>> gguf_read_tokenizer(const GgufFile& file) {
     }
 
     const std::vector<GgufValue>* tokens = nullptr;
-    GGUF_ASSIGN(tokens, meta.array(gguf_key::tokenizer_tokens, GgufType::string));
+    KVSCOPE_ASSIGN(tokens, meta.array(gguf_key::tokenizer_tokens, GgufType::string));
     if (!tokens) return meta.missing(gguf_key::tokenizer_tokens);
     d.tokens.reserve(tokens->size());
     for (size_t i = 0; i < tokens->size(); ++i) {
@@ -289,40 +286,30 @@ Result<std::optional<TokenizerData>> gguf_read_tokenizer(const GgufFile& file) {
     const size_t n = d.tokens.size();
 
     const std::vector<GgufValue>* scores = nullptr;
-    GGUF_ASSIGN(scores, meta.array(gguf_key::tokenizer_scores, GgufType::float32));
-    if (scores) {
-        if (scores->size() != n)
-            return Status::error(path + ": " + gguf_key::tokenizer_scores + " has " +
-                                 std::to_string(scores->size()) + " entries for " + std::to_string(n) +
-                                 " tokens");
+    KVSCOPE_ASSIGN(scores, meta.per_token(gguf_key::tokenizer_scores, GgufType::float32, n));
+    if (scores)
         for (const auto& s : *scores)
             d.scores.push_back(float(*s.as_float()));
-    }
     const std::vector<GgufValue>* types = nullptr;
-    GGUF_ASSIGN(types, meta.array(gguf_key::tokenizer_token_type, GgufType::int32));
-    if (types) {
-        if (types->size() != n)
-            return Status::error(path + ": " + gguf_key::tokenizer_token_type + " has " +
-                                 std::to_string(types->size()) + " entries for " + std::to_string(n) +
-                                 " tokens");
+    KVSCOPE_ASSIGN(types, meta.per_token(gguf_key::tokenizer_token_type, GgufType::int32, n));
+    if (types)
         for (const auto& t : *types)
             d.token_types.push_back(int32_t(*t.as_int()));
-    }
     const std::vector<GgufValue>* merges = nullptr;
-    GGUF_ASSIGN(merges, meta.array(gguf_key::tokenizer_merges, GgufType::string));
+    KVSCOPE_ASSIGN(merges, meta.array(gguf_key::tokenizer_merges, GgufType::string));
     if (merges)
         for (const auto& m : *merges)
             d.merges.push_back(*m.as_string());
     if (d.kind == TokenizerData::Kind::byte_bpe && !merges) return meta.missing(gguf_key::tokenizer_merges);
 
-    GGUF_ASSIGN(d.bos_id, token_id(meta, gguf_key::bos_id, n, path));
-    GGUF_ASSIGN(d.eos_id, token_id(meta, gguf_key::eos_id, n, path));
-    GGUF_ASSIGN(d.unk_id, token_id(meta, gguf_key::unk_id, n, path));
-    GGUF_ASSIGN(d.pad_id, token_id(meta, gguf_key::pad_id, n, path));
+    KVSCOPE_ASSIGN(d.bos_id, token_id(meta, gguf_key::bos_id, n, path));
+    KVSCOPE_ASSIGN(d.eos_id, token_id(meta, gguf_key::eos_id, n, path));
+    KVSCOPE_ASSIGN(d.unk_id, token_id(meta, gguf_key::unk_id, n, path));
+    KVSCOPE_ASSIGN(d.pad_id, token_id(meta, gguf_key::pad_id, n, path));
     // llama.cpp's defaults: SentencePiece models add BOS and a leading space unless told otherwise.
     const bool spm = d.kind == TokenizerData::Kind::sentencepiece_bpe;
-    GGUF_ASSIGN(d.add_bos, meta.boolean(gguf_key::add_bos, spm));
-    GGUF_ASSIGN(d.add_space_prefix, meta.boolean(gguf_key::add_space_prefix, spm));
+    KVSCOPE_ASSIGN(d.add_bos, meta.boolean(gguf_key::add_bos, spm));
+    KVSCOPE_ASSIGN(d.add_space_prefix, meta.boolean(gguf_key::add_space_prefix, spm));
     return std::optional<TokenizerData>(std::move(d));
 }
 
