@@ -1,8 +1,8 @@
 // llamacpp_check.mjs — do llama.cpp and KVScope compute the same thing from a GGUF that KVScope wrote?
 //
 // For each Hugging Face fixture (tiny-gpt2, tiny-llama-gqa, tiny-qwen2, tiny-llama-bf16-sharded) this
-//   1. copies the folder and puts beside it a small byte-level BPE vocabulary of exactly 320 tokens (the
-//      256 byte tokens and the first 64 merges of the real GPT-2 vocabulary), as vocab.json + merges.txt;
+//   1. writes a small byte-level BPE vocabulary of exactly 320 tokens (the 256 byte tokens and the first
+//      64 merges of the real GPT-2 vocabulary) as vocab.json + merges.txt;
 //   2. converts it with `kvscope-cli convert … --tokenizer vocab.json --type f32|f16|q8_0`;
 //   3. has llama.cpp (node-llama-cpp's prebuilt CPU binary) tokenize a prompt and decode 50 tokens
 //      greedily from those ids, and KVScope (`kvscope-cli generate --tokens … --print-ids`) do the same;
@@ -70,7 +70,9 @@ function kvscopeIds(output) {
 async function llamacppGreedy(llama, gguf, prompt) {
     const model = await llama.loadModel({modelPath: gguf, gpuLayers: 0});
     try {
-        const context = await model.createContext({contextSize: 128, threads: 1});
+        // KVScope keeps its KV cache in float32; llama.cpp's default is F16, which alone moves near ties.
+        const context = await model.createContext({contextSize: 128, threads: 1, flashAttention: false,
+                                                   experimentalKvCacheKeyType: "F32", experimentalKvCacheValueType: "F32"});
         const ids = typeof prompt === "string" ? model.tokenize(prompt) : prompt;
         const generated = [], probabilities = [];
         // temperature 0: argmax every step; EOG tokens are yielded and generation goes on, as --ignore-eos.
@@ -100,18 +102,20 @@ function compare(ref, ours) {
 
 const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error, progressLogs: false});
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "kvscope-llamacpp-"));
+// The vocabulary lives in its own folder, not beside the model: the fixtures' config.json name special ids
+// of their original vocabularies (GPT-2's 50256), which a folder's own tokenizer would have to contain.
 const {vocab, merges} = smallVocabulary();
+const tokenizer = path.join(work, "vocab320", "vocab.json");
+fs.mkdirSync(path.dirname(tokenizer));
+fs.writeFileSync(tokenizer, JSON.stringify(vocab));
+fs.writeFileSync(path.join(path.dirname(tokenizer), "merges.txt"), "#version: 0.2\n" + merges.join("\n") + "\n");
 let failed = false;
 console.log(`llama.cpp via node-llama-cpp (prebuilt CPU binary, build "never"); kvscope-cli ${cli}`);
 console.log(`prompt: ${JSON.stringify(PROMPT)}; ${STEPS} greedy tokens; vocabulary: ${VOCAB} byte-level BPE tokens`);
 for (const fixture of ["tiny-gpt2", "tiny-llama-gqa", "tiny-qwen2", "tiny-llama-bf16-sharded"]) {
-    const dir = path.join(work, fixture);
-    fs.cpSync(path.join(fixtures, fixture), dir, {recursive: true});
-    fs.writeFileSync(path.join(dir, "vocab.json"), JSON.stringify(vocab));
-    fs.writeFileSync(path.join(dir, "merges.txt"), "#version: 0.2\n" + merges.join("\n") + "\n");
     for (const type of ["f32", "f16", "q8_0"]) {
         const gguf = path.join(work, `${fixture}-${type}.gguf`);
-        kvscope(["convert", dir, gguf, "--type", type, "--tokenizer", path.join(dir, "vocab.json")]);
+        kvscope(["convert", path.join(fixtures, fixture), gguf, "--type", type, "--tokenizer", tokenizer]);
         const ref = await llamacppGreedy(llama, gguf, PROMPT);
         const generate = prompt => kvscopeIds(kvscope(["generate", gguf, ...prompt, "--steps", String(STEPS), "--print-ids",
                                                        "--ignore-eos", "--threads", "1"]));
