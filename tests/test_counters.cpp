@@ -29,11 +29,11 @@ Expected by_hand(const Model& m, uint64_t n, uint64_t p0) {
     // keys seen by all rows: sum_{i<n} (p0 + i + 1)
     const uint64_t keys = n * p0 + n * (n + 1) / 2;
 
-    e.f(OpClass::embedding) = gpt2 ? n * d : 0;                      // learned positions added
-    e.w(OpClass::embedding) = n * d * bpe * (gpt2 ? 2 : 1);          // gathered rows only
-    const uint64_t norm_flops = gpt2 ? 7 : 4;                        // layernorm 7d, rmsnorm 4d per row
+    e.f(OpClass::embedding) = gpt2 ? n * d : 0;              // learned positions added
+    e.w(OpClass::embedding) = n * d * bpe * (gpt2 ? 2 : 1);  // gathered rows only
+    const uint64_t norm_flops = gpt2 ? 7 : 4;                // layernorm 7d, rmsnorm 4d per row
     e.f(OpClass::norm) = L * 2 * norm_flops * n * d + norm_flops * 1 * d;
-    e.w(OpClass::norm) = (L * 2 + 1) * d * bpe * (gpt2 ? 2 : 1);     // weight (+ bias)
+    e.w(OpClass::norm) = (L * 2 + 1) * d * bpe * (gpt2 ? 2 : 1);  // weight (+ bias)
     e.f(OpClass::qkv) = L * (2 * n * d * qkv + (c.qkv_bias ? n * qkv : 0));
     e.w(OpClass::qkv) = L * (qkv * d + (c.qkv_bias ? qkv : 0)) * bpe;
     e.f(OpClass::rope) = c.rope_layout == RopeLayout::none ? 0 : L * 3 * n * (H + KVH) * hd;
@@ -60,8 +60,11 @@ Expected by_hand(const Model& m, uint64_t n, uint64_t p0) {
 void compare(const Counters& got, Expected e, const QString& what) {
     for (int i = 0; i < kOpClassCount; ++i) {
         const QString op = QString("%1: %2").arg(what, op_class_name(OpClass(i)));
-        QVERIFY2(got.by_op[size_t(i)].flops == e.flops[size_t(i)],
-                 qPrintable(op + QString(" FLOPs %1, by hand %2").arg(got.by_op[size_t(i)].flops).arg(e.flops[size_t(i)])));
+        QVERIFY2(
+            got.by_op[size_t(i)].flops == e.flops[size_t(i)],
+            qPrintable(
+                op +
+                QString(" FLOPs %1, by hand %2").arg(got.by_op[size_t(i)].flops).arg(e.flops[size_t(i)])));
         QVERIFY2(got.by_op[size_t(i)].weight_bytes == e.weight_bytes[size_t(i)],
                  qPrintable(op + QString(" weight bytes %1, by hand %2")
                                      .arg(got.by_op[size_t(i)].weight_bytes)
@@ -77,14 +80,15 @@ void compare(const Counters& got, Expected e, const QString& what) {
 
 class CountersTest : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() {
         if (fixtures_dir().empty()) QFAIL(fixtures_missing_message().c_str());
     }
 
     void stepCountsMatchTheFormulas_data() {
         QTest::addColumn<QString>("fixture");
-        for (const QString& name : model_fixture_names()) QTest::newRow(qPrintable(name)) << name;
+        for (const QString& name : model_fixture_names())
+            QTest::newRow(qPrintable(name)) << name;
     }
 
     void stepCountsMatchTheFormulas() {
@@ -150,7 +154,8 @@ private slots:
         QVERIFY2(model.is_ok(), model.message().c_str());
         QCOMPARE(model.value()->main_dtype(), DType::bf16);
         QCOMPARE(model.value()->stored_bytes(), model.value()->n_params() * 2);
-        QCOMPARE(model.value()->n_params(), uint64_t(173504));  // model.safetensors.index.json: total_parameters
+        QCOMPARE(model.value()->n_params(),
+                 uint64_t(173504));  // model.safetensors.index.json: total_parameters
     }
 };
 

@@ -5,11 +5,12 @@
 
 class FixturesPresent : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void fixturesFolderExists() {
         if (kvscope::test::fixtures_dir().empty()) QFAIL(kvscope::test::fixtures_missing_message().c_str());
         for (const QString& name : kvscope::test::model_fixture_names())
-            QVERIFY2(QFile::exists(QString::fromStdString(kvscope::test::model_fixture_path(name)) + "/config.json"),
+            QVERIFY2(QFile::exists(QString::fromStdString(kvscope::test::model_fixture_path(name)) +
+                                   "/config.json"),
                      qPrintable(name + " has no config.json"));
     }
 };

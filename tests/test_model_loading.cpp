@@ -23,7 +23,8 @@ namespace {
 std::string copy_fixture(const QTemporaryDir& tmp, const QString& name) {
     const std::string dst = tmp.path().toStdString() + "/" + name.toStdString();
     fs::copy(model_fixture_path(name), dst, fs::copy_options::recursive);
-    for (auto& e : fs::directory_iterator(dst)) fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add);
+    for (auto& e : fs::directory_iterator(dst))
+        fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add);
     fs::permissions(dst, fs::perms::owner_all, fs::perm_options::add);
     return dst;
 }
@@ -33,7 +34,8 @@ void write_text(const std::string& path, const std::string& text) {
 }
 
 void write_bytes(const std::string& path, const std::vector<char>& bytes) {
-    std::ofstream(path, std::ios::binary | std::ios::trunc).write(bytes.data(), std::streamsize(bytes.size()));
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(bytes.data(), std::streamsize(bytes.size()));
 }
 
 std::vector<char> read_bytes(const std::string& path) {
@@ -59,10 +61,13 @@ std::vector<float> hf_to_interleaved(const Tensor& w, int n_heads, int hd) {
 void write_llama2c(const Model& m, const std::string& path, int version, bool shared) {
     const ModelConfig& c = m.config;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    auto put = [&](const float* p, size_t n) { out.write(reinterpret_cast<const char*>(p), std::streamsize(n * 4)); };
+    auto put = [&](const float* p, size_t n) {
+        out.write(reinterpret_cast<const char*>(p), std::streamsize(n * 4));
+    };
     auto put_v = [&](const std::vector<float>& v) { put(v.data(), v.size()); };
     const int32_t vocab = shared ? c.vocab_size : -c.vocab_size;
-    const int32_t header[7] = {c.d_model, c.d_ff, c.n_layers, c.n_heads, c.n_kv_heads, vocab, c.context_length};
+    const int32_t header[7] = {c.d_model,    c.d_ff, c.n_layers,      c.n_heads,
+                               c.n_kv_heads, vocab,  c.context_length};
     if (version == 1) {
         const uint32_t magic = 0x616b3432;
         const int32_t v = 1;
@@ -84,12 +89,14 @@ void write_llama2c(const Model& m, const std::string& path, int version, bool sh
         const int rows = which == 0 ? qd : kvd;
         Tensor s;
         s.shape = {rows, d};
-        auto v = std::make_shared<std::vector<float>>(t.data() + int64_t(begin) * d, t.data() + int64_t(begin + rows) * d);
+        auto v = std::make_shared<std::vector<float>>(t.data() + int64_t(begin) * d,
+                                                      t.data() + int64_t(begin + rows) * d);
         s.storage = std::shared_ptr<const float>(v, v->data());
         return s;
     };
     auto each_layer = [&](auto f) {
-        for (const auto& L : m.layers) f(L);
+        for (const auto& L : m.layers)
+            f(L);
     };
     auto norms = [&] {
         each_layer([&](const LayerWeights& L) { put(L.attn_norm.data(), size_t(d)); });
@@ -97,9 +104,14 @@ void write_llama2c(const Model& m, const std::string& path, int version, bool sh
         put(m.out_norm.data(), size_t(d));
     };
     auto matrices = [&] {
-        each_layer([&](const LayerWeights& L) { put_v(hf_to_interleaved(part(L, 0), c.n_heads, c.head_dim)); });
-        each_layer([&](const LayerWeights& L) { put_v(hf_to_interleaved(part(L, 1), c.n_kv_heads, c.head_dim)); });
-        each_layer([&](const LayerWeights& L) { Tensor v = part(L, 2); put(v.data(), size_t(v.numel())); });
+        each_layer(
+            [&](const LayerWeights& L) { put_v(hf_to_interleaved(part(L, 0), c.n_heads, c.head_dim)); });
+        each_layer(
+            [&](const LayerWeights& L) { put_v(hf_to_interleaved(part(L, 1), c.n_kv_heads, c.head_dim)); });
+        each_layer([&](const LayerWeights& L) {
+            Tensor v = part(L, 2);
+            put(v.data(), size_t(v.numel()));
+        });
         each_layer([&](const LayerWeights& L) { put(L.wo.data(), size_t(L.wo.numel())); });
     };
     auto mlp = [&] {
@@ -138,7 +150,7 @@ void expect_error(const std::string& path, const std::string& needle) {
 
 class ModelLoadingTest : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() {
         if (fixtures_dir().empty()) QFAIL(fixtures_missing_message().c_str());
     }
@@ -155,14 +167,18 @@ private slots:
         QTest::addColumn<bool>("qkv_bias");
         QTest::addColumn<int>("rope");
         QTest::addColumn<float>("theta");
-        QTest::newRow("tiny-gpt2") << "tiny-gpt2" << "gpt2" << 2 << 4 << 4 << 16 << 128 << true << true
+        QTest::newRow("tiny-gpt2") << "tiny-gpt2"
+                                   << "gpt2" << 2 << 4 << 4 << 16 << 128 << true << true
                                    << int(RopeLayout::none) << 10000.0f;
-        QTest::newRow("tiny-llama-gqa") << "tiny-llama-gqa" << "llama" << 2 << 4 << 2 << 16 << 256 << false << false
+        QTest::newRow("tiny-llama-gqa") << "tiny-llama-gqa"
+                                        << "llama" << 2 << 4 << 2 << 16 << 256 << false << false
                                         << int(RopeLayout::rotate_half) << 10000.0f;
-        QTest::newRow("tiny-qwen2") << "tiny-qwen2" << "qwen2" << 2 << 4 << 1 << 16 << 256 << true << true
+        QTest::newRow("tiny-qwen2") << "tiny-qwen2"
+                                    << "qwen2" << 2 << 4 << 1 << 16 << 256 << true << true
                                     << int(RopeLayout::rotate_half) << 1000000.0f;
-        QTest::newRow("tiny-llama-bf16-sharded") << "tiny-llama-bf16-sharded" << "llama" << 3 << 8 << 2 << 8 << 256
-                                                 << false << false << int(RopeLayout::rotate_half) << 10000.0f;
+        QTest::newRow("tiny-llama-bf16-sharded") << "tiny-llama-bf16-sharded"
+                                                 << "llama" << 3 << 8 << 2 << 8 << 256 << false << false
+                                                 << int(RopeLayout::rotate_half) << 10000.0f;
     }
 
     void fixturesLoadWithTheirConfig() {
@@ -205,13 +221,14 @@ private slots:
         auto top = parse_hf_config("{" + base + R"(, "rope_theta": 500000.0})", "config.json");
         QVERIFY2(top.is_ok(), top.message().c_str());
         QCOMPARE(top->rope_theta, 500000.0f);
-        auto nested = parse_hf_config("{" + base + R"(, "rope_parameters": {"rope_theta": 250000.0, "rope_type": "default"}})",
-                                      "config.json");
+        auto nested = parse_hf_config(
+            "{" + base + R"(, "rope_parameters": {"rope_theta": 250000.0, "rope_type": "default"}})",
+            "config.json");
         QVERIFY2(nested.is_ok(), nested.message().c_str());
         QCOMPARE(nested->rope_theta, 250000.0f);
         QCOMPARE(nested->n_kv_heads, 4);  // defaults to the query heads
-        auto scaled = parse_hf_config("{" + base + R"(, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}})",
-                                      "config.json");
+        auto scaled = parse_hf_config(
+            "{" + base + R"(, "rope_scaling": {"rope_type": "llama3", "factor": 8.0}})", "config.json");
         QVERIFY(!scaled.is_ok());
         QVERIFY2(scaled.message().find("llama3") != std::string::npos, scaled.message().c_str());
     }
@@ -245,7 +262,8 @@ private slots:
         auto s = make_session(engine.value(), SessionMode::cached, TraceOptions::off());
         auto step = s->prefill(ref->input_ids, true);
         QVERIFY2(step.is_ok(), step.message().c_str());
-        const float d = max_abs_diff(s->logits().data(), ref->logits.values.data(), ref->logits.values.size());
+        const float d =
+            max_abs_diff(s->logits().data(), ref->logits.values.data(), ref->logits.values.size());
         qInfo("llama2.c v%d: logits max |diff| vs transformers = %.3g", version, double(d));
         QVERIFY2(d <= 1e-4f, qPrintable(QString("logits differ by %1").arg(d)));
         for (size_t i = 0; i < ref->generated.size(); ++i) {
@@ -283,7 +301,8 @@ private slots:
         auto engine = Engine::create(m.value(), make_cpu_backend());
         auto s = make_session(engine.value(), SessionMode::cached, TraceOptions::off());
         QVERIFY(s->prefill(ref->input_ids, true).is_ok());
-        const float d = max_abs_diff(s->logits().data(), ref->logits.values.data(), ref->logits.values.size());
+        const float d =
+            max_abs_diff(s->logits().data(), ref->logits.values.data(), ref->logits.values.size());
         qInfo("F16 weights: logits max |diff| vs float32 reference = %.3g", double(d));
         QVERIFY(d < 2e-2f);
     }
@@ -333,7 +352,8 @@ private slots:
         std::vector<char> garbage(8);
         const uint64_t gl = 4;
         std::memcpy(garbage.data(), &gl, 8);
-        for (char ch : std::string("{{{{")) garbage.push_back(ch);
+        for (char ch : std::string("{{{{"))
+            garbage.push_back(ch);
         write_bytes(file, garbage);
         expect_error(dir, "does not parse");
     }
@@ -389,20 +409,24 @@ private slots:
             tensors.push_back(std::move(t));
         }
         QVERIFY(write_safetensors(dir + "/model.safetensors", tensors).is_ok());
-        expect_error(dir, "tensor 'model.layers.1.self_attn.k_proj.weight' in " + dir + "/model.safetensors has shape [16, 64], expected [32, 64]");
+        expect_error(dir, "tensor 'model.layers.1.self_attn.k_proj.weight' in " + dir +
+                              "/model.safetensors has shape [16, 64], expected [32, 64]");
     }
 
     void llama2cImpossibleAndTruncated() {
         QTemporaryDir tmp;
         const std::string path = tmp.path().toStdString() + "/bad.bin";
         const int32_t impossible[7] = {64, 176, 2, 5, 2, -320, 256};  // 64 not a multiple of 5 heads
-        write_bytes(path, std::vector<char>(reinterpret_cast<const char*>(impossible), reinterpret_cast<const char*>(impossible) + 28));
+        write_bytes(path, std::vector<char>(reinterpret_cast<const char*>(impossible),
+                                            reinterpret_cast<const char*>(impossible) + 28));
         expect_error(path, "impossible sizes");
         const int32_t negative[7] = {-64, 176, 2, 4, 2, 320, 256};
-        write_bytes(path, std::vector<char>(reinterpret_cast<const char*>(negative), reinterpret_cast<const char*>(negative) + 28));
+        write_bytes(path, std::vector<char>(reinterpret_cast<const char*>(negative),
+                                            reinterpret_cast<const char*>(negative) + 28));
         expect_error(path, "impossible sizes");
         const int32_t fine[7] = {64, 176, 2, 4, 2, -320, 256};
-        std::vector<char> truncated(reinterpret_cast<const char*>(fine), reinterpret_cast<const char*>(fine) + 28);
+        std::vector<char> truncated(reinterpret_cast<const char*>(fine),
+                                    reinterpret_cast<const char*>(fine) + 28);
         truncated.resize(28 + 4000);
         write_bytes(path, truncated);
         expect_error(path, "needs");

@@ -11,7 +11,7 @@ using namespace kvscope::test;
 
 class ReferenceTest : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() {
         if (fixtures_dir().empty()) QFAIL(fixtures_missing_message().c_str());
     }
@@ -50,7 +50,8 @@ private slots:
         QCOMPARE(session->logits_rows(), T);
         QCOMPARE(ref->logits.dim(0), T);
         QCOMPARE(ref->logits.dim(1), V);
-        const float logit_diff = max_abs_diff(session->logits().data(), ref->logits.values.data(), size_t(T) * V);
+        const float logit_diff =
+            max_abs_diff(session->logits().data(), ref->logits.values.data(), size_t(T) * V);
         qInfo("%s prefill logits: max |diff| = %.3g", qPrintable(fixture), double(logit_diff));
         QVERIFY2(logit_diff <= 1e-4f, qPrintable(QString("logits differ by %1").arg(logit_diff)));
 
@@ -64,13 +65,16 @@ private slots:
             QCOMPARE(la.n_rows, T);
             QCOMPARE(la.n_keys, T);
             QCOMPARE(ref->attention[l].values.size(), la.probs.size());  // [H, T, T] both
-            att_diff = std::max(att_diff, max_abs_diff(la.probs.data(), ref->attention[l].values.data(), la.probs.size()));
+            att_diff = std::max(
+                att_diff, max_abs_diff(la.probs.data(), ref->attention[l].values.data(), la.probs.size()));
             const LayerKV& lk = t.kv[l];
             QCOMPARE(lk.row_begin, 0);
             QCOMPARE(lk.n_rows, T);
             QCOMPARE(ref->cache_key[l].values.size(), lk.k.size());  // [KVH, T, D] both
-            k_diff = std::max(k_diff, max_abs_diff(lk.k.data(), ref->cache_key[l].values.data(), lk.k.size()));
-            v_diff = std::max(v_diff, max_abs_diff(lk.v.data(), ref->cache_value[l].values.data(), lk.v.size()));
+            k_diff =
+                std::max(k_diff, max_abs_diff(lk.k.data(), ref->cache_key[l].values.data(), lk.k.size()));
+            v_diff =
+                std::max(v_diff, max_abs_diff(lk.v.data(), ref->cache_value[l].values.data(), lk.v.size()));
         }
         qInfo("%s attention max |diff| = %.3g, K %.3g, V %.3g", qPrintable(fixture), double(att_diff),
               double(k_diff), double(v_diff));
@@ -82,7 +86,8 @@ private slots:
             std::vector<float> row(size_t(T) * c.head_dim);
             session->read_cache_rows(c.n_layers - 1, c.n_kv_heads - 1, true, 0, T, row.data());
             const auto& ref_k = ref->cache_key.back().values;
-            QCOMPARE(max_abs_diff(row.data(), ref_k.data() + size_t(c.n_kv_heads - 1) * T * c.head_dim, row.size()) <= 1e-4f,
+            QCOMPARE(max_abs_diff(row.data(), ref_k.data() + size_t(c.n_kv_heads - 1) * T * c.head_dim,
+                                  row.size()) <= 1e-4f,
                      true);
         }
 

@@ -9,7 +9,7 @@ using namespace kvscope;
 
 class SamplerTest : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void greedyIsArgmaxFirstOfTies() {
         const std::vector<float> logits{0.5f, 2.0f, -1.0f, 2.0f};
         QCOMPARE(sample_token(logits, SamplerConfig{}, 0), 1);
@@ -17,15 +17,19 @@ private slots:
 
     void drawsDependOnSeedAndPositionOnly() {
         std::vector<float> logits(50);
-        for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(float(i));
+        for (size_t i = 0; i < logits.size(); ++i)
+            logits[i] = std::sin(float(i));
         SamplerConfig c{1.0f, 0, 1.0f, 42};
         std::vector<int32_t> first, again;
-        for (int p = 0; p < 200; ++p) first.push_back(sample_token(logits, c, p));
-        for (int p = 199; p >= 0; --p) again.insert(again.begin(), sample_token(logits, c, p));  // any order
+        for (int p = 0; p < 200; ++p)
+            first.push_back(sample_token(logits, c, p));
+        for (int p = 199; p >= 0; --p)
+            again.insert(again.begin(), sample_token(logits, c, p));  // any order
         QCOMPARE(first, again);
         c.seed = 43;
         std::vector<int32_t> other;
-        for (int p = 0; p < 200; ++p) other.push_back(sample_token(logits, c, p));
+        for (int p = 0; p < 200; ++p)
+            other.push_back(sample_token(logits, c, p));
         QVERIFY(first != other);
     }
 
@@ -36,9 +40,13 @@ private slots:
             SamplerConfig c{t, 0, 1.0f, 1};
             int ones = 0;
             const int n = 20000;
-            for (int p = 0; p < n; ++p) ones += sample_token(logits, c, p) == 1;
+            for (int p = 0; p < n; ++p)
+                ones += sample_token(logits, c, p) == 1;
             QVERIFY2(std::fabs(double(ones) / n - expect1) < 0.015,
-                     qPrintable(QString("temperature %1: %2 of draws were token 1, expected %3").arg(t).arg(double(ones) / n).arg(expect1)));
+                     qPrintable(QString("temperature %1: %2 of draws were token 1, expected %3")
+                                    .arg(t)
+                                    .arg(double(ones) / n)
+                                    .arg(expect1)));
         }
     }
 
@@ -62,7 +70,8 @@ private slots:
         QCOMPARE(top[0].id, 2);
         QCOMPARE(top[2].id, 0);
         double sum = 0;
-        for (auto& t : top) sum += t.prob;
+        for (auto& t : top)
+            sum += t.prob;
         QVERIFY(std::fabs(sum - 1.0) < 1e-6);
         QVERIFY(std::fabs(top[0].prob - std::exp(2.0) / (1 + std::exp(1.0) + std::exp(2.0))) < 1e-6);
     }

@@ -17,14 +17,15 @@ std::span<const float> last_row(const Session& s, int vocab) {
 
 class SessionsTest : public QObject {
     Q_OBJECT
-private slots:
+  private slots:
     void initTestCase() {
         if (fixtures_dir().empty()) QFAIL(fixtures_missing_message().c_str());
     }
 
     void cachedEqualsUncachedToFullContext_data() {
         QTest::addColumn<QString>("fixture");
-        for (const QString& name : model_fixture_names()) QTest::newRow(qPrintable(name)) << name;
+        for (const QString& name : model_fixture_names())
+            QTest::newRow(qPrintable(name)) << name;
     }
 
     void cachedEqualsUncachedToFullContext() {
@@ -46,7 +47,8 @@ private slots:
         float worst = 0.0f;
         int steps = 0;
         while (true) {
-            worst = std::max(worst, max_abs_diff(last_row(*cached, V).data(), last_row(*uncached, V).data(), size_t(V)));
+            worst = std::max(
+                worst, max_abs_diff(last_row(*cached, V).data(), last_row(*uncached, V).data(), size_t(V)));
             QCOMPARE(a.value()->chosen, b.value()->chosen);
             if (cached->position() == context) break;
             const int32_t next = a.value()->chosen;
@@ -63,7 +65,8 @@ private slots:
         // One more token does not fit: a clear error, and the cache is not overrun.
         auto past = cached->decode(0);
         QVERIFY(!past.is_ok());
-        QVERIFY2(past.message().find("context of " + std::to_string(context)) != std::string::npos, past.message().c_str());
+        QVERIFY2(past.message().find("context of " + std::to_string(context)) != std::string::npos,
+                 past.message().c_str());
         QCOMPARE(cached->position(), context);
     }
 
@@ -129,7 +132,8 @@ private slots:
         QVERIFY(session.truncate(10).is_ok());
         step = session.decode(ref->input_ids[10]);
         QVERIFY(step.is_ok());
-        const float d = max_abs_diff(last_row(session, V).data(), ref->logits.values.data() + size_t(10) * V, size_t(V));
+        const float d =
+            max_abs_diff(last_row(session, V).data(), ref->logits.values.data() + size_t(10) * V, size_t(V));
         QVERIFY2(d <= 1e-4f, qPrintable(QString("row 10 differs from the reference by %1").arg(d)));
 
         QVERIFY(!session.truncate(session.position() + 1).is_ok());
@@ -153,8 +157,8 @@ private slots:
 
         r = s->prefill(std::vector<int32_t>{1, 2, V});
         QVERIFY(!r.is_ok());
-        QVERIFY2(r.message().find("token id " + std::to_string(V) + " at index 2 is outside the vocabulary") !=
-                     std::string::npos,
+        QVERIFY2(r.message().find("token id " + std::to_string(V) +
+                                  " at index 2 is outside the vocabulary") != std::string::npos,
                  r.message().c_str());
         r = s->prefill(std::vector<int32_t>{-1});
         QVERIFY(!r.is_ok());
@@ -162,8 +166,9 @@ private slots:
         std::vector<int32_t> too_long(size_t(context + 1), 5);
         r = s->prefill(too_long);
         QVERIFY(!r.is_ok());
-        QVERIFY2(r.message().find("past the model's context of " + std::to_string(context)) != std::string::npos,
-                 r.message().c_str());
+        QVERIFY2(
+            r.message().find("past the model's context of " + std::to_string(context)) != std::string::npos,
+            r.message().c_str());
         QCOMPARE(s->position(), 0);
 
         QVERIFY(s->prefill(std::vector<int32_t>{1, 2, 3}).is_ok());

@@ -9,7 +9,8 @@ namespace kvscope::cli {
 
 void ModelOptions::add_to(CLI::App& app) {
     app.add_option("model", model, "Model file or folder (GGUF, Hugging Face folder, llama2.c .bin)");
-    app.add_option("--tokenizer", tokenizer, "Tokenizer file for models that carry none (llama2.c tokenizer.bin)");
+    app.add_option("--tokenizer", tokenizer,
+                   "Tokenizer file for models that carry none (llama2.c tokenizer.bin)");
     app.add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
     app.add_option("--threads", threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
     app.add_option("--capacity", capacity, "KV cache capacity in tokens (0: the model's context)")
@@ -34,7 +35,8 @@ std::unique_ptr<LoadedModel> load(const ModelOptions& options) {
         fail(model.message());
         return nullptr;
     }
-    auto backend = make_backend(options.device == "cuda" ? DeviceKind::cuda : DeviceKind::cpu, options.threads);
+    auto backend =
+        make_backend(options.device == "cuda" ? DeviceKind::cuda : DeviceKind::cpu, options.threads);
     if (!backend) {
         fail("CUDA is unavailable: " + backend.message());
         return nullptr;
@@ -73,8 +75,10 @@ Result<std::vector<int32_t>> parse_token_list(const std::string& text) {
     return ids;
 }
 
-Result<std::vector<int32_t>> prompt_tokens(const Model& model, const std::string& tokens, const std::string& prompt) {
-    if (!tokens.empty() && !prompt.empty()) return Status::error("give either --tokens or --prompt, not both");
+Result<std::vector<int32_t>> prompt_tokens(const Model& model, const std::string& tokens,
+                                           const std::string& prompt) {
+    if (!tokens.empty() && !prompt.empty())
+        return Status::error("give either --tokens or --prompt, not both");
     if (!tokens.empty()) return parse_token_list(tokens);
     if (prompt.empty()) return Status::error("no prompt: give --prompt \"text\" or --tokens 1,2,3");
     if (!model.tokenizer)
@@ -87,19 +91,27 @@ Result<std::vector<int32_t>> prompt_tokens(const Model& model, const std::string
 
 std::string human_bytes(uint64_t b) {
     char buf[64];
-    if (b >= (1ull << 30)) std::snprintf(buf, sizeof buf, "%.2f GiB", double(b) / double(1ull << 30));
-    else if (b >= (1ull << 20)) std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / double(1ull << 20));
-    else if (b >= (1ull << 10)) std::snprintf(buf, sizeof buf, "%.2f KiB", double(b) / 1024.0);
-    else std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
+    if (b >= (1ull << 30))
+        std::snprintf(buf, sizeof buf, "%.2f GiB", double(b) / double(1ull << 30));
+    else if (b >= (1ull << 20))
+        std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / double(1ull << 20));
+    else if (b >= (1ull << 10))
+        std::snprintf(buf, sizeof buf, "%.2f KiB", double(b) / 1024.0);
+    else
+        std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(b));
     return buf;
 }
 
 std::string human_count(uint64_t n) {
     char buf[64];
-    if (n >= 1000000000ull) std::snprintf(buf, sizeof buf, "%.2fG", double(n) / 1e9);
-    else if (n >= 1000000ull) std::snprintf(buf, sizeof buf, "%.2fM", double(n) / 1e6);
-    else if (n >= 1000ull) std::snprintf(buf, sizeof buf, "%.1fK", double(n) / 1e3);
-    else std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
+    if (n >= 1000000000ull)
+        std::snprintf(buf, sizeof buf, "%.2fG", double(n) / 1e9);
+    else if (n >= 1000000ull)
+        std::snprintf(buf, sizeof buf, "%.2fM", double(n) / 1e6);
+    else if (n >= 1000ull)
+        std::snprintf(buf, sizeof buf, "%.1fK", double(n) / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(n));
     return buf;
 }
 

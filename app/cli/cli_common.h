@@ -13,8 +13,8 @@
 namespace kvscope::cli {
 
 struct ModelOptions {
-    std::string model;       // path; empty: the embedded default model
-    std::string tokenizer;   // for llama2.c checkpoints
+    std::string model;      // path; empty: the embedded default model
+    std::string tokenizer;  // for llama2.c checkpoints
     std::string device = "cpu";
     int threads = 0;
     int capacity = 0;
@@ -34,7 +34,8 @@ Result<std::shared_ptr<const Model>> load_model_only(const ModelOptions& options
 // "1,2,3" -> ids; errors name the bad item.
 Result<std::vector<int32_t>> parse_token_list(const std::string& text);
 // The prompt as ids: from --tokens, or --prompt encoded with the model's tokenizer.
-Result<std::vector<int32_t>> prompt_tokens(const Model& model, const std::string& tokens, const std::string& prompt);
+Result<std::vector<int32_t>> prompt_tokens(const Model& model, const std::string& tokens,
+                                           const std::string& prompt);
 
 std::string human_bytes(uint64_t bytes);
 std::string human_count(uint64_t n);

@@ -6,8 +6,6 @@
 // step. Each is measured with trace recording on (what the app records) and off. Alongside: the bytes a
 // cached step read (weights at their stored dtype + KV), divided by its time, next to the machine's
 // memory bandwidth from a STREAM-like triad.
-#include <omp.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "cli_common.h"
@@ -37,9 +36,9 @@ struct BenchOptions {
 };
 
 struct Measure {
-    double ms_per_token = 0.0;     // median step
+    double ms_per_token = 0.0;  // median step
     double tokens_per_s = 0.0;
-    uint64_t bytes_read = 0;       // of the median step: weights + KV
+    uint64_t bytes_read = 0;  // of the median step: weights + KV
     uint64_t flops = 0;
     double gb_per_s = 0.0;
 };
@@ -58,8 +57,16 @@ double triad_gb_per_s(int threads) {
     double best = 1e30;
     for (int rep = 0; rep < 6; ++rep) {
         const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel for num_threads(threads) schedule(static)
-        for (size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];
+        std::vector<std::thread> workers;
+        for (int w = 0; w < threads; ++w)
+            workers.emplace_back([&, w] {
+                const size_t begin = n * size_t(w) / size_t(threads),
+                             end = n * size_t(w + 1) / size_t(threads);
+                for (size_t i = begin; i < end; ++i)
+                    a[i] = b[i] + s * c[i];
+            });
+        for (auto& t : workers)
+            t.join();
         const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (rep > 0) best = std::min(best, t);  // the first pass also faults the pages in
     }
@@ -68,8 +75,8 @@ double triad_gb_per_s(int threads) {
     return 3.0 * 4.0 * double(n) / best / 1e9;
 }
 
-Result<Measure> measure(const std::shared_ptr<Engine>& engine, SessionMode mode, bool record, int context, int steps,
-                        const std::vector<int32_t>& tokens, int capacity) {
+Result<Measure> measure(const std::shared_ptr<Engine>& engine, SessionMode mode, bool record, int context,
+                        int steps, const std::vector<int32_t>& tokens, int capacity) {
     SessionOptions so;
     so.mode = mode;
     so.capacity = capacity;
@@ -102,13 +109,16 @@ int run(const BenchOptions& o) {
     auto loaded = load(o.model);
     if (!loaded) return 1;
     const ModelConfig& c = loaded->model->config;
-    const int capacity = o.model.capacity > 0 ? o.model.capacity
-                                              : std::min(c.context_length, SessionOptions::kDefaultMaxCapacity);
+    const int capacity = o.model.capacity > 0
+                             ? o.model.capacity
+                             : std::min(c.context_length, SessionOptions::kDefaultMaxCapacity);
     const int headroom = std::max(o.decode_steps, o.uncached_steps);
     std::vector<int> contexts = o.contexts;
     if (contexts.empty()) {
-        for (int L = 16; L + headroom <= capacity; L *= 2) contexts.push_back(L);
-        if (contexts.empty() || contexts.back() != capacity - headroom) contexts.push_back(capacity - headroom);
+        for (int L = 16; L + headroom <= capacity; L *= 2)
+            contexts.push_back(L);
+        if (contexts.empty() || contexts.back() != capacity - headroom)
+            contexts.push_back(capacity - headroom);
     }
     for (int L : contexts)
         if (L < 1 || L + headroom > capacity)
@@ -118,15 +128,18 @@ int run(const BenchOptions& o) {
     std::mt19937 rng(1234);
     std::uniform_int_distribution<int32_t> pick(0, c.vocab_size - 1);
     std::vector<int32_t> tokens(static_cast<size_t>(capacity));
-    for (auto& t : tokens) t = pick(rng);
+    for (auto& t : tokens)
+        t = pick(rng);
 
-    const int threads = o.model.threads > 0 ? o.model.threads : omp_get_num_procs();
+    const int threads =
+        o.model.threads > 0 ? o.model.threads : int(std::max(1u, std::thread::hardware_concurrency()));
     double triad = 0.0;
     if (o.triad && o.model.device == "cpu") triad = triad_gb_per_s(threads);
 
     std::printf("model    %s (%s, %d layers, d_model %d, %d heads / %d KV heads, %s weights %s)\n",
                 loaded->model->source_path.c_str(), c.arch_name.c_str(), c.n_layers, c.d_model, c.n_heads,
-                c.n_kv_heads, dtype_name(loaded->model->main_dtype()), human_bytes(loaded->model->stored_bytes()).c_str());
+                c.n_kv_heads, dtype_name(loaded->model->main_dtype()),
+                human_bytes(loaded->model->stored_bytes()).c_str());
     std::printf("device   %s\n", loaded->engine->backend().name().c_str());
     if (triad > 0) std::printf("memory   STREAM-like triad: %.1f GB/s (%d threads)\n", triad, threads);
     std::printf("steps    median of %d cached / %d uncached decode steps at each context\n\n", o.decode_steps,
@@ -145,24 +158,30 @@ int run(const BenchOptions& o) {
             if (!cm) return fail(cm.message());
             Measure um;
             if (o.uncached) {
-                auto r = measure(loaded->engine, SessionMode::uncached, rec, L, o.uncached_steps, tokens, capacity);
+                auto r = measure(loaded->engine, SessionMode::uncached, rec, L, o.uncached_steps, tokens,
+                                 capacity);
                 if (!r) return fail(r.message());
                 um = r.value();
             }
             const double ratio = o.uncached ? um.ms_per_token / cm->ms_per_token : 0.0;
             char bw[16] = "-";
             if (triad > 0) std::snprintf(bw, sizeof bw, "%.0f%%", 100.0 * cm->gb_per_s / triad);
-            std::printf("%8d %6s | %12.3f %10.1f %10.2f %7s | %14.3f %10.1f | %7.1fx\n", L, rec ? "on" : "off",
-                        cm->ms_per_token, cm->tokens_per_s, cm->gb_per_s, bw, um.ms_per_token, um.tokens_per_s, ratio);
+            std::printf("%8d %6s | %12.3f %10.1f %10.2f %7s | %14.3f %10.1f | %7.1fx\n", L,
+                        rec ? "on" : "off", cm->ms_per_token, cm->tokens_per_s, cm->gb_per_s, bw,
+                        um.ms_per_token, um.tokens_per_s, ratio);
             std::fflush(stdout);
             nlohmann::ordered_json row;
             row["context"] = L;
             row["recording"] = rec;
-            row["cached"] = {{"ms_per_token", cm->ms_per_token}, {"tokens_per_s", cm->tokens_per_s},
-                             {"bytes_read", cm->bytes_read},     {"flops", cm->flops},
+            row["cached"] = {{"ms_per_token", cm->ms_per_token},
+                             {"tokens_per_s", cm->tokens_per_s},
+                             {"bytes_read", cm->bytes_read},
+                             {"flops", cm->flops},
                              {"gb_per_s", cm->gb_per_s}};
-            row["uncached"] = {{"ms_per_token", um.ms_per_token}, {"tokens_per_s", um.tokens_per_s},
-                               {"bytes_read", um.bytes_read},     {"flops", um.flops}};
+            row["uncached"] = {{"ms_per_token", um.ms_per_token},
+                               {"tokens_per_s", um.tokens_per_s},
+                               {"bytes_read", um.bytes_read},
+                               {"flops", um.flops}};
             row["uncached_over_cached"] = ratio;
             rows.push_back(std::move(row));
         }
@@ -185,13 +204,18 @@ int run(const BenchOptions& o) {
 
 void add_bench_command(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<BenchOptions>();
-    CLI::App* cmd = app.add_subcommand("bench", "Time cached against uncached decoding at several context lengths");
+    CLI::App* cmd =
+        app.add_subcommand("bench", "Time cached against uncached decoding at several context lengths");
     o->model.add_to(*cmd);
-    cmd->add_option("--contexts", o->contexts, "Context lengths to measure at (default: powers of two to the capacity)")
+    cmd->add_option("--contexts", o->contexts,
+                    "Context lengths to measure at (default: powers of two to the capacity)")
         ->delimiter(',');
-    cmd->add_option("--decode-steps", o->decode_steps, "Timed cached steps per context")->check(CLI::PositiveNumber);
-    cmd->add_option("--uncached-steps", o->uncached_steps, "Timed uncached steps per context")->check(CLI::PositiveNumber);
-    cmd->add_option("--record", o->record, "Trace recording: on, off or both")->check(CLI::IsMember({"on", "off", "both"}));
+    cmd->add_option("--decode-steps", o->decode_steps, "Timed cached steps per context")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--uncached-steps", o->uncached_steps, "Timed uncached steps per context")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--record", o->record, "Trace recording: on, off or both")
+        ->check(CLI::IsMember({"on", "off", "both"}));
     cmd->add_flag("!--no-triad", o->triad, "Skip the memory-bandwidth triad");
     cmd->add_flag("!--no-uncached", o->uncached, "Time only the cached session");
     cmd->add_option("--json", o->json_path, "Also write the results as JSON");

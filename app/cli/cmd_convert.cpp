@@ -38,6 +38,7 @@ int run(const ConvertOptions& o) {
                 dtype_name(written.value()->main_dtype()),
                 human_bytes(written.value()->stored_bytes()).c_str(),
                 human_bytes(ec ? 0 : uint64_t(file_bytes)).c_str());
+    std::fflush(stdout);  // the summary before a warning, when both go to one terminal
     if (model.value()->tokenizer)
         std::printf("tokenizer: %s, %d tokens\n", model.value()->tokenizer->describe().c_str(),
                     model.value()->tokenizer->vocab_size());

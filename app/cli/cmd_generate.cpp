@@ -31,7 +31,9 @@ struct GenerateOptions {
 };
 
 RowSelection parse_rows(const std::string& s) {
-    return s == "none" ? RowSelection::none : s == "computed" ? RowSelection::computed_rows : RowSelection::new_rows;
+    return s == "none"       ? RowSelection::none
+           : s == "computed" ? RowSelection::computed_rows
+                             : RowSelection::new_rows;
 }
 
 void add_common(CLI::App& cmd, GenerateOptions& o) {
@@ -41,7 +43,8 @@ void add_common(CLI::App& cmd, GenerateOptions& o) {
     cmd.add_option("--steps", o.steps, "Tokens to generate")->check(CLI::PositiveNumber);
     cmd.add_flag("--uncached", o.uncached, "Recompute the whole sequence every step (no KV cache)");
     cmd.add_option("--temperature", o.temperature, "0 = greedy")->check(CLI::Range(0.0f, 100.0f));
-    cmd.add_option("--top-k", o.top_k, "Keep the k most likely tokens (0 = all)")->check(CLI::NonNegativeNumber);
+    cmd.add_option("--top-k", o.top_k, "Keep the k most likely tokens (0 = all)")
+        ->check(CLI::NonNegativeNumber);
     cmd.add_option("--top-p", o.top_p, "Nucleus sampling threshold in (0, 1]");
     cmd.add_option("--seed", o.seed, "Sampling seed");
     cmd.add_flag("--print-ids", o.print_ids, "Print the generated token ids");
@@ -76,14 +79,15 @@ int run(const GenerateOptions& o, bool trace_mode) {
     if (trace_mode) {
         json_file.open(o.json_path + ".tmp", std::ios::trunc);
         if (!json_file) return fail(o.json_path + ": cannot open for writing");
-        json_file << "{\"model\": " << nlohmann::json(model.source_path).dump()
-                  << ", \"mode\": \"" << session_mode_name(so.mode) << "\", \"steps\": [\n";
+        json_file << "{\"model\": " << nlohmann::json(model.source_path).dump() << ", \"mode\": \""
+                  << session_mode_name(so.mode) << "\", \"steps\": [\n";
     }
 
     const Tokenizer* tok = model.tokenizer.get();
     std::unique_ptr<StreamingDecoder> decoder = tok ? std::make_unique<StreamingDecoder>(*tok) : nullptr;
     if (decoder) {
-        for (int32_t id : prompt.value()) std::fputs(decoder->push(id).c_str(), stdout);
+        for (int32_t id : prompt.value())
+            std::fputs(decoder->push(id).c_str(), stdout);
         std::fflush(stdout);
     }
 
@@ -108,7 +112,9 @@ int run(const GenerateOptions& o, bool trace_mode) {
         const bool eos = tok && !o.ignore_eos && t.chosen == tok->data().eos_id;
         if (int(generated.size()) >= o.steps || eos) break;
         if (s.position() >= s.capacity()) {
-            std::fprintf(stderr, "kvscope-cli: stopped after %zu tokens: the sequence reached the KV cache capacity (%d tokens)\n",
+            std::fprintf(stderr,
+                         "kvscope-cli: stopped after %zu tokens: the sequence reached the KV cache capacity "
+                         "(%d tokens)\n",
                          generated.size(), s.capacity());
             break;
         }
@@ -117,7 +123,8 @@ int run(const GenerateOptions& o, bool trace_mode) {
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     if (decoder) std::fputs((decoder->flush() + "\n").c_str(), stdout);
     if (o.print_ids || !decoder) {
-        for (size_t i = 0; i < generated.size(); ++i) std::printf("%s%d", i ? "," : "", generated[i]);
+        for (size_t i = 0; i < generated.size(); ++i)
+            std::printf("%s%d", i ? "," : "", generated[i]);
         std::printf("\n");
     }
     if (trace_mode) {
@@ -135,8 +142,9 @@ int run(const GenerateOptions& o, bool trace_mode) {
                  "%s FLOPs, %s read, KV resident %s\n",
                  session_mode_name(so.mode), loaded->engine->backend().name().c_str(), prompt->size(),
                  generated.size(), prefill_seconds * 1e3,
-                 decodes > 0 ? (total - prefill_seconds) * 1e3 / decodes : 0.0, human_count(cum.flops()).c_str(),
-                 human_bytes(cum.bytes_read()).c_str(), human_bytes(cum.kv_bytes_resident).c_str());
+                 decodes > 0 ? (total - prefill_seconds) * 1e3 / decodes : 0.0,
+                 human_count(cum.flops()).c_str(), human_bytes(cum.bytes_read()).c_str(),
+                 human_bytes(cum.kv_bytes_resident).c_str());
     return 0;
 }
 

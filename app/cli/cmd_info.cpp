@@ -23,7 +23,8 @@ void add_info_command(CLI::App& app, int& exit_code) {
         }
         const Model& m = *loaded.value();
         const ModelConfig& c = m.config;
-        const std::string tok = m.tokenizer ? m.tokenizer->describe() + ", " + std::to_string(m.tokenizer->vocab_size()) + " tokens"
+        const std::string tok = m.tokenizer ? m.tokenizer->describe() + ", " +
+                                                  std::to_string(m.tokenizer->vocab_size()) + " tokens"
                                             : std::string("none");
         if (*json_out) {
             nlohmann::ordered_json j;
@@ -51,10 +52,13 @@ void add_info_command(CLI::App& app, int& exit_code) {
             std::printf("%s\n", j.dump(2).c_str());
             return;
         }
-        const char* attention = c.n_kv_heads == c.n_heads ? "multi-head" : c.n_kv_heads == 1 ? "multi-query" : "grouped-query";
+        const char* attention = c.n_kv_heads == c.n_heads ? "multi-head"
+                                : c.n_kv_heads == 1       ? "multi-query"
+                                                          : "grouped-query";
         std::printf("model         %s (%s)\n", m.source_path.c_str(), m.format.c_str());
         std::printf("architecture  %s (%s family)\n", c.arch_name.c_str(), architecture_name(c.arch));
-        std::printf("parameters    %s (%llu)\n", human_count(m.n_params()).c_str(), (unsigned long long)m.n_params());
+        std::printf("parameters    %s (%llu)\n", human_count(m.n_params()).c_str(),
+                    (unsigned long long)m.n_params());
         std::printf("layers        %d\n", c.n_layers);
         std::printf("d_model       %d\n", c.d_model);
         std::printf("heads         %d query, %d KV (%s attention, %d query heads per KV head)\n", c.n_heads,
@@ -63,15 +67,18 @@ void add_info_command(CLI::App& app, int& exit_code) {
         std::printf("MLP           %d (%s)\n", c.d_ff, c.arch == Architecture::gpt2 ? "GELU-tanh" : "SwiGLU");
         std::printf("vocabulary    %d\n", c.vocab_size);
         std::printf("context       %d tokens\n", c.context_length);
-        std::printf("dtype         %s (%s of weights)\n", dtype_name(m.main_dtype()), human_bytes(m.stored_bytes()).c_str());
+        std::printf("dtype         %s (%s of weights)\n", dtype_name(m.main_dtype()),
+                    human_bytes(m.stored_bytes()).c_str());
         if (c.rope_layout != RopeLayout::none)
-            std::printf("positions     RoPE, %s pairs, theta %g\n", rope_layout_name(c.rope_layout), double(c.rope_theta));
+            std::printf("positions     RoPE, %s pairs, theta %g\n", rope_layout_name(c.rope_layout),
+                        double(c.rope_theta));
         else
             std::printf("positions     learned embeddings\n");
-        std::printf("KV per token  %llu bytes = 2 (K,V) x %d layers x %d KV heads x %d dims x 4 bytes (float32)\n",
-                    (unsigned long long)c.kv_bytes_per_token(), c.n_layers, c.n_kv_heads, c.head_dim);
-        std::printf("KV at context %s for %d tokens\n", human_bytes(c.kv_bytes_per_token() * c.context_length).c_str(),
-                    c.context_length);
+        std::printf(
+            "KV per token  %llu bytes = 2 (K,V) x %d layers x %d KV heads x %d dims x 4 bytes (float32)\n",
+            (unsigned long long)c.kv_bytes_per_token(), c.n_layers, c.n_kv_heads, c.head_dim);
+        std::printf("KV at context %s for %d tokens\n",
+                    human_bytes(c.kv_bytes_per_token() * c.context_length).c_str(), c.context_length);
         std::printf("tokenizer     %s\n", tok.c_str());
     });
 }

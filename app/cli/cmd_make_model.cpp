@@ -48,10 +48,13 @@ int run(MakeOptions o) {
     std::vector<SafetensorsTensor> tensors;
     auto add = [&](std::string name, std::vector<int64_t> shape, float constant = 0.0f, bool random = true) {
         int64_t n = 1;
-        for (auto d : shape) n *= d;
-        SafetensorsTensor t{std::move(name), std::move(shape), dtype, std::vector<float>(size_t(n), constant)};
+        for (auto d : shape)
+            n *= d;
+        SafetensorsTensor t{std::move(name), std::move(shape), dtype,
+                            std::vector<float>(size_t(n), constant)};
         if (random)
-            for (auto& v : t.values) v = normal(rng);
+            for (auto& v : t.values)
+                v = normal(rng);
         tensors.push_back(std::move(t));
     };
     const int64_t d = o.d_model, hd = o.d_model / o.heads, kv = hd * o.kv_heads, ff = o.d_ff;
@@ -76,10 +79,17 @@ int run(MakeOptions o) {
         }
         add("transformer.ln_f.weight", {d}, 1.0f, false);
         add("transformer.ln_f.bias", {d}, 0.0f, false);
-        config = {{"model_type", "gpt2"}, {"architectures", {"GPT2LMHeadModel"}}, {"n_embd", d},
-                  {"n_layer", o.layers},  {"n_head", o.heads},  {"n_positions", o.context},
-                  {"n_inner", ff},        {"vocab_size", o.vocab}, {"layer_norm_epsilon", 1e-5},
-                  {"activation_function", "gelu_new"}, {"tie_word_embeddings", true}};
+        config = {{"model_type", "gpt2"},
+                  {"architectures", {"GPT2LMHeadModel"}},
+                  {"n_embd", d},
+                  {"n_layer", o.layers},
+                  {"n_head", o.heads},
+                  {"n_positions", o.context},
+                  {"n_inner", ff},
+                  {"vocab_size", o.vocab},
+                  {"layer_norm_epsilon", 1e-5},
+                  {"activation_function", "gelu_new"},
+                  {"tie_word_embeddings", true}};
     } else {
         add("model.embed_tokens.weight", {o.vocab, d});
         for (int l = 0; l < o.layers; ++l) {
@@ -96,13 +106,20 @@ int run(MakeOptions o) {
         }
         add("model.norm.weight", {d}, 1.0f, false);
         add("lm_head.weight", {o.vocab, d});
-        config = {{"model_type", "llama"},     {"architectures", {"LlamaForCausalLM"}},
-                  {"hidden_size", d},          {"intermediate_size", ff},
-                  {"num_hidden_layers", o.layers}, {"num_attention_heads", o.heads},
-                  {"num_key_value_heads", o.kv_heads}, {"head_dim", hd},
-                  {"max_position_embeddings", o.context}, {"rms_norm_eps", 1e-5},
-                  {"rope_theta", 10000.0},     {"vocab_size", o.vocab},
-                  {"tie_word_embeddings", false}, {"hidden_act", "silu"}};
+        config = {{"model_type", "llama"},
+                  {"architectures", {"LlamaForCausalLM"}},
+                  {"hidden_size", d},
+                  {"intermediate_size", ff},
+                  {"num_hidden_layers", o.layers},
+                  {"num_attention_heads", o.heads},
+                  {"num_key_value_heads", o.kv_heads},
+                  {"head_dim", hd},
+                  {"max_position_embeddings", o.context},
+                  {"rms_norm_eps", 1e-5},
+                  {"rope_theta", 10000.0},
+                  {"vocab_size", o.vocab},
+                  {"tie_word_embeddings", false},
+                  {"hidden_act", "silu"}};
     }
     std::ofstream cfg(o.dir + "/config.json");
     cfg << config.dump(2) << "\n";
@@ -120,7 +137,8 @@ int run(MakeOptions o) {
 
 void add_make_model_command(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<MakeOptions>();
-    CLI::App* cmd = app.add_subcommand("make-model", "Write a Hugging Face folder with random weights (benchmarks)");
+    CLI::App* cmd =
+        app.add_subcommand("make-model", "Write a Hugging Face folder with random weights (benchmarks)");
     cmd->add_option("dir", o->dir, "Output folder")->required();
     cmd->add_option("--preset", o->preset, "gpt2-small");
     cmd->add_option("--arch", o->arch, "llama or gpt2")->check(CLI::IsMember({"llama", "gpt2"}));

@@ -18,9 +18,9 @@ nlohmann::ordered_json counters_to_json(const Counters& c) {
     nlohmann::ordered_json ops = nlohmann::ordered_json::object();
     for (int i = 0; i < kOpClassCount; ++i) {
         const OpCounters& o = c.by_op[i];
-        ops[op_class_name(static_cast<OpClass>(i))] = {{"flops", o.flops},       {"weight_bytes", o.weight_bytes},
-                                                       {"kv_read", o.kv_read},   {"kv_written", o.kv_written},
-                                                       {"seconds", o.seconds},   {"calls", o.calls}};
+        ops[op_class_name(static_cast<OpClass>(i))] = {
+            {"flops", o.flops},           {"weight_bytes", o.weight_bytes}, {"kv_read", o.kv_read},
+            {"kv_written", o.kv_written}, {"seconds", o.seconds},           {"calls", o.calls}};
     }
     j["by_op"] = std::move(ops);
     return j;
@@ -38,18 +38,25 @@ nlohmann::ordered_json trace_to_json(const StepTrace& t) {
     j["chosen"] = t.chosen;
     j["chosen_prob"] = t.chosen_prob;
     nlohmann::ordered_json top = nlohmann::ordered_json::array();
-    for (const auto& tp : t.top) top.push_back({{"id", tp.id}, {"logit", tp.logit}, {"prob", tp.prob}});
+    for (const auto& tp : t.top)
+        top.push_back({{"id", tp.id}, {"logit", tp.logit}, {"prob", tp.prob}});
     j["top"] = std::move(top);
     if (!t.logits.empty()) j["logits"] = t.logits;
     nlohmann::ordered_json att = nlohmann::ordered_json::array();
     for (const auto& la : t.attention)
-        att.push_back({{"row_begin", la.row_begin}, {"n_rows", la.n_rows}, {"n_keys", la.n_keys},
-                       {"shape", {t.n_heads, la.n_rows, la.n_keys}}, {"probs", la.probs}});
+        att.push_back({{"row_begin", la.row_begin},
+                       {"n_rows", la.n_rows},
+                       {"n_keys", la.n_keys},
+                       {"shape", {t.n_heads, la.n_rows, la.n_keys}},
+                       {"probs", la.probs}});
     j["attention"] = std::move(att);
     nlohmann::ordered_json kv = nlohmann::ordered_json::array();
     for (const auto& lk : t.kv)
-        kv.push_back({{"row_begin", lk.row_begin}, {"n_rows", lk.n_rows},
-                      {"shape", {t.n_kv_heads, lk.n_rows, t.head_dim}}, {"k", lk.k}, {"v", lk.v}});
+        kv.push_back({{"row_begin", lk.row_begin},
+                      {"n_rows", lk.n_rows},
+                      {"shape", {t.n_kv_heads, lk.n_rows, t.head_dim}},
+                      {"k", lk.k},
+                      {"v", lk.v}});
     j["kv"] = std::move(kv);
     j["counters"] = counters_to_json(t.counters);
     j["cumulative"] = counters_to_json(t.cumulative);

@@ -1,8 +1,11 @@
-// cpu_backend.cpp — the reference backend: Eigen for the arithmetic, OpenMP to use every core where the
-// work is large enough to pay for the threads (matrix-vector products of decode, attention heads).
-// Every other backend is checked against this one op by op (tests/test_backend_ops.cpp).
-#include <omp.h>
-
+// cpu_backend.cpp — the reference backend: Eigen for the arithmetic, and Eigen's thread pool to use every
+// core where the work is large enough to pay for the threads (the matrix products, attention heads).
+// Every other backend is checked against this one op by op.
+//
+// Why not OpenMP: its workers spin at barriers. When the two cores are shared (the app runs two sessions
+// and a GUI; CI runs tests side by side) a spinning worker steals the slice its descheduled partner needs:
+// GPT-2-small decode went from 115 ms to 468 ms per token with two OpenMP threads on a loaded machine.
+// Eigen's pool with spinning off sleeps instead, and we split each op into one static chunk per thread.
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
@@ -10,6 +13,7 @@
 #include <cmath>
 #include <cstring>
 #include <thread>
+#include <unsupported/Eigen/CXX11/ThreadPool>
 #include <vector>
 
 #include "kvscope/backend.h"
@@ -27,48 +31,84 @@ using MapStrided = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
 using MapConstStrided = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 
 // Below this many multiply-adds an op runs on one thread: waking the others costs more than it saves.
-constexpr int64_t kParallelWork = 1 << 16;
+constexpr int64_t kParallelWork = 1 << 20;
+
+// Runs f(0) .. f(n_chunks − 1): chunk 0 on the calling thread, the rest on the pool.
+class ChunkRunner {
+  public:
+    explicit ChunkRunner(int threads)
+        : m_threads(threads),
+          m_pool(threads > 1 ? std::make_unique<Eigen::ThreadPool>(threads - 1, false) : nullptr) {}
+    int threads() const { return m_threads; }
+
+    template <typename F>
+    void run(int n_chunks, F&& f) {
+        if (n_chunks <= 1 || !m_pool) {
+            for (int i = 0; i < n_chunks; ++i)
+                f(i);
+            return;
+        }
+        Eigen::Barrier done(static_cast<unsigned>(n_chunks - 1));
+        for (int i = 1; i < n_chunks; ++i)
+            m_pool->Schedule([&f, &done, i] {
+                f(i);
+                done.Notify();
+            });
+        f(0);
+        done.Wait();
+    }
+
+  private:
+    int m_threads;
+    std::unique_ptr<Eigen::ThreadPool> m_pool;
+};
+
+// Splits [0, n) into `chunks` nearly equal ranges; returns range i.
+inline std::pair<int, int> chunk_range(int n, int chunks, int i) {
+    const int base = n / chunks, extra = n % chunks;
+    const int begin = i * base + std::min(i, extra);
+    return {begin, begin + base + (i < extra ? 1 : 0)};
+}
 
 class HostBuffer final : public Buffer {
-public:
-    HostBuffer(size_t n, std::shared_ptr<std::atomic<uint64_t>> total) : m_storage(n), m_total(std::move(total)) {
+  public:
+    HostBuffer(size_t n, std::shared_ptr<std::atomic<uint64_t>> total)
+        : m_storage(n), m_total(std::move(total)) {
         m_data = m_storage.data();
         m_size = n;
         *m_total += n * sizeof(float);
     }
     ~HostBuffer() override { *m_total -= m_size * sizeof(float); }
 
-private:
+  private:
     std::vector<float> m_storage;
     std::shared_ptr<std::atomic<uint64_t>> m_total;
 };
 
 class CpuStream final : public Stream {
-public:
-    explicit CpuStream(int threads) : m_threads(threads) {}
+  public:
+    explicit CpuStream(int threads) : m_runner(threads) {}
 
     void upload(float* dst, const float* src, size_t n) override { std::memcpy(dst, src, n * sizeof(float)); }
-    void download(float* dst, const float* src, size_t n) override { std::memcpy(dst, src, n * sizeof(float)); }
+    void download(float* dst, const float* src, size_t n) override {
+        std::memcpy(dst, src, n * sizeof(float));
+    }
     void fill_zero(float* dst, size_t n) override { std::memset(dst, 0, n * sizeof(float)); }
     void synchronize() override {}
 
     void matmul(const float* x, int n, int k, const float* w, int m, const float* bias, float* y) override {
-        MapConstRowMatrix W(w, m, k);
-        if (n == 1) {
-            // Decode: y = W·x, one pass over W; rows split across threads (memory-bound).
-            MapConstVector xv(x, k);
-            const int threads = int64_t(m) * k >= kParallelWork ? m_threads : 1;
-            const int chunk = std::max(16, (m + threads * 4 - 1) / (threads * 4));
-#pragma omp parallel for num_threads(threads) schedule(static)
-            for (int r0 = 0; r0 < m; r0 += chunk) {
-                const int rows = std::min(chunk, m - r0);
-                MapVector(y + r0, rows).noalias() = W.middleRows(r0, rows) * xv;
+        // Each thread takes a slice of W's rows (of y's columns): every weight is read once, by one thread.
+        const int chunks = int64_t(n) * m * k >= kParallelWork ? std::min(m_runner.threads(), m) : 1;
+        m_runner.run(chunks, [&](int i) {
+            const auto [r0, r1] = chunk_range(m, chunks, i);
+            MapConstRowMatrix W(w + int64_t(r0) * k, r1 - r0, k);
+            if (n == 1) {
+                MapVector(y + r0, r1 - r0).noalias() = W * MapConstVector(x, k);
+            } else {
+                MapStrided Y(y + r0, n, r1 - r0, Eigen::OuterStride<>(m));
+                Y.noalias() = MapConstRowMatrix(x, n, k) * W.transpose();
             }
-        } else {
-            MapConstRowMatrix X(x, n, k);
-            MapRowMatrix Y(y, n, m);
-            Y.noalias() = X * W.transpose();
-        }
+        });
         if (bias) {
             MapRowMatrix Y(y, n, m);
             Y.rowwise() += MapConstVector(bias, m).transpose();
@@ -85,7 +125,8 @@ public:
         }
     }
 
-    void layernorm(const float* x, int n, int d, const float* w, const float* b, float eps, float* y) override {
+    void layernorm(const float* x, int n, int d, const float* w, const float* b, float eps,
+                   float* y) override {
         MapConstVector wv(w, d), bv(b, d);
         for (int i = 0; i < n; ++i) {
             MapConstVector xi(x + int64_t(i) * d, d);
@@ -97,7 +138,8 @@ public:
         }
     }
 
-    void rope(float* x, int n, int ld, int n_heads, int hd, int pos0, float theta, RopeLayout layout) override {
+    void rope(float* x, int n, int ld, int n_heads, int hd, int pos0, float theta,
+              RopeLayout layout) override {
         const int half = hd / 2;
         ensure_inv_freq(theta, hd);
         std::vector<float> cos_t(half), sin_t(half);
@@ -144,7 +186,8 @@ public:
     }
 
     void embed(const int32_t* ids, int n, const float* table, int d, float* y) override {
-        for (int i = 0; i < n; ++i) std::memcpy(y + int64_t(i) * d, table + int64_t(ids[i]) * d, d * sizeof(float));
+        for (int i = 0; i < n; ++i)
+            std::memcpy(y + int64_t(i) * d, table + int64_t(ids[i]) * d, d * sizeof(float));
     }
 
     void kv_write(const float* k, const float* v, int n, int ld, int n_kv_heads, int hd, float* k_cache,
@@ -166,34 +209,32 @@ public:
         const int s_total = pos0 + n;
         const int prob_rows = n - probs_row_begin;
         const int64_t work = int64_t(n_heads) * n * s_total * hd;
-        const int threads = work >= kParallelWork ? m_threads : 1;
-#pragma omp parallel num_threads(threads)
-        {
+        const int tasks = n_heads * n;  // one (head, query row) pair each
+        const int chunks = work >= kParallelWork ? std::min(m_runner.threads(), tasks) : 1;
+        m_runner.run(chunks, [&](int c) {
+            const auto [t0, t1] = chunk_range(tasks, chunks, c);
             Eigen::VectorXf scores(s_total);
-#pragma omp for collapse(2) schedule(dynamic, 4)
-            for (int h = 0; h < n_heads; ++h) {
-                for (int i = 0; i < n; ++i) {
-                    const int g = h / group;
-                    const int s = pos0 + i + 1;  // keys this query may see
-                    MapConstRowMatrix K(k_cache + int64_t(g) * capacity * hd, s, hd);
-                    MapConstRowMatrix V(v_cache + int64_t(g) * capacity * hd, s, hd);
-                    MapConstVector qi(q + int64_t(i) * ld + h * hd, hd);
-                    auto sc = scores.head(s);
-                    sc.noalias() = K * qi;
-                    sc *= scale;
-                    const float mx = sc.maxCoeff();
-                    sc = (sc.array() - mx).exp();
-                    const float sum = sc.sum();
-                    sc /= sum;
-                    MapVector(out + int64_t(i) * n_heads * hd + h * hd, hd).noalias() = V.transpose() * sc;
-                    if (probs && i >= probs_row_begin) {
-                        float* row = probs + (int64_t(h) * prob_rows + (i - probs_row_begin)) * s_total;
-                        std::memcpy(row, sc.data(), s * sizeof(float));
-                        std::memset(row + s, 0, (s_total - s) * sizeof(float));
-                    }
+            for (int t = t0; t < t1; ++t) {
+                const int h = t / n, i = t % n;
+                const int g = h / group;
+                const int s = pos0 + i + 1;  // keys this query may see
+                MapConstRowMatrix K(k_cache + int64_t(g) * capacity * hd, s, hd);
+                MapConstRowMatrix V(v_cache + int64_t(g) * capacity * hd, s, hd);
+                MapConstVector qi(q + int64_t(i) * ld + h * hd, hd);
+                auto sc = scores.head(s);
+                sc.noalias() = K * qi;
+                sc *= scale;
+                const float mx = sc.maxCoeff();
+                sc = (sc.array() - mx).exp();
+                sc /= sc.sum();
+                MapVector(out + int64_t(i) * n_heads * hd + h * hd, hd).noalias() = V.transpose() * sc;
+                if (probs && i >= probs_row_begin) {
+                    float* row = probs + (int64_t(h) * prob_rows + (i - probs_row_begin)) * s_total;
+                    std::memcpy(row, sc.data(), s * sizeof(float));
+                    std::memset(row + s, 0, (s_total - s) * sizeof(float));
                 }
             }
-        }
+        });
     }
 
     void begin_op(OpClass op) override { m_started = Clock::now(); }
@@ -206,7 +247,7 @@ public:
         return s;
     }
 
-private:
+  private:
     using Clock = std::chrono::steady_clock;
 
     void ensure_inv_freq(float theta, int hd) {
@@ -215,10 +256,11 @@ private:
         m_hd = hd;
         m_inv_freq.resize(hd / 2);
         // inv_freq_j = 1 / theta^(2j / hd), in float32 as Hugging Face and llama2.c compute it.
-        for (int j = 0; j < hd / 2; ++j) m_inv_freq[j] = 1.0f / std::pow(theta, float(2 * j) / float(hd));
+        for (int j = 0; j < hd / 2; ++j)
+            m_inv_freq[j] = 1.0f / std::pow(theta, float(2 * j) / float(hd));
     }
 
-    int m_threads;
+    ChunkRunner m_runner;
     Clock::time_point m_started;
     std::array<double, kOpClassCount> m_seconds{};
     float m_theta = 0.0f;
@@ -227,8 +269,8 @@ private:
 };
 
 class CpuBackend final : public Backend {
-public:
-    explicit CpuBackend(int threads) : m_threads(threads) { Eigen::setNbThreads(threads); }
+  public:
+    explicit CpuBackend(int threads) : m_threads(threads) {}
     DeviceKind kind() const override { return DeviceKind::cpu; }
     std::string name() const override {
         return "CPU (Eigen, " + std::to_string(m_threads) + (m_threads == 1 ? " thread)" : " threads)");
@@ -244,7 +286,7 @@ public:
     std::unique_ptr<Stream> make_stream() override { return std::make_unique<CpuStream>(m_threads); }
     uint64_t bytes_allocated() const override { return *m_bytes; }
 
-private:
+  private:
     int m_threads;
     std::shared_ptr<std::atomic<uint64_t>> m_bytes = std::make_shared<std::atomic<uint64_t>>(0);
 };

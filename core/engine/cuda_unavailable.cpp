@@ -3,13 +3,18 @@
 
 namespace kvscope {
 
-bool cuda_compiled() { return false; }
-
-Status cuda_available() {
-    return Status::error("this KVScope was built without CUDA (the CUDA toolkit was not found at configure "
-                         "time; rebuild with -DKVSCOPE_CUDA=ON)");
+bool cuda_compiled() {
+    return false;
 }
 
-Result<std::shared_ptr<Backend>> make_cuda_backend(int) { return cuda_available(); }
+Status cuda_available() {
+    return Status::error(
+        "this KVScope was built without CUDA (the CUDA toolkit was not found at configure "
+        "time; rebuild with -DKVSCOPE_CUDA=ON)");
+}
+
+Result<std::shared_ptr<Backend>> make_cuda_backend(int) {
+    return cuda_available();
+}
 
 }  // namespace kvscope

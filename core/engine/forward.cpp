@@ -90,7 +90,8 @@ Result<ForwardResult> forward(const ModelConfig& c, const DeviceWeights& w, KVCa
             ops.rope(q, n, qkv_dim, c.n_heads, hd, pos0, c.rope_theta, c.rope_layout);
             ops.rope(k, n, qkv_dim, c.n_kv_heads, hd, pos0, c.rope_theta, c.rope_layout);
         }
-        ops.kv_write(k, v, n, qkv_dim, c.n_kv_heads, hd, cache.k_layer(l), cache.v_layer(l), cache.capacity(), pos0);
+        ops.kv_write(k, v, n, qkv_dim, c.n_kv_heads, hd, cache.k_layer(l), cache.v_layer(l), cache.capacity(),
+                     pos0);
         float* probs = want_probs ? s.probs->data() : nullptr;
         ops.attention(q, n, qkv_dim, c.n_heads, c.n_kv_heads, hd, cache.k_layer(l), cache.v_layer(l),
                       cache.capacity(), pos0, att, probs, want_probs ? req.attention_from : 0);

@@ -23,15 +23,15 @@ struct Scratch {
     Status reserve(Backend& backend, const ModelConfig& config, int rows, int logit_rows, int prob_rows,
                    int prob_keys, bool want_probs);
 
-    std::unique_ptr<Buffer> x;        // [rows, d]        the residual stream
-    std::unique_ptr<Buffer> xn;       // [rows, d]        normalised input of a block
-    std::unique_ptr<Buffer> qkv;      // [rows, qkv_dim]  fused projections
-    std::unique_ptr<Buffer> att;      // [rows, q_dim]    attention output before o_proj
-    std::unique_ptr<Buffer> proj;     // [rows, d]        o_proj / down_proj output
-    std::unique_ptr<Buffer> gate;     // [rows, d_ff]
-    std::unique_ptr<Buffer> up;       // [rows, d_ff]
-    std::unique_ptr<Buffer> logits;   // [logit_rows, vocab]
-    std::unique_ptr<Buffer> probs;    // [n_heads, prob_rows, prob_keys]
+    std::unique_ptr<Buffer> x;       // [rows, d]        the residual stream
+    std::unique_ptr<Buffer> xn;      // [rows, d]        normalised input of a block
+    std::unique_ptr<Buffer> qkv;     // [rows, qkv_dim]  fused projections
+    std::unique_ptr<Buffer> att;     // [rows, q_dim]    attention output before o_proj
+    std::unique_ptr<Buffer> proj;    // [rows, d]        o_proj / down_proj output
+    std::unique_ptr<Buffer> gate;    // [rows, d_ff]
+    std::unique_ptr<Buffer> up;      // [rows, d_ff]
+    std::unique_ptr<Buffer> logits;  // [logit_rows, vocab]
+    std::unique_ptr<Buffer> probs;   // [n_heads, prob_rows, prob_keys]
     int rows = 0, logit_rows = 0;
     size_t probs_size = 0;
 };
@@ -39,17 +39,18 @@ struct Scratch {
 struct ForwardRequest {
     std::span<const int32_t> tokens;  // n new tokens (host)
     int pos0 = 0;
-    int logits_from = 0;              // first row whose logits are computed (n−1: the last only)
-    int attention_from = -1;          // first row whose attention is recorded; −1: none
+    int logits_from = 0;      // first row whose logits are computed (n−1: the last only)
+    int attention_from = -1;  // first row whose attention is recorded; −1: none
     const std::atomic<bool>* cancel = nullptr;
 };
 
 struct ForwardResult {
-    std::vector<float> logits;               // [n − logits_from, vocab]
-    std::vector<LayerAttention> attention;   // per layer, when recorded
+    std::vector<float> logits;              // [n − logits_from, vocab]
+    std::vector<LayerAttention> attention;  // per layer, when recorded
 };
 
 Result<ForwardResult> forward(const ModelConfig& config, const DeviceWeights& weights, KVCache& cache,
-                              Scratch& scratch, Backend& backend, CountedOps& ops, const ForwardRequest& request);
+                              Scratch& scratch, Backend& backend, CountedOps& ops,
+                              const ForwardRequest& request);
 
 }  // namespace kvscope

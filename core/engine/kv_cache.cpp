@@ -5,7 +5,8 @@
 namespace kvscope {
 
 Result<std::unique_ptr<KVCache>> KVCache::create(Backend& backend, const ModelConfig& config, int capacity) {
-    if (capacity <= 0) return Status::error("KV cache capacity must be positive, got " + std::to_string(capacity));
+    if (capacity <= 0)
+        return Status::error("KV cache capacity must be positive, got " + std::to_string(capacity));
     auto cache = std::unique_ptr<KVCache>(new KVCache());
     cache->m_capacity = capacity;
     cache->m_n_layers = config.n_layers;
@@ -14,9 +15,13 @@ Result<std::unique_ptr<KVCache>> KVCache::create(Backend& backend, const ModelCo
     const size_t per_layer = size_t(config.n_kv_heads) * capacity * config.head_dim;
     for (int l = 0; l < config.n_layers; ++l) {
         auto k = backend.allocate(per_layer);
-        if (!k) return k.status().with_context("KV cache (" + std::to_string(cache->bytes_allocated()) + " bytes)");
+        if (!k)
+            return k.status().with_context("KV cache (" + std::to_string(cache->bytes_allocated()) +
+                                           " bytes)");
         auto v = backend.allocate(per_layer);
-        if (!v) return v.status().with_context("KV cache (" + std::to_string(cache->bytes_allocated()) + " bytes)");
+        if (!v)
+            return v.status().with_context("KV cache (" + std::to_string(cache->bytes_allocated()) +
+                                           " bytes)");
         cache->m_k.push_back(std::move(k.value()));
         cache->m_v.push_back(std::move(v.value()));
     }
@@ -29,7 +34,8 @@ void KVCache::truncate(int length) {
 }
 
 void KVCache::set_length(int length) {
-    assert(length >= 0 && length <= m_capacity && "KVCache::set_length past capacity: the engine must check room()");
+    assert(length >= 0 && length <= m_capacity &&
+           "KVCache::set_length past capacity: the engine must check room()");
     m_length = length;
 }
 

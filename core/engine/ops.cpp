@@ -15,7 +15,9 @@ struct Timed {
     OpClass op;
 };
 
-uint64_t stored(const DeviceTensor& t) { return t ? t.host->stored_bytes : 0; }
+uint64_t stored(const DeviceTensor& t) {
+    return t ? t.host->stored_bytes : 0;
+}
 }  // namespace
 
 void CountedOps::matmul(OpClass op, const float* x, int n, const DeviceTensor& w, const DeviceTensor& bias,
@@ -38,8 +40,8 @@ void CountedOps::rmsnorm(const float* x, int n, int d, const DeviceTensor& w, fl
     m_stream.rmsnorm(x, n, d, w.data, eps, y);
 }
 
-void CountedOps::layernorm(const float* x, int n, int d, const DeviceTensor& w, const DeviceTensor& b, float eps,
-                           float* y) {
+void CountedOps::layernorm(const float* x, int n, int d, const DeviceTensor& w, const DeviceTensor& b,
+                           float eps, float* y) {
     auto& c = at(OpClass::norm);
     c.flops += 7ull * n * d;
     c.weight_bytes += stored(w) + stored(b);
@@ -48,7 +50,8 @@ void CountedOps::layernorm(const float* x, int n, int d, const DeviceTensor& w, 
     m_stream.layernorm(x, n, d, w.data, b.data, eps, y);
 }
 
-void CountedOps::rope(float* x, int n, int ld, int n_heads, int hd, int pos0, float theta, RopeLayout layout) {
+void CountedOps::rope(float* x, int n, int ld, int n_heads, int hd, int pos0, float theta,
+                      RopeLayout layout) {
     auto& c = at(OpClass::rope);
     c.flops += 3ull * n * n_heads * hd;
     c.calls += 1;
@@ -100,8 +103,8 @@ void CountedOps::add_positions(float* y, const DeviceTensor& pos_embd, int pos0,
     m_stream.add(y, pos_embd.data + int64_t(pos0) * d, size_t(n) * d);
 }
 
-void CountedOps::kv_write(const float* k, const float* v, int n, int ld, int n_kv_heads, int hd, float* k_cache,
-                          float* v_cache, int capacity, int pos0) {
+void CountedOps::kv_write(const float* k, const float* v, int n, int ld, int n_kv_heads, int hd,
+                          float* k_cache, float* v_cache, int capacity, int pos0) {
     auto& c = at(OpClass::kv_write);
     c.kv_written += 2ull * n * n_kv_heads * hd * kKvBytesPerValue;
     c.calls += 1;
@@ -109,9 +112,9 @@ void CountedOps::kv_write(const float* k, const float* v, int n, int ld, int n_k
     m_stream.kv_write(k, v, n, ld, n_kv_heads, hd, k_cache, v_cache, capacity, pos0);
 }
 
-void CountedOps::attention(const float* q, int n, int ld, int n_heads, int n_kv_heads, int hd, const float* k_cache,
-                           const float* v_cache, int capacity, int pos0, float* out, float* probs,
-                           int probs_row_begin) {
+void CountedOps::attention(const float* q, int n, int ld, int n_heads, int n_kv_heads, int hd,
+                           const float* k_cache, const float* v_cache, int capacity, int pos0, float* out,
+                           float* probs, int probs_row_begin) {
     auto& c = at(OpClass::attention);
     // Query row i sees s_i = pos0 + i + 1 keys: sum over rows = n·pos0 + n(n+1)/2.
     const uint64_t keys_seen = uint64_t(n) * pos0 + uint64_t(n) * (n + 1) / 2;

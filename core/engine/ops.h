@@ -10,14 +10,15 @@
 namespace kvscope {
 
 class CountedOps {
-public:
+  public:
     CountedOps(Stream& stream, Counters& counters) : m_stream(stream), m_counters(counters) {}
     Stream& stream() { return m_stream; }
 
     // y[n, m] = x[n, k] · Wᵀ (+ b)
     void matmul(OpClass op, const float* x, int n, const DeviceTensor& w, const DeviceTensor& bias, float* y);
     void rmsnorm(const float* x, int n, int d, const DeviceTensor& w, float eps, float* y);
-    void layernorm(const float* x, int n, int d, const DeviceTensor& w, const DeviceTensor& b, float eps, float* y);
+    void layernorm(const float* x, int n, int d, const DeviceTensor& w, const DeviceTensor& b, float eps,
+                   float* y);
     void rope(float* x, int n, int ld, int n_heads, int hd, int pos0, float theta, RopeLayout layout);
     void swiglu(const float* gate, const float* up, int n, int d_ff, float* out);
     void gelu_tanh(float* x, int n, int d_ff);
@@ -27,9 +28,10 @@ public:
     void kv_write(const float* k, const float* v, int n, int ld, int n_kv_heads, int hd, float* k_cache,
                   float* v_cache, int capacity, int pos0);
     void attention(const float* q, int n, int ld, int n_heads, int n_kv_heads, int hd, const float* k_cache,
-                   const float* v_cache, int capacity, int pos0, float* out, float* probs, int probs_row_begin);
+                   const float* v_cache, int capacity, int pos0, float* out, float* probs,
+                   int probs_row_begin);
 
-private:
+  private:
     OpCounters& at(OpClass op) { return m_counters[op]; }
     Stream& m_stream;
     Counters& m_counters;

@@ -50,7 +50,8 @@ std::vector<TokenProb> top_k_tokens(std::span<const float> logits, int k) {
     if (k == 0 || n == 0) return {};
     const float mx = *std::max_element(logits.begin(), logits.end());
     double sum = 0.0;
-    for (float l : logits) sum += std::exp(double(l) - mx);
+    for (float l : logits)
+        sum += std::exp(double(l) - mx);
     std::vector<int32_t> ids(n);
     std::iota(ids.begin(), ids.end(), 0);
     std::partial_sort(ids.begin(), ids.begin() + k, ids.end(), [&](int32_t a, int32_t b) {
@@ -76,7 +77,8 @@ int32_t sample_token(std::span<const float> logits, const SamplerConfig& config,
     std::vector<double> p(keep);
     const double mx = logits[ids[0]];
     double sum = 0.0;
-    for (int i = 0; i < keep; ++i) sum += p[i] = std::exp((double(logits[ids[i]]) - mx) / config.temperature);
+    for (int i = 0; i < keep; ++i)
+        sum += p[i] = std::exp((double(logits[ids[i]]) - mx) / config.temperature);
     if (config.top_p < 1.0f) {
         double cum = 0.0;
         int cut = keep;

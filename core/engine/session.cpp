@@ -12,7 +12,8 @@ namespace kvscope {
 
 // ---- Engine -------------------------------------------------------------------------------------------
 
-Result<std::shared_ptr<Engine>> Engine::create(std::shared_ptr<const Model> model, std::shared_ptr<Backend> backend) {
+Result<std::shared_ptr<Engine>> Engine::create(std::shared_ptr<const Model> model,
+                                               std::shared_ptr<Backend> backend) {
     if (!model) return Status::error("Engine::create: no model");
     if (!backend) return Status::error("Engine::create: no backend");
     KVSCOPE_TRY(model->validate());
@@ -27,19 +28,23 @@ Result<std::shared_ptr<Engine>> Engine::create(std::shared_ptr<const Model> mode
 
 Engine::~Engine() = default;
 
-uint64_t Engine::weight_bytes_on_device() const { return m_weights->bytes; }
+uint64_t Engine::weight_bytes_on_device() const {
+    return m_weights->bytes;
+}
 
 // ---- Session ------------------------------------------------------------------------------------------
 
-Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> engine, SessionOptions options) {
+Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> engine,
+                                                 SessionOptions options) {
     if (!engine) return Status::error("Session::create: no engine");
     KVSCOPE_TRY(options.sampler.validate());
     const ModelConfig& c = engine->config();
     int capacity = options.capacity;
     if (capacity <= 0) capacity = std::min(c.context_length, SessionOptions::kDefaultMaxCapacity);
     if (capacity > c.context_length)
-        return Status::error("a KV cache of " + std::to_string(capacity) + " tokens exceeds the model's context of " +
-                             std::to_string(c.context_length) + " tokens");
+        return Status::error("a KV cache of " + std::to_string(capacity) +
+                             " tokens exceeds the model's context of " + std::to_string(c.context_length) +
+                             " tokens");
     auto session = std::unique_ptr<Session>(new Session());
     session->m_engine = std::move(engine);
     session->m_options = options;
@@ -83,17 +88,19 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     const int n_new = static_cast<int>(new_tokens.size());
     for (int i = 0; i < n_new; ++i) {
         if (new_tokens[i] < 0 || new_tokens[i] >= c.vocab_size)
-            return Status::error("token id " + std::to_string(new_tokens[i]) + " at index " + std::to_string(i) +
-                                 " is outside the vocabulary (0.." + std::to_string(c.vocab_size - 1) + ")");
+            return Status::error("token id " + std::to_string(new_tokens[i]) + " at index " +
+                                 std::to_string(i) + " is outside the vocabulary (0.." +
+                                 std::to_string(c.vocab_size - 1) + ")");
     }
     const int new_length = position() + n_new;
     if (new_length > m_capacity) {
         if (m_capacity == c.context_length)
             return Status::error("the sequence would be " + std::to_string(new_length) +
-                                 " tokens long, past the model's context of " + std::to_string(c.context_length) +
-                                 " tokens");
-        return Status::error("the sequence would be " + std::to_string(new_length) + " tokens long, past this " +
-                             "session's KV cache capacity of " + std::to_string(m_capacity) + " tokens (model context " +
+                                 " tokens long, past the model's context of " +
+                                 std::to_string(c.context_length) + " tokens");
+        return Status::error("the sequence would be " + std::to_string(new_length) +
+                             " tokens long, past this " + "session's KV cache capacity of " +
+                             std::to_string(m_capacity) + " tokens (model context " +
                              std::to_string(c.context_length) + ")");
     }
 
@@ -159,8 +166,10 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
             lk.k.resize(size_t(c.n_kv_heads) * kv_rows * hd);
             lk.v.resize(lk.k.size());
             for (int h = 0; h < c.n_kv_heads; ++h) {
-                m_cache->read_rows(*m_stream, l, h, true, kv_first, kv_rows, lk.k.data() + size_t(h) * kv_rows * hd);
-                m_cache->read_rows(*m_stream, l, h, false, kv_first, kv_rows, lk.v.data() + size_t(h) * kv_rows * hd);
+                m_cache->read_rows(*m_stream, l, h, true, kv_first, kv_rows,
+                                   lk.k.data() + size_t(h) * kv_rows * hd);
+                m_cache->read_rows(*m_stream, l, h, false, kv_first, kv_rows,
+                                   lk.v.data() + size_t(h) * kv_rows * hd);
             }
         }
         m_stream->synchronize();
@@ -173,9 +182,11 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     {
         // Probability of the chosen token at temperature 1 (what the token strip shows).
         float mx = last[0];
-        for (float l : last) mx = std::max(mx, l);
+        for (float l : last)
+            mx = std::max(mx, l);
         double sum = 0.0;
-        for (float l : last) sum += std::exp(double(l) - mx);
+        for (float l : last)
+            sum += std::exp(double(l) - mx);
         trace->chosen_prob = float(std::exp(double(last[trace->chosen]) - mx) / sum);
     }
     if (topt.top_k <= 0) trace->top.clear();
@@ -185,7 +196,8 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     if (!cached) m_cache->clear();  // the uncached run keeps nothing between steps
 
     const auto seconds = m_stream->take_op_seconds();
-    for (int i = 0; i < kOpClassCount; ++i) step.by_op[i].seconds = seconds[i];
+    for (int i = 0; i < kOpClassCount; ++i)
+        step.by_op[i].seconds = seconds[i];
     step.tokens_processed = uint64_t(n_run);
     step.tokens_recomputed = uint64_t(first_new_row);
     step.kv_bytes_resident = cached ? m_cache->bytes_resident() : 0;
@@ -214,7 +226,8 @@ Status Session::truncate(int pos) {
     if (m_options.mode == SessionMode::cached) m_cache->truncate(pos);
     // Keep the steps that end at or before pos, and a step that pos falls inside (part of a prompt).
     size_t keep = 0;
-    while (keep < m_step_end_pos.size() && (keep == 0 || m_step_end_pos[keep - 1] < pos)) ++keep;
+    while (keep < m_step_end_pos.size() && (keep == 0 || m_step_end_pos[keep - 1] < pos))
+        ++keep;
     m_step_end_pos.resize(keep);
     m_cumulative_by_step.resize(keep);
     m_step = static_cast<int64_t>(keep);

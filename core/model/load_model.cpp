@@ -47,7 +47,8 @@ Result<std::shared_ptr<Model>> load_by_sniffing(const std::string& path) {
 }  // namespace
 
 Result<std::shared_ptr<const Model>> load_model(const std::string& path, const LoadOptions& options) {
-    if (!is_directory(path) && !is_regular_file(path)) return Status::error(path + ": no such file or folder");
+    if (!is_directory(path) && !is_regular_file(path))
+        return Status::error(path + ": no such file or folder");
     auto loaded = load_by_sniffing(path);
     if (!loaded) return loaded.status();
     std::shared_ptr<Model> model = std::move(loaded.value());
@@ -55,9 +56,9 @@ Result<std::shared_ptr<const Model>> load_model(const std::string& path, const L
         auto tok = load_tokenizer(options.tokenizer_path);
         if (!tok) return tok.status();
         if (tok.value()->vocab_size() != model->config.vocab_size)
-            return Status::error(options.tokenizer_path + ": tokenizer has " +
-                                 std::to_string(tok.value()->vocab_size()) + " tokens, the model's vocabulary has " +
-                                 std::to_string(model->config.vocab_size));
+            return Status::error(
+                options.tokenizer_path + ": tokenizer has " + std::to_string(tok.value()->vocab_size()) +
+                " tokens, the model's vocabulary has " + std::to_string(model->config.vocab_size));
         model->tokenizer = tok.value();
     }
     return std::shared_ptr<const Model>(std::move(model));

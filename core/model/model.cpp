@@ -6,19 +6,25 @@
 
 namespace kvscope {
 
-const char* architecture_name(Architecture arch) { return arch == Architecture::gpt2 ? "gpt2" : "llama"; }
+const char* architecture_name(Architecture arch) {
+    return arch == Architecture::gpt2 ? "gpt2" : "llama";
+}
 
 const char* rope_layout_name(RopeLayout layout) {
     switch (layout) {
-        case RopeLayout::interleaved: return "interleaved";
-        case RopeLayout::rotate_half: return "rotate-half";
-        default: return "none";
+        case RopeLayout::interleaved:
+            return "interleaved";
+        case RopeLayout::rotate_half:
+            return "rotate-half";
+        default:
+            return "none";
     }
 }
 
 int64_t Tensor::numel() const {
     int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    for (int64_t d : shape)
+        n *= d;
     return shape.empty() ? 0 : n;
 }
 
@@ -45,7 +51,8 @@ Status ModelConfig::validate() const {
         return Status::error("gpt2 has as many KV heads as query heads");
     if (rope_layout != RopeLayout::none && head_dim % 2 != 0)
         return Status::error("head_dim (" + std::to_string(head_dim) + ") must be even for RoPE");
-    if (!(norm_eps > 0.0f) || norm_eps > 1.0f) return Status::error("norm epsilon " + std::to_string(norm_eps) + " is out of range");
+    if (!(norm_eps > 0.0f) || norm_eps > 1.0f)
+        return Status::error("norm epsilon " + std::to_string(norm_eps) + " is out of range");
     if (rope_layout != RopeLayout::none && !(rope_theta > 1.0f))
         return Status::error("rope_theta " + std::to_string(rope_theta) + " is out of range");
     const uint64_t big = 1ull << 20;

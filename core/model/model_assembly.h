@@ -14,12 +14,25 @@
 namespace kvscope {
 
 enum class LayerTensor {
-    attn_norm, attn_norm_bias,
-    wq, wk, wv, bq, bk, bv,   // separate projections (llama family)
-    wqkv, bqkv,               // fused projection (gpt2); used when the name is non-empty
-    wo, bo,
-    ffn_norm, ffn_norm_bias,
-    w_gate, w_up, b_up, w_down, b_down,
+    attn_norm,
+    attn_norm_bias,
+    wq,
+    wk,
+    wv,
+    bq,
+    bk,
+    bv,  // separate projections (llama family)
+    wqkv,
+    bqkv,  // fused projection (gpt2); used when the name is non-empty
+    wo,
+    bo,
+    ffn_norm,
+    ffn_norm_bias,
+    w_gate,
+    w_up,
+    b_up,
+    w_down,
+    b_down,
 };
 
 struct WeightNames {

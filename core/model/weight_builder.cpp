@@ -9,14 +9,16 @@ namespace kvscope {
 
 int64_t RawTensor::numel() const {
     int64_t n = 1;
-    for (int64_t d : shape) n *= d;
+    for (int64_t d : shape)
+        n *= d;
     return n;
 }
 
 std::string shape_string(const std::vector<int64_t>& shape) {
     std::ostringstream ss;
     ss << '[';
-    for (size_t i = 0; i < shape.size(); ++i) ss << (i ? ", " : "") << shape[i];
+    for (size_t i = 0; i < shape.size(); ++i)
+        ss << (i ? ", " : "") << shape[i];
     ss << ']';
     return ss.str();
 }
@@ -26,8 +28,8 @@ const RawTensor* TensorSource::find(const std::string& name) const {
     return it == m_tensors.end() ? nullptr : &it->second;
 }
 
-Tensor make_tensor(std::string name, std::vector<int64_t> shape, std::vector<float> values, DType stored_dtype,
-                   uint64_t stored_bytes) {
+Tensor make_tensor(std::string name, std::vector<int64_t> shape, std::vector<float> values,
+                   DType stored_dtype, uint64_t stored_bytes) {
     Tensor t;
     t.name = std::move(name);
     t.shape = std::move(shape);
@@ -82,15 +84,16 @@ Result<Tensor> widen_tensor(const RawTensor& raw, const std::vector<int64_t>& sh
         const int64_t in = raw.shape[0], out = raw.shape[1];
         std::vector<float> tr(static_cast<size_t>(n));
         for (int64_t i = 0; i < in; ++i)
-            for (int64_t o = 0; o < out; ++o) tr[o * in + i] = (*owned)[i * out + o];
+            for (int64_t o = 0; o < out; ++o)
+                tr[o * in + i] = (*owned)[i * out + o];
         owned->swap(tr);
     }
     t.storage = std::shared_ptr<const float>(owned, owned->data());
     return t;
 }
 
-Result<Tensor> take_tensor(const TensorSource& source, const std::string& name, const std::vector<int64_t>& shape,
-                           Layout layout) {
+Result<Tensor> take_tensor(const TensorSource& source, const std::string& name,
+                           const std::vector<int64_t>& shape, Layout layout) {
     const RawTensor* raw = source.find(name);
     if (!raw) return Status::error("tensor '" + name + "' not found in " + source.where);
     return widen_tensor(*raw, shape, layout);
@@ -105,17 +108,18 @@ Tensor concat_rows(const std::string& name, const std::vector<const Tensor*>& pa
     }
     std::vector<float> values;
     values.reserve(static_cast<size_t>(rows * cols));
-    for (const Tensor* p : parts) values.insert(values.end(), p->data(), p->data() + p->numel());
-    std::vector<int64_t> shape = parts.front()->shape.size() == 2 ? std::vector<int64_t>{rows, cols}
-                                                                   : std::vector<int64_t>{rows};
+    for (const Tensor* p : parts)
+        values.insert(values.end(), p->data(), p->data() + p->numel());
+    std::vector<int64_t> shape =
+        parts.front()->shape.size() == 2 ? std::vector<int64_t>{rows, cols} : std::vector<int64_t>{rows};
     return make_tensor(name, std::move(shape), std::move(values), parts.front()->stored_dtype, bytes);
 }
 
 Tensor slice_rows(const Tensor& t, const std::string& name, int64_t row_begin, int64_t n_rows) {
     const int64_t cols = t.shape.size() == 2 ? t.shape[1] : 1;
     std::vector<float> values(t.data() + row_begin * cols, t.data() + (row_begin + n_rows) * cols);
-    std::vector<int64_t> shape = t.shape.size() == 2 ? std::vector<int64_t>{n_rows, cols}
-                                                     : std::vector<int64_t>{n_rows};
+    std::vector<int64_t> shape =
+        t.shape.size() == 2 ? std::vector<int64_t>{n_rows, cols} : std::vector<int64_t>{n_rows};
     const uint64_t bytes = t.stored_bytes * static_cast<uint64_t>(n_rows) / static_cast<uint64_t>(t.shape[0]);
     return make_tensor(name, std::move(shape), std::move(values), t.stored_dtype, bytes);
 }

@@ -21,10 +21,10 @@ namespace kvscope {
 
 struct RawTensor {
     std::string name;
-    std::string file;              // for messages
-    uint64_t file_offset = 0;      // of the first byte, for messages
+    std::string file;          // for messages
+    uint64_t file_offset = 0;  // of the first byte, for messages
     DType dtype = DType::f32;
-    std::vector<int64_t> shape;    // as stored, outermost first
+    std::vector<int64_t> shape;  // as stored, outermost first
     const uint8_t* data = nullptr;
     uint64_t nbytes = 0;
     std::shared_ptr<const void> keepalive;  // the mapping `data` points into
@@ -36,20 +36,20 @@ std::string shape_string(const std::vector<int64_t>& shape);
 
 // A set of raw tensors by name (one safetensors file, a sharded folder, a GGUF).
 class TensorSource {
-public:
+  public:
     void add(RawTensor tensor) { m_tensors[tensor.name] = std::move(tensor); }
     const RawTensor* find(const std::string& name) const;
     bool contains(const std::string& name) const { return find(name) != nullptr; }
     const std::map<std::string, RawTensor>& all() const { return m_tensors; }
-    std::string where;             // "tiny-gpt2/" or "model.gguf": used in "tensor 'x' not found in <where>"
+    std::string where;  // "tiny-gpt2/" or "model.gguf": used in "tensor 'x' not found in <where>"
 
-private:
+  private:
     std::map<std::string, RawTensor> m_tensors;
 };
 
 enum class Layout {
-    as_stored,      // the stored shape is the compute shape
-    transposed,     // 2-D stored [in, out] (GPT-2 Conv1D), compute [out, in]
+    as_stored,   // the stored shape is the compute shape
+    transposed,  // 2-D stored [in, out] (GPT-2 Conv1D), compute [out, in]
 };
 
 // Finds `name` and widens it; the compute shape must equal `shape`.

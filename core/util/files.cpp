@@ -37,7 +37,9 @@ std::string parent_dir(const std::string& path) {
     return p.empty() ? std::string(".") : p.string();
 }
 
-std::string file_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+std::string file_name(const std::string& path) {
+    return std::filesystem::path(path).filename().string();
+}
 
 Status write_file_atomically(const std::string& path, const std::function<Status(std::ostream&)>& fill) {
     const std::string tmp = path + ".tmp";

@@ -13,7 +13,7 @@
 namespace kvscope {
 
 class MappedFile {
-public:
+  public:
     static Result<std::shared_ptr<const MappedFile>> open(const std::string& path);
     ~MappedFile();
     MappedFile(const MappedFile&) = delete;
@@ -23,7 +23,7 @@ public:
     uint64_t size() const { return m_size; }
     const std::string& path() const { return m_path; }
 
-private:
+  private:
     MappedFile() = default;
     std::string m_path;
     const uint8_t* m_data = nullptr;

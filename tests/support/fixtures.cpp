@@ -23,14 +23,17 @@ QStringList model_fixture_names() {
     return {"tiny-gpt2", "tiny-llama-gqa", "tiny-qwen2", "tiny-llama-bf16-sharded"};
 }
 
-std::string model_fixture_path(const QString& name) { return fixtures_dir() + "/" + name.toStdString(); }
+std::string model_fixture_path(const QString& name) {
+    return fixtures_dir() + "/" + name.toStdString();
+}
 
 namespace {
 
 Result<FloatArray> float_tensor(const SafetensorsFile& f, const std::string& name) {
     const SafetensorsEntry* e = f.find(name);
     if (!e) return Status::error(f.path + ": no tensor '" + name + "'");
-    if (e->dtype != "F32") return Status::error(f.path + ": tensor '" + name + "' is " + e->dtype + ", expected F32");
+    if (e->dtype != "F32")
+        return Status::error(f.path + ": tensor '" + name + "' is " + e->dtype + ", expected F32");
     FloatArray a;
     a.shape = e->shape;
     a.values.resize(e->nbytes / 4);
@@ -41,7 +44,8 @@ Result<FloatArray> float_tensor(const SafetensorsFile& f, const std::string& nam
 Result<std::vector<int32_t>> id_tensor(const SafetensorsFile& f, const std::string& name) {
     const SafetensorsEntry* e = f.find(name);
     if (!e) return Status::error(f.path + ": no tensor '" + name + "'");
-    if (e->dtype != "I64") return Status::error(f.path + ": tensor '" + name + "' is " + e->dtype + ", expected I64");
+    if (e->dtype != "I64")
+        return Status::error(f.path + ": tensor '" + name + "' is " + e->dtype + ", expected I64");
     std::vector<int32_t> ids(e->nbytes / 8);
     for (size_t i = 0; i < ids.size(); ++i) {
         int64_t v;
@@ -57,11 +61,11 @@ Result<Reference> load_reference(const std::string& model_dir) {
     auto file = open_safetensors(model_dir + "/reference.safetensors");
     if (!file) return file.status();
     Reference r;
-#define TAKE(field, expr)                    \
-    do {                                     \
-        auto v_ = (expr);                    \
-        if (!v_) return v_.status();         \
-        r.field = std::move(v_.value());     \
+#define TAKE(field, expr)                \
+    do {                                 \
+        auto v_ = (expr);                \
+        if (!v_) return v_.status();     \
+        r.field = std::move(v_.value()); \
     } while (0)
     TAKE(input_ids, id_tensor(*file, "input_ids"));
     TAKE(generated, id_tensor(*file, "generated"));

@@ -26,18 +26,18 @@ const char* device_kind_name(DeviceKind kind);
 
 // A float32 buffer in a backend's memory; freed with it.
 class Buffer {
-public:
+  public:
     virtual ~Buffer() = default;
     float* data() const { return m_data; }
     size_t size() const { return m_size; }  // floats
 
-protected:
+  protected:
     float* m_data = nullptr;
     size_t m_size = 0;
 };
 
 class Stream {
-public:
+  public:
     virtual ~Stream() = default;
 
     // --- memory ------------------------------------------------------------------------------------
@@ -87,11 +87,11 @@ public:
 };
 
 class Backend {
-public:
+  public:
     virtual ~Backend() = default;
     virtual DeviceKind kind() const = 0;
-    virtual std::string name() const = 0;      // "CPU (Eigen, 2 threads)", "CUDA: NVIDIA H100 80GB HBM3"
-    virtual bool host_memory() const = 0;      // buffers are plain host memory
+    virtual std::string name() const = 0;  // "CPU (Eigen, 2 threads)", "CUDA: NVIDIA H100 80GB HBM3"
+    virtual bool host_memory() const = 0;  // buffers are plain host memory
     virtual Result<std::unique_ptr<Buffer>> allocate(size_t n_floats) = 0;
     virtual std::unique_ptr<Stream> make_stream() = 0;
     virtual uint64_t bytes_allocated() const = 0;  // device memory held by this backend's buffers

@@ -74,18 +74,19 @@ struct OpCounters {
 
 struct Counters {
     std::array<OpCounters, kOpClassCount> by_op{};
-    uint64_t tokens_processed = 0;    // rows run through the layers (uncached: the whole sequence)
-    uint64_t tokens_recomputed = 0;   // of those, rows whose K/V a cache would already have held
-    uint64_t kv_bytes_resident = 0;   // after the step (not summed: cumulative keeps the latest)
-    uint64_t kv_bytes_peak = 0;       // most held during the step (cumulative keeps the maximum)
-    double wall_seconds = 0.0;        // the whole step, sampling included
+    uint64_t tokens_processed = 0;   // rows run through the layers (uncached: the whole sequence)
+    uint64_t tokens_recomputed = 0;  // of those, rows whose K/V a cache would already have held
+    uint64_t kv_bytes_resident = 0;  // after the step (not summed: cumulative keeps the latest)
+    uint64_t kv_bytes_peak = 0;      // most held during the step (cumulative keeps the maximum)
+    double wall_seconds = 0.0;       // the whole step, sampling included
 
     OpCounters& operator[](OpClass op) { return by_op[static_cast<int>(op)]; }
     const OpCounters& operator[](OpClass op) const { return by_op[static_cast<int>(op)]; }
 
     OpCounters total() const {
         OpCounters t;
-        for (const auto& c : by_op) t += c;
+        for (const auto& c : by_op)
+            t += c;
         return t;
     }
     uint64_t flops() const { return total().flops; }
@@ -96,7 +97,8 @@ struct Counters {
 
     // Adds a step to a running total.
     void accumulate(const Counters& step) {
-        for (int i = 0; i < kOpClassCount; ++i) by_op[i] += step.by_op[i];
+        for (int i = 0; i < kOpClassCount; ++i)
+            by_op[i] += step.by_op[i];
         tokens_processed += step.tokens_processed;
         tokens_recomputed += step.tokens_recomputed;
         kv_bytes_resident = step.kv_bytes_resident;

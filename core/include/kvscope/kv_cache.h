@@ -17,7 +17,7 @@
 namespace kvscope {
 
 class KVCache {
-public:
+  public:
     // Allocates 2 x layers x kv_heads x capacity x head_dim floats on `backend`.
     static Result<std::unique_ptr<KVCache>> create(Backend& backend, const ModelConfig& config, int capacity);
 
@@ -49,7 +49,7 @@ public:
     // The engine marks rows as written after a forward pass appended them.
     void set_length(int length);
 
-private:
+  private:
     KVCache() = default;
     int m_capacity = 0, m_length = 0, m_n_layers = 0, m_n_kv_heads = 0, m_head_dim = 0;
     std::vector<std::unique_ptr<Buffer>> m_k, m_v;  // one per layer

@@ -42,19 +42,19 @@ const char* rope_layout_name(RopeLayout layout);
 
 struct ModelConfig {
     Architecture arch = Architecture::llama;
-    std::string arch_name;      // as the file names it: "llama", "qwen2", "gpt2", ...
+    std::string arch_name;  // as the file names it: "llama", "qwen2", "gpt2", ...
     int n_layers = 0;
-    int d_model = 0;            // hidden size
-    int n_heads = 0;            // query heads
-    int n_kv_heads = 0;         // key/value heads (== n_heads: MHA, 1: MQA, between: GQA)
+    int d_model = 0;     // hidden size
+    int n_heads = 0;     // query heads
+    int n_kv_heads = 0;  // key/value heads (== n_heads: MHA, 1: MQA, between: GQA)
     int head_dim = 0;
-    int d_ff = 0;               // MLP inner size
+    int d_ff = 0;  // MLP inner size
     int vocab_size = 0;
-    int context_length = 0;     // positions the model was trained for; the KV cache capacity
+    int context_length = 0;  // positions the model was trained for; the KV cache capacity
     float norm_eps = 1e-5f;
     float rope_theta = 10000.0f;
     RopeLayout rope_layout = RopeLayout::none;
-    bool qkv_bias = false;      // Qwen2 and GPT-2
+    bool qkv_bias = false;  // Qwen2 and GPT-2
     bool tied_embeddings = false;
 
     int q_dim() const { return n_heads * head_dim; }
@@ -71,10 +71,10 @@ struct ModelConfig {
 
 // One weight tensor in float32, row-major, with the storage it came from.
 struct Tensor {
-    std::string name;               // as the file names it (for messages)
-    std::vector<int64_t> shape;     // compute layout, outermost first
+    std::string name;            // as the file names it (for messages)
+    std::vector<int64_t> shape;  // compute layout, outermost first
     DType stored_dtype = DType::f32;
-    uint64_t stored_bytes = 0;      // bytes in the file (what reading it from memory costs)
+    uint64_t stored_bytes = 0;             // bytes in the file (what reading it from memory costs)
     std::shared_ptr<const float> storage;  // may alias a mapped file (F32) or own a widened copy
 
     bool empty() const { return !storage; }
@@ -85,35 +85,35 @@ struct Tensor {
 };
 
 struct LayerWeights {
-    Tensor attn_norm, attn_norm_bias;   // [d]; bias only for LayerNorm (gpt2)
-    Tensor wqkv, bqkv;                  // [qkv_dim, d], [qkv_dim] (bias: gpt2, qwen2)
-    Tensor wo, bo;                      // [d, q_dim], [d] (bias: gpt2)
-    Tensor ffn_norm, ffn_norm_bias;     // [d]
-    Tensor w_gate;                      // [d_ff, d] (llama: SwiGLU gate)
-    Tensor w_up, b_up;                  // [d_ff, d], [d_ff] (bias: gpt2)
-    Tensor w_down, b_down;              // [d, d_ff], [d] (bias: gpt2)
+    Tensor attn_norm, attn_norm_bias;  // [d]; bias only for LayerNorm (gpt2)
+    Tensor wqkv, bqkv;                 // [qkv_dim, d], [qkv_dim] (bias: gpt2, qwen2)
+    Tensor wo, bo;                     // [d, q_dim], [d] (bias: gpt2)
+    Tensor ffn_norm, ffn_norm_bias;    // [d]
+    Tensor w_gate;                     // [d_ff, d] (llama: SwiGLU gate)
+    Tensor w_up, b_up;                 // [d_ff, d], [d_ff] (bias: gpt2)
+    Tensor w_down, b_down;             // [d, d_ff], [d] (bias: gpt2)
 };
 
 struct Model {
     ModelConfig config;
     std::string source_path;
-    std::string format;                 // "safetensors", "gguf", "llama2.c"
-    Tensor tok_embd;                    // [vocab, d]
-    Tensor pos_embd;                    // [context, d] (gpt2 learned positions)
+    std::string format;  // "safetensors", "gguf", "llama2.c"
+    Tensor tok_embd;     // [vocab, d]
+    Tensor pos_embd;     // [context, d] (gpt2 learned positions)
     std::vector<LayerWeights> layers;
-    Tensor out_norm, out_norm_bias;     // [d]
-    Tensor lm_head;                     // [vocab, d]; shares storage with tok_embd when tied
+    Tensor out_norm, out_norm_bias;              // [d]
+    Tensor lm_head;                              // [vocab, d]; shares storage with tok_embd when tied
     std::shared_ptr<const Tokenizer> tokenizer;  // null when the file carries none
 
-    uint64_t n_params() const;          // unique parameters (tied embeddings counted once)
-    uint64_t stored_bytes() const;      // bytes of all unique weights as stored
-    DType main_dtype() const;           // the dtype most weight bytes are stored in
+    uint64_t n_params() const;      // unique parameters (tied embeddings counted once)
+    uint64_t stored_bytes() const;  // bytes of all unique weights as stored
+    DType main_dtype() const;       // the dtype most weight bytes are stored in
     // Checks every tensor's shape against the config; names the first tensor that disagrees.
     Status validate() const;
 };
 
 struct LoadOptions {
-    std::string tokenizer_path;         // for formats that carry none (llama2.c's tokenizer.bin)
+    std::string tokenizer_path;  // for formats that carry none (llama2.c's tokenizer.bin)
 };
 
 // Loads a model from a file or a folder, sniffing the format. Never throws; the error names the file

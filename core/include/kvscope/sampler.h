@@ -20,7 +20,7 @@ struct SamplerConfig {
     uint64_t seed = 0;
 
     bool greedy() const { return temperature <= 0.0f; }
-    Status validate() const;   // e.g. "top_p must be in (0, 1], got 1.5"
+    Status validate() const;       // e.g. "top_p must be in (0, 1], got 1.5"
     std::string describe() const;  // "greedy" or "temperature 0.8, top-k 40, top-p 0.95, seed 1"
 };
 

@@ -28,7 +28,7 @@ struct DeviceWeights;
 struct Scratch;
 
 class Engine {
-public:
+  public:
     static Result<std::shared_ptr<Engine>> create(std::shared_ptr<const Model> model,
                                                   std::shared_ptr<Backend> backend);
     ~Engine();
@@ -39,7 +39,7 @@ public:
     const DeviceWeights& weights() const { return *m_weights; }
     uint64_t weight_bytes_on_device() const;  // 0 on the CPU, where weights are used in place
 
-private:
+  private:
     Engine() = default;
     std::shared_ptr<const Model> m_model;
     std::shared_ptr<Backend> m_backend;
@@ -57,8 +57,9 @@ struct SessionOptions {
 };
 
 class Session {
-public:
-    static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Engine> engine, SessionOptions options);
+  public:
+    static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Engine> engine,
+                                                   SessionOptions options);
     ~Session();
 
     SessionMode mode() const { return m_options.mode; }
@@ -95,7 +96,7 @@ public:
     // A step checks this flag between layers and gives up with an error when it is set.
     void set_cancel_flag(const std::atomic<bool>* flag) { m_cancel = flag; }
 
-private:
+  private:
     Session() = default;
     Result<StepTracePtr> run_step(std::span<const int32_t> new_tokens, Phase phase, bool all_logits);
 
@@ -103,13 +104,13 @@ private:
     SessionOptions m_options;
     int m_capacity = 0;
     std::unique_ptr<Stream> m_stream;
-    std::unique_ptr<KVCache> m_cache;   // cached: persistent; uncached: scratch, cleared every step
+    std::unique_ptr<KVCache> m_cache;  // cached: persistent; uncached: scratch, cleared every step
     std::unique_ptr<Scratch> m_scratch;
     std::vector<int32_t> m_tokens;
     std::vector<float> m_logits;
     std::vector<Counters> m_cumulative_by_step;  // cumulative counters after each step, for truncate
     int64_t m_step = 0;
-    std::vector<int> m_step_end_pos;             // position after each step
+    std::vector<int> m_step_end_pos;  // position after each step
     const std::atomic<bool>* m_cancel = nullptr;
 };
 

@@ -14,7 +14,7 @@
 namespace kvscope {
 
 class Status {
-public:
+  public:
     Status() = default;  // ok
     static Status ok() { return Status(); }
     static Status error(std::string message) { return Status(std::move(message), true); }
@@ -28,7 +28,7 @@ public:
         return is_ok() ? *this : Status::error(context + ": " + m_message);
     }
 
-private:
+  private:
     Status(std::string message, bool failed) : m_message(std::move(message)), m_failed(failed) {}
     std::string m_message;
     bool m_failed = false;
@@ -36,10 +36,11 @@ private:
 
 template <typename T>
 class Result {
-public:
+  public:
     Result(T value) : m_value(std::move(value)) {}  // NOLINT: implicit on purpose, like std::optional
     Result(Status status) : m_status(std::move(status)) {
-        assert(!m_status.is_ok() && "Result<T> built from an ok Status has no value; return the value instead");
+        assert(!m_status.is_ok() &&
+               "Result<T> built from an ok Status has no value; return the value instead");
     }
 
     bool is_ok() const { return m_value.has_value(); }
@@ -64,7 +65,7 @@ public:
     T& operator*() { return value(); }
     const T& operator*() const { return value(); }
 
-private:
+  private:
     std::optional<T> m_value;
     Status m_status;
 };
@@ -72,17 +73,17 @@ private:
 }  // namespace kvscope
 
 // Early return for Status-returning code: KVSCOPE_TRY(read_header(...));
-#define KVSCOPE_TRY(expr)                              \
-    do {                                               \
-        ::kvscope::Status kvscope_try_status_ = (expr); \
+#define KVSCOPE_TRY(expr)                                     \
+    do {                                                      \
+        ::kvscope::Status kvscope_try_status_ = (expr);       \
         if (!kvscope_try_status_) return kvscope_try_status_; \
     } while (0)
 
 // Early return for Result-returning code: KVSCOPE_ASSIGN(config.n_layers, read_int(...)); assigns the
 // value, or returns the error.
-#define KVSCOPE_ASSIGN(lhs, expr)                      \
-    do {                                               \
-        auto kvscope_assign_result_ = (expr);          \
+#define KVSCOPE_ASSIGN(lhs, expr)                                            \
+    do {                                                                     \
+        auto kvscope_assign_result_ = (expr);                                \
         if (!kvscope_assign_result_) return kvscope_assign_result_.status(); \
-        lhs = std::move(kvscope_assign_result_).value(); \
+        lhs = std::move(kvscope_assign_result_).value();                     \
     } while (0)

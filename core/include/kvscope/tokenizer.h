@@ -24,18 +24,19 @@ namespace kvscope {
 struct TokenizerData {
     enum class Kind { byte_bpe, sentencepiece_bpe };
     Kind kind = Kind::byte_bpe;
-    std::string pre = "gpt2";            // pre-tokenizer pattern (byte_bpe): "gpt2", "qwen2", "smollm", ...
-    std::vector<std::string> tokens;     // id -> piece as stored in the vocabulary
-    std::vector<float> scores;           // sentencepiece_bpe: merge priority per piece
-    std::vector<int32_t> token_types;    // GGUF token types (1 normal, 2 unknown, 3 control, 6 byte), may be empty
-    std::vector<std::string> merges;     // byte_bpe: "a b" by rank
+    std::string pre = "gpt2";         // pre-tokenizer pattern (byte_bpe): "gpt2", "qwen2", "smollm", ...
+    std::vector<std::string> tokens;  // id -> piece as stored in the vocabulary
+    std::vector<float> scores;        // sentencepiece_bpe: merge priority per piece
+    std::vector<int32_t>
+        token_types;  // GGUF token types (1 normal, 2 unknown, 3 control, 6 byte), may be empty
+    std::vector<std::string> merges;  // byte_bpe: "a b" by rank
     int32_t bos_id = -1, eos_id = -1, unk_id = -1, pad_id = -1;
-    bool add_bos = false;                // prepend BOS when encoding a prompt
-    bool add_space_prefix = false;       // sentencepiece: prepend "▁" to the text (llama: true)
+    bool add_bos = false;           // prepend BOS when encoding a prompt
+    bool add_space_prefix = false;  // sentencepiece: prepend "▁" to the text (llama: true)
 };
 
 class Tokenizer {
-public:
+  public:
     virtual ~Tokenizer() = default;
 
     // Human-readable kind: "byte-level BPE (gpt2 pre-tokenizer)", "SentencePiece BPE".
@@ -51,7 +52,7 @@ public:
     // The whole text of a sequence of ids; invalid byte sequences become U+FFFD.
     std::string decode(std::span<const int32_t> ids) const;
 
-protected:
+  protected:
     explicit Tokenizer(TokenizerData data) : m_data(std::move(data)) {}
     TokenizerData m_data;
 };
@@ -59,13 +60,13 @@ protected:
 // Turns tokens into text as they arrive, never splitting a UTF-8 character across two pieces of output:
 // bytes of an unfinished character are held back until the token that completes it.
 class StreamingDecoder {
-public:
+  public:
     explicit StreamingDecoder(const Tokenizer& tokenizer) : m_tokenizer(&tokenizer) {}
-    std::string push(int32_t id);   // text completed by this token (may be empty)
-    std::string flush();            // whatever is held back, invalid bytes as U+FFFD
+    std::string push(int32_t id);  // text completed by this token (may be empty)
+    std::string flush();           // whatever is held back, invalid bytes as U+FFFD
     void reset();
 
-private:
+  private:
     const Tokenizer* m_tokenizer;
     std::string m_pending;
     bool m_first = true;

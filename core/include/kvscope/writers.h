@@ -17,7 +17,7 @@ namespace kvscope {
 struct SafetensorsTensor {
     std::string name;
     std::vector<int64_t> shape;
-    DType dtype = DType::f32;            // F32, F16 or BF16: values are converted on write
+    DType dtype = DType::f32;  // F32, F16 or BF16: values are converted on write
     std::vector<float> values;
 };
 

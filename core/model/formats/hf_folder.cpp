@@ -30,15 +30,16 @@ Result<int> int_key(const json& j, const std::string& key, const std::string& pa
 
 Result<float> float_key(const json& j, const std::string& key, const std::string& path, float fallback) {
     if (!j.contains(key) || j[key].is_null()) return fallback;
-    if (!j[key].is_number()) return Status::error(path + ": \"" + key + "\" must be a number, found " + j[key].dump());
+    if (!j[key].is_number())
+        return Status::error(path + ": \"" + key + "\" must be a number, found " + j[key].dump());
     return j[key].get<float>();
 }
 
-#define KV_ASSIGN(lhs, expr)             \
-    do {                                 \
-        auto kv_r_ = (expr);             \
+#define KV_ASSIGN(lhs, expr)               \
+    do {                                   \
+        auto kv_r_ = (expr);               \
         if (!kv_r_) return kv_r_.status(); \
-        lhs = kv_r_.value();             \
+        lhs = kv_r_.value();               \
     } while (0)
 
 }  // namespace
@@ -65,7 +66,8 @@ Result<ModelConfig> parse_hf_config(const std::string& text, const std::string& 
         KV_ASSIGN(c.n_layers, int_key(j, "n_layer", path));
         KV_ASSIGN(c.n_heads, int_key(j, "n_head", path));
         c.n_kv_heads = c.n_heads;
-        KV_ASSIGN(c.context_length, int_key(j, "n_positions", path, j.contains("n_ctx") ? j["n_ctx"].get<int>() : -1));
+        KV_ASSIGN(c.context_length,
+                  int_key(j, "n_positions", path, j.contains("n_ctx") ? j["n_ctx"].get<int>() : -1));
         KV_ASSIGN(c.d_ff, int_key(j, "n_inner", path, 4 * c.d_model));
         KV_ASSIGN(c.vocab_size, int_key(j, "vocab_size", path));
         KV_ASSIGN(c.norm_eps, float_key(j, "layer_norm_epsilon", path, 1e-5f));
@@ -116,7 +118,8 @@ Result<ModelConfig> parse_hf_config(const std::string& text, const std::string& 
         c.tied_embeddings = j.value("tie_word_embeddings", false);
         const std::string act = j.value("hidden_act", "silu");
         if (act != "silu")
-            return Status::error(path + ": hidden_act \"" + act + "\" is not supported (llama family runs silu)");
+            return Status::error(path + ": hidden_act \"" + act +
+                                 "\" is not supported (llama family runs silu)");
         if (j.value("mlp_bias", false)) return Status::error(path + ": mlp_bias = true is not supported");
     } else {
         return Status::error(path + ": unknown architecture \"" + model_type +
@@ -147,7 +150,8 @@ Status collect_shards(const std::string& dir, TensorSource& source) {
         return Status::error(index + ": has no \"weight_map\" object");
     std::set<std::string> shards;
     for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-        if (!it.value().is_string()) return Status::error(index + ": weight_map[\"" + it.key() + "\"] is not a file name");
+        if (!it.value().is_string())
+            return Status::error(index + ": weight_map[\"" + it.key() + "\"] is not a file name");
         const std::string shard = it.value().get<std::string>();
         if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
             return Status::error(index + ": shard name \"" + shard + "\" must be a plain file name");
@@ -161,7 +165,8 @@ Status collect_shards(const std::string& dir, TensorSource& source) {
     }
     for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it)
         if (!source.contains(it.key()))
-            return Status::error(index + ": tensor '" + it.key() + "' is not in its shard " + it.value().get<std::string>());
+            return Status::error(index + ": tensor '" + it.key() + "' is not in its shard " +
+                                 it.value().get<std::string>());
     return Status::ok();
 }
 
@@ -174,19 +179,32 @@ WeightNames hf_llama_names() {
     n.layer = [](int i, LayerTensor t) -> std::string {
         const std::string p = "model.layers." + std::to_string(i) + ".";
         switch (t) {
-            case LayerTensor::attn_norm: return p + "input_layernorm.weight";
-            case LayerTensor::wq: return p + "self_attn.q_proj.weight";
-            case LayerTensor::wk: return p + "self_attn.k_proj.weight";
-            case LayerTensor::wv: return p + "self_attn.v_proj.weight";
-            case LayerTensor::bq: return p + "self_attn.q_proj.bias";
-            case LayerTensor::bk: return p + "self_attn.k_proj.bias";
-            case LayerTensor::bv: return p + "self_attn.v_proj.bias";
-            case LayerTensor::wo: return p + "self_attn.o_proj.weight";
-            case LayerTensor::ffn_norm: return p + "post_attention_layernorm.weight";
-            case LayerTensor::w_gate: return p + "mlp.gate_proj.weight";
-            case LayerTensor::w_up: return p + "mlp.up_proj.weight";
-            case LayerTensor::w_down: return p + "mlp.down_proj.weight";
-            default: return {};
+            case LayerTensor::attn_norm:
+                return p + "input_layernorm.weight";
+            case LayerTensor::wq:
+                return p + "self_attn.q_proj.weight";
+            case LayerTensor::wk:
+                return p + "self_attn.k_proj.weight";
+            case LayerTensor::wv:
+                return p + "self_attn.v_proj.weight";
+            case LayerTensor::bq:
+                return p + "self_attn.q_proj.bias";
+            case LayerTensor::bk:
+                return p + "self_attn.k_proj.bias";
+            case LayerTensor::bv:
+                return p + "self_attn.v_proj.bias";
+            case LayerTensor::wo:
+                return p + "self_attn.o_proj.weight";
+            case LayerTensor::ffn_norm:
+                return p + "post_attention_layernorm.weight";
+            case LayerTensor::w_gate:
+                return p + "mlp.gate_proj.weight";
+            case LayerTensor::w_up:
+                return p + "mlp.up_proj.weight";
+            case LayerTensor::w_down:
+                return p + "mlp.down_proj.weight";
+            default:
+                return {};
         }
     };
     return n;
@@ -202,19 +220,32 @@ WeightNames hf_gpt2_names(const std::string& prefix) {
     n.layer = [prefix](int i, LayerTensor t) -> std::string {
         const std::string p = prefix + "h." + std::to_string(i) + ".";
         switch (t) {
-            case LayerTensor::attn_norm: return p + "ln_1.weight";
-            case LayerTensor::attn_norm_bias: return p + "ln_1.bias";
-            case LayerTensor::wqkv: return p + "attn.c_attn.weight";
-            case LayerTensor::bqkv: return p + "attn.c_attn.bias";
-            case LayerTensor::wo: return p + "attn.c_proj.weight";
-            case LayerTensor::bo: return p + "attn.c_proj.bias";
-            case LayerTensor::ffn_norm: return p + "ln_2.weight";
-            case LayerTensor::ffn_norm_bias: return p + "ln_2.bias";
-            case LayerTensor::w_up: return p + "mlp.c_fc.weight";
-            case LayerTensor::b_up: return p + "mlp.c_fc.bias";
-            case LayerTensor::w_down: return p + "mlp.c_proj.weight";
-            case LayerTensor::b_down: return p + "mlp.c_proj.bias";
-            default: return {};
+            case LayerTensor::attn_norm:
+                return p + "ln_1.weight";
+            case LayerTensor::attn_norm_bias:
+                return p + "ln_1.bias";
+            case LayerTensor::wqkv:
+                return p + "attn.c_attn.weight";
+            case LayerTensor::bqkv:
+                return p + "attn.c_attn.bias";
+            case LayerTensor::wo:
+                return p + "attn.c_proj.weight";
+            case LayerTensor::bo:
+                return p + "attn.c_proj.bias";
+            case LayerTensor::ffn_norm:
+                return p + "ln_2.weight";
+            case LayerTensor::ffn_norm_bias:
+                return p + "ln_2.bias";
+            case LayerTensor::w_up:
+                return p + "mlp.c_fc.weight";
+            case LayerTensor::b_up:
+                return p + "mlp.c_fc.bias";
+            case LayerTensor::w_down:
+                return p + "mlp.c_proj.weight";
+            case LayerTensor::b_down:
+                return p + "mlp.c_proj.bias";
+            default:
+                return {};
         }
     };
     return n;
@@ -224,7 +255,8 @@ WeightNames hf_gpt2_names(const std::string& prefix) {
 
 Result<std::shared_ptr<Model>> load_hf_folder(const std::string& dir) {
     const std::string config_path = path_join(dir, "config.json");
-    if (!is_regular_file(config_path)) return Status::error(dir + ": has no config.json (not a Hugging Face model folder)");
+    if (!is_regular_file(config_path))
+        return Status::error(dir + ": has no config.json (not a Hugging Face model folder)");
     auto text = read_text_file(config_path);
     if (!text) return text.status();
     auto config = parse_hf_config(text.value(), config_path);

@@ -18,19 +18,21 @@ struct Header {
 
 Status check_header(const Header& h, const std::string& path) {
     auto bad = [&](const std::string& what) {
-        return Status::error(path + ": llama2.c header has impossible sizes: " + what + " (dim " +
-                             std::to_string(h.dim) + ", hidden_dim " + std::to_string(h.hidden_dim) +
-                             ", n_layers " + std::to_string(h.n_layers) + ", n_heads " + std::to_string(h.n_heads) +
-                             ", n_kv_heads " + std::to_string(h.n_kv_heads) + ", vocab_size " +
-                             std::to_string(h.vocab_size) + ", seq_len " + std::to_string(h.seq_len) + ")");
+        return Status::error(
+            path + ": llama2.c header has impossible sizes: " + what + " (dim " + std::to_string(h.dim) +
+            ", hidden_dim " + std::to_string(h.hidden_dim) + ", n_layers " + std::to_string(h.n_layers) +
+            ", n_heads " + std::to_string(h.n_heads) + ", n_kv_heads " + std::to_string(h.n_kv_heads) +
+            ", vocab_size " + std::to_string(h.vocab_size) + ", seq_len " + std::to_string(h.seq_len) + ")");
     };
     if (h.dim <= 0 || h.dim > kMaxDim) return bad("dim must be in 1.." + std::to_string(kMaxDim));
     if (h.hidden_dim <= 0 || h.hidden_dim > 8 * kMaxDim) return bad("hidden_dim out of range");
     if (h.n_layers <= 0 || h.n_layers > 1024) return bad("n_layers must be in 1..1024");
     if (h.n_heads <= 0 || h.dim % h.n_heads != 0) return bad("dim is not a multiple of n_heads");
-    if (h.n_kv_heads <= 0 || h.n_heads % h.n_kv_heads != 0) return bad("n_heads is not a multiple of n_kv_heads");
+    if (h.n_kv_heads <= 0 || h.n_heads % h.n_kv_heads != 0)
+        return bad("n_heads is not a multiple of n_kv_heads");
     if ((h.dim / h.n_heads) % 2 != 0) return bad("head size is odd (RoPE needs pairs)");
-    if (h.vocab_size == 0 || h.vocab_size < -(1 << 24) || h.vocab_size > (1 << 24)) return bad("vocab_size out of range");
+    if (h.vocab_size == 0 || h.vocab_size < -(1 << 24) || h.vocab_size > (1 << 24))
+        return bad("vocab_size out of range");
     if (h.seq_len <= 0 || h.seq_len > (1 << 20)) return bad("seq_len must be in 1..1048576");
     return Status::ok();
 }
@@ -63,7 +65,9 @@ Result<std::shared_ptr<Model>> load_llama2c(const std::string& path) {
     uint32_t magic = 0;
     if (size >= 4) std::memcpy(&magic, base, 4);
     if (magic == kMagicV1) {
-        if (size < 256) return Status::error(path + ": " + std::to_string(size) + " bytes is too short for a llama2.c version-1 header (256 bytes)");
+        if (size < 256)
+            return Status::error(path + ": " + std::to_string(size) +
+                                 " bytes is too short for a llama2.c version-1 header (256 bytes)");
         std::memcpy(&version, base + 4, 4);
         if (version != 1)
             return Status::error(path + ": llama2.c checkpoint version " + std::to_string(version) +
@@ -73,7 +77,8 @@ Result<std::shared_ptr<Model>> load_llama2c(const std::string& path) {
         offset = 256;
     } else {
         if (size < sizeof(Header))
-            return Status::error(path + ": " + std::to_string(size) + " bytes is too short for a llama2.c header (28 bytes)");
+            return Status::error(path + ": " + std::to_string(size) +
+                                 " bytes is too short for a llama2.c header (28 bytes)");
         std::memcpy(&h, base, sizeof(Header));
         shared = h.vocab_size > 0;
         offset = sizeof(Header);
@@ -103,9 +108,11 @@ Result<std::shared_ptr<Model>> load_llama2c(const std::string& path) {
     // Lay out the regions in file order; per-layer tensors are slices of [n_layers, ...] arrays.
     TensorSource source;
     source.where = path;
-    auto region = [&](const std::string& name, std::vector<int64_t> per_layer_shape, int64_t count) -> Status {
+    auto region = [&](const std::string& name, std::vector<int64_t> per_layer_shape,
+                      int64_t count) -> Status {
         int64_t n = 1;
-        for (auto d : per_layer_shape) n *= d;
+        for (auto d : per_layer_shape)
+            n *= d;
         const uint64_t bytes = static_cast<uint64_t>(n) * 4;
         for (int64_t i = 0; i < count; ++i) {
             if (offset + bytes > size)
@@ -114,7 +121,8 @@ Result<std::shared_ptr<Model>> load_llama2c(const std::string& path) {
                                      std::to_string(offset) + ", file has " + std::to_string(size) +
                                      " (truncated, or the header's sizes are wrong)");
             RawTensor raw;
-            raw.name = count > 1 || name.find('.') == std::string::npos ? name + "." + std::to_string(i) : name;
+            raw.name =
+                count > 1 || name.find('.') == std::string::npos ? name + "." + std::to_string(i) : name;
             raw.file = path;
             raw.file_offset = offset;
             raw.dtype = DType::f32;
@@ -129,8 +137,9 @@ Result<std::shared_ptr<Model>> load_llama2c(const std::string& path) {
     };
     auto skip = [&](const std::string& name, uint64_t bytes) -> Status {
         if (offset + bytes > size)
-            return Status::error(path + ": '" + name + "' needs " + std::to_string(bytes) + " bytes at offset " +
-                                 std::to_string(offset) + ", file has " + std::to_string(size));
+            return Status::error(path + ": '" + name + "' needs " + std::to_string(bytes) +
+                                 " bytes at offset " + std::to_string(offset) + ", file has " +
+                                 std::to_string(size));
         offset += bytes;
         return Status::ok();
     };
@@ -175,16 +184,26 @@ Result<std::shared_ptr<Model>> load_llama2c(const std::string& path) {
     names.layer = [](int i, LayerTensor t) -> std::string {
         const std::string s = "." + std::to_string(i);
         switch (t) {
-            case LayerTensor::attn_norm: return "rms_att_weight" + s;
-            case LayerTensor::wq: return "wq" + s;
-            case LayerTensor::wk: return "wk" + s;
-            case LayerTensor::wv: return "wv" + s;
-            case LayerTensor::wo: return "wo" + s;
-            case LayerTensor::ffn_norm: return "rms_ffn_weight" + s;
-            case LayerTensor::w_gate: return "w1" + s;
-            case LayerTensor::w_up: return "w3" + s;
-            case LayerTensor::w_down: return "w2" + s;
-            default: return {};
+            case LayerTensor::attn_norm:
+                return "rms_att_weight" + s;
+            case LayerTensor::wq:
+                return "wq" + s;
+            case LayerTensor::wk:
+                return "wk" + s;
+            case LayerTensor::wv:
+                return "wv" + s;
+            case LayerTensor::wo:
+                return "wo" + s;
+            case LayerTensor::ffn_norm:
+                return "rms_ffn_weight" + s;
+            case LayerTensor::w_gate:
+                return "w1" + s;
+            case LayerTensor::w_up:
+                return "w3" + s;
+            case LayerTensor::w_down:
+                return "w2" + s;
+            default:
+                return {};
         }
     };
     auto model = assemble_model(c, source, names);

@@ -90,12 +90,14 @@ Result<SafetensorsFile> open_safetensors(const std::string& path) {
             return Status::error(where + ": data_offsets [" + std::to_string(begin) + ", " +
                                  std::to_string(end) + "] point past the end of the data section (" +
                                  std::to_string(data_size) + " bytes: file offset " +
-                                 std::to_string(data_begin + end) + " > file size " + std::to_string(size) + ")");
+                                 std::to_string(data_begin + end) + " > file size " + std::to_string(size) +
+                                 ")");
         const int eb = element_bytes(e.dtype);
         if (eb == 0) return Status::error(where + ": unknown dtype '" + e.dtype + "'");
         if (end - begin != numel * eb)
             return Status::error(where + " needs " + std::to_string(numel * eb) + " bytes (" + e.dtype + " " +
-                                 shape_string(e.shape) + "), data_offsets give " + std::to_string(end - begin));
+                                 shape_string(e.shape) + "), data_offsets give " +
+                                 std::to_string(end - begin));
         e.file_offset = data_begin + begin;
         e.data = file->data() + e.file_offset;
         e.nbytes = end - begin;

@@ -24,17 +24,17 @@ namespace kvscope {
 
 struct SafetensorsEntry {
     std::string name;
-    std::string dtype;             // as written: "F32", "BF16", "I64", ...
+    std::string dtype;  // as written: "F32", "BF16", "I64", ...
     std::vector<int64_t> shape;
-    const uint8_t* data = nullptr; // into the mapping
+    const uint8_t* data = nullptr;  // into the mapping
     uint64_t nbytes = 0;
     uint64_t file_offset = 0;
 };
 
 struct SafetensorsFile {
     std::string path;
-    std::shared_ptr<const void> keepalive;     // the mapping
-    std::vector<SafetensorsEntry> entries;     // in header order
+    std::shared_ptr<const void> keepalive;  // the mapping
+    std::vector<SafetensorsEntry> entries;  // in header order
     const SafetensorsEntry* find(const std::string& name) const;
 };
 

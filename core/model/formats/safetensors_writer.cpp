@@ -15,14 +15,16 @@ Status write_safetensors(const std::string& path, const std::vector<SafetensorsT
     uint64_t offset = 0;
     for (const auto& t : tensors) {
         if (t.dtype != DType::f32 && t.dtype != DType::f16 && t.dtype != DType::bf16)
-            return Status::error(path + ": tensor '" + t.name + "': safetensors holds F32, F16 or BF16, not " +
-                                 dtype_name(t.dtype));
+            return Status::error(path + ": tensor '" + t.name +
+                                 "': safetensors holds F32, F16 or BF16, not " + dtype_name(t.dtype));
         const uint64_t bytes = t.values.size() * dtype_block_bytes(t.dtype);
-        header[t.name] = {{"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
+        header[t.name] = {
+            {"dtype", dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + bytes}}};
         offset += bytes;
     }
     std::string text = header.dump();
-    while ((8 + text.size()) % 8 != 0) text += ' ';  // keep the data section 8-byte aligned
+    while ((8 + text.size()) % 8 != 0)
+        text += ' ';  // keep the data section 8-byte aligned
 
     return write_file_atomically(path, [&](std::ostream& out) {
         const uint64_t n = text.size();
@@ -31,7 +33,8 @@ Status write_safetensors(const std::string& path, const std::vector<SafetensorsT
         std::vector<uint16_t> half;
         for (const auto& t : tensors) {
             if (t.dtype == DType::f32) {
-                out.write(reinterpret_cast<const char*>(t.values.data()), std::streamsize(t.values.size() * 4));
+                out.write(reinterpret_cast<const char*>(t.values.data()),
+                          std::streamsize(t.values.size() * 4));
             } else {
                 half.resize(t.values.size());
                 for (size_t i = 0; i < half.size(); ++i)
