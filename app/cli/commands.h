@@ -10,5 +10,6 @@ void add_generate_commands(CLI::App& app, int& exit_code);  // generate, trace
 void add_bench_command(CLI::App& app, int& exit_code);
 void add_make_model_command(CLI::App& app, int& exit_code);
 void add_tokenize_command(CLI::App& app, int& exit_code);
+void add_convert_command(CLI::App& app, int& exit_code);
 
 }  // namespace kvscope::cli

@@ -18,6 +18,9 @@ namespace kvscope {
 Status dequantize(DType type, const uint8_t* src, uint64_t n_elements, float* dst);
 // Block-quantized types only (quant.cpp).
 Status dequantize_blocks(DType type, const uint8_t* src, uint64_t n_elements, float* dst);
+// Q8_0 blocks of n_elements weights (a multiple of 32) into dst (n/32 × 34 bytes), as ggml's reference
+// quantizer writes them.
+void quantize_q8_0(const float* src, uint64_t n_elements, uint8_t* dst);
 
 float f16_to_f32(uint16_t bits);
 uint16_t f32_to_f16(float value);

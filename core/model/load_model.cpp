@@ -3,6 +3,7 @@
 
 #include "kvscope/model.h"
 #include "kvscope/tokenizer.h"
+#include "model/formats/gguf.h"
 #include "model/formats/hf_folder.h"
 #include "model/formats/llama2c.h"
 #include "util/files.h"
@@ -34,8 +35,8 @@ Result<std::shared_ptr<Model>> load_by_sniffing(const std::string& path) {
     if (!mapped) return mapped.status();
     const uint8_t* data = mapped.value()->data();
     const uint64_t size = mapped.value()->size();
-    if (size >= 4 && std::memcmp(data, "GGUF", 4) == 0)
-        return Status::error(path + ": GGUF files are not supported yet");
+    // A .gguf whose magic is wrong still goes to the GGUF reader, which says what it found instead.
+    if ((size >= 4 && std::memcmp(data, "GGUF", 4) == 0) || name.ends_with(".gguf")) return load_gguf(path);
     // A .bin is taken as llama2.c so that a damaged header gets llama2.c's own, precise message.
     if (looks_like_llama2c(data, size) || name.ends_with(".bin")) return load_llama2c(path);
     return Status::error(path + ": not a model KVScope can read (first bytes: " + hex_prefix(data, size) +

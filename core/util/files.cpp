@@ -1,5 +1,6 @@
 #include "util/files.h"
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -38,6 +39,31 @@ std::string parent_dir(const std::string& path) {
 
 std::string file_name(const std::string& path) {
     return std::filesystem::path(path).filename().string();
+}
+
+Status write_file_atomically(const std::string& path, const std::function<Status(std::ostream&)>& fill) {
+    const std::string tmp = path + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        if (!out) return Status::error(tmp + ": cannot open for writing");
+        Status st = fill(out);
+        if (st) {
+            out.flush();
+            if (!out) st = Status::error(tmp + ": write failed (disk full?)");
+        }
+        if (!st) {
+            out.close();
+            std::remove(tmp.c_str());
+            return st;
+        }
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) {
+        std::remove(tmp.c_str());
+        return Status::error(path + ": cannot rename the finished file into place: " + ec.message());
+    }
+    return Status::ok();
 }
 
 }  // namespace kvscope

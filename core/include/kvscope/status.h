@@ -78,3 +78,12 @@ class Result {
         ::kvscope::Status kvscope_try_status_ = (expr);       \
         if (!kvscope_try_status_) return kvscope_try_status_; \
     } while (0)
+
+// Early return for Result-returning code: KVSCOPE_ASSIGN(config.n_layers, read_int(...)); assigns the
+// value, or returns the error.
+#define KVSCOPE_ASSIGN(lhs, expr)                                            \
+    do {                                                                     \
+        auto kvscope_assign_result_ = (expr);                                \
+        if (!kvscope_assign_result_) return kvscope_assign_result_.status(); \
+        lhs = std::move(kvscope_assign_result_).value();                     \
+    } while (0)

@@ -1,12 +1,10 @@
 #include "kvscope/writers.h"
 
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "model/dtype.h"
+#include "util/files.h"
 
 namespace kvscope {
 
@@ -28,10 +26,7 @@ Status write_safetensors(const std::string& path, const std::vector<SafetensorsT
     while ((8 + text.size()) % 8 != 0)
         text += ' ';  // keep the data section 8-byte aligned
 
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) return Status::error(tmp + ": cannot open for writing");
+    return write_file_atomically(path, [&](std::ostream& out) {
         const uint64_t n = text.size();
         out.write(reinterpret_cast<const char*>(&n), 8);
         out.write(text.data(), std::streamsize(text.size()));
@@ -47,19 +42,8 @@ Status write_safetensors(const std::string& path, const std::vector<SafetensorsT
                 out.write(reinterpret_cast<const char*>(half.data()), std::streamsize(half.size() * 2));
             }
         }
-        out.flush();
-        if (!out) {
-            std::remove(tmp.c_str());
-            return Status::error(tmp + ": write failed (disk full?)");
-        }
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-        std::remove(tmp.c_str());
-        return Status::error(path + ": cannot rename the finished file into place: " + ec.message());
-    }
-    return Status::ok();
+        return Status::ok();
+    });
 }
 
 }  // namespace kvscope
