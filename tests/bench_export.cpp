@@ -8,12 +8,15 @@
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QGuiApplication>
+#include <QOpenGLContext>
+#include <QOpenGLFunctions>
 #include <QPainter>
 #include <QTemporaryDir>
 #include <cmath>
 #include <cstdio>
 
 #include "export/exporter.h"
+#include "export/offscreen_gl.h"
 
 using namespace kvscope;
 using namespace kvscope::app;
@@ -66,6 +69,30 @@ class LayoutLikeSource : public FrameSource {
     int m_frames;
 };
 
+int benchReadback(QSize size, int frames, int samples) {
+    OffscreenGlTarget target;
+    if (Status s = target.create(size, samples); !s) {
+        std::fprintf(stderr, "bench_export: %s\n", s.message().c_str());
+        return 1;
+    }
+    QElapsedTimer clock;
+    clock.start();
+    for (int i = 0; i < frames; ++i) {
+        (void)target.begin();
+        target.context()->functions()->glClearColor(float(i) / frames, 0.5f, 0.2f, 1.0f);
+        target.context()->functions()->glClear(GL_COLOR_BUFFER_BIT);
+        if (Result<QImage> image = target.grab(); !image) {
+            std::fprintf(stderr, "bench_export: %s\n", image.message().c_str());
+            return 1;
+        }
+    }
+    const double seconds = clock.nsecsElapsed() * 1e-9;
+    std::printf("%d frames %dx%d: clear + resolve + readback %.2f s (%.1f ms a frame) on %s\n", frames,
+                size.width(), size.height(), seconds, 1e3 * seconds / frames,
+                qPrintable(target.description()));
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -82,10 +109,16 @@ int main(int argc, char** argv) {
                       QStringLiteral("n"), QStringLiteral("0")});
     parser.addOption(
         {QStringLiteral("keep"), QStringLiteral("write the result here"), QStringLiteral("path")});
+    parser.addOption({QStringLiteral("samples"), QStringLiteral("--gl-readback: samples per pixel"),
+                      QStringLiteral("n"), QStringLiteral("4")});
+    parser.addOption(
+        {QStringLiteral("gl-readback"), QStringLiteral("time the offscreen GL target's resolve + readback")});
     parser.process(app);
     const QStringList wh = parser.value(QStringLiteral("size")).split(QLatin1Char('x'));
     const QSize size(wh.value(0).toInt(), wh.value(1).toInt());
     const int frames = parser.value(QStringLiteral("frames")).toInt();
+    if (parser.isSet(QStringLiteral("gl-readback")))
+        return benchReadback(size, frames, parser.value(QStringLiteral("samples")).toInt());
     Result<ExportFormat> format = parseFormat(parser.value(QStringLiteral("format")));
     if (!format) {
         std::fprintf(stderr, "bench_export: %s\n", format.message().c_str());
