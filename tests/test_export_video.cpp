@@ -179,28 +179,70 @@ void TestExportVideo::gifKeepsFewColoursExactlyWithoutCache() {
 }
 
 namespace {
-// One frame: a horizontal ramp through 1024 shades of a colour map-like blend (far more than 256).
+// One frame of three colour ramps, 1024 shades each, as the views put side by side: a sequential map
+// (attention, dark blue → yellow), a diverging one (K/V values, blue → white → red) and a grey one (UI,
+// text anti-aliasing). 3072 shades in all: the GIF palette has 256, so each ramp gets steps of several
+// levels, which plain nearest-colour mapping shows as bands.
 class RampSource : public FrameSource {
   public:
     int frameCount() const override { return 1; }
-    QSize frameSize() const override { return QSize(1024, 64); }
+    QSize frameSize() const override { return QSize(1024, 96); }
     Result<QImage> renderFrame(int) override {
         QImage image(frameSize(), QImage::Format_RGBX8888);
-        for (int y = 0; y < 64; ++y)
+        for (int y = 0; y < 96; ++y)
             for (int x = 0; x < 1024; ++x)
-                image.setPixelColor(x, y, shade(x));
+                image.setPixelColor(x, y, shade(y / 32, x / 1023.0));
         return image;
     }
-    static QColor shade(int x) {
-        const double t = x / 1023.0;
-        return QColor::fromRgbF(float(0.27 + 0.7 * t), float(0.0 + 0.9 * t),
-                                float(0.33 + 0.3 * std::sin(3.0 * t)));
+    static QColor shade(int ramp, double t) {
+        switch (ramp) {
+            case 0:
+                return QColor::fromRgbF(float(0.27 + 0.7 * t * t), float(0.9 * t),
+                                        float(0.33 + 0.3 * std::sin(3.0 * t)));
+            case 1:
+                return t < 0.5 ? QColor::fromRgbF(float(0.2 + 1.6 * t * 0.8), float(0.3 + 1.4 * t),
+                                                  float(0.8 + 0.4 * t))
+                               : QColor::fromRgbF(1.0f, float(1.0 - 1.6 * (t - 0.5)),
+                                                  float(1.0 - 1.8 * (t - 0.5)));
+            default:
+                return QColor::fromRgbF(float(t), float(t), float(t));
+        }
     }
 };
+
+// Along one ramp (rows [top, top + 24)), 8-pixel-wide tiles: the mean error of the tiles' average colours,
+// and the largest step between neighbouring tiles beyond the source's own step (a band edge).
+struct Banding {
+    double meanError = 0, worstExtraStep = 0;
+};
+Banding banding(const QImage& decoded, const QImage& reference, int top) {
+    Banding b;
+    double previous[2][3] = {};
+    int n = 0;
+    for (int x = 0; x < reference.width(); x += 8) {
+        const QRect tile(x, top, 8, 24);
+        const test::MeanColour g = test::meanColour(decoded, tile), w = test::meanColour(reference, tile);
+        const double got[3] = {g.r, g.g, g.b}, want[3] = {w.r, w.g, w.b};
+        for (int c = 0; c < 3; ++c) {
+            b.meanError += std::abs(got[c] - want[c]);
+            ++n;
+            if (x > 0)
+                b.worstExtraStep = std::max(b.worstExtraStep,
+                                            std::abs((got[c] - previous[0][c]) - (want[c] - previous[1][c])));
+            previous[0][c] = got[c];
+            previous[1][c] = want[c];
+        }
+    }
+    b.meanError /= n;
+    return b;
+}
 }  // namespace
 
-// A smooth ramp has more shades than a GIF palette: the ordered dither keeps each 8×8 tile's average on
-// the ramp (error ≤ 2 per channel) where plain nearest-colour mapping would show steps (bands).
+// More shades than a GIF palette holds: the ordered dither turns each palette step into a fine pattern
+// whose average follows the ramp, so neighbouring 8-pixel tiles never jump by more than 1.5 levels beyond
+// the source's own change. Measured here: 1.1 with dither=bayer:bayer_scale=3; plain nearest-colour
+// mapping (dither=none) jumps by 4.3 (visible bands), error diffusion (sierra2_4a) by 2.0, a coarser
+// Bayer pattern (bayer_scale=1) by 2.7.
 void TestExportVideo::gifDithersSmoothRampsWithoutBanding() {
     QTemporaryDir dir;
     RampSource source;
@@ -211,16 +253,14 @@ void TestExportVideo::gifDithersSmoothRampsWithoutBanding() {
     const test::DecodedVideo video = test::decodeVideo(path);
     QCOMPARE(int(video.frames.size()), 1);
     const QImage reference = *source.renderFrame(0);
-    double worst = 0;
-    for (int tx = 0; tx < 1024; tx += 8)
-        for (int ty = 0; ty < 64; ty += 8) {
-            const QRect tile(tx, ty, 8, 8);
-            const test::MeanColour got = test::meanColour(video.frames[0], tile),
-                                   want = test::meanColour(reference, tile);
-            worst = std::max(
-                {worst, std::abs(got.r - want.r), std::abs(got.g - want.g), std::abs(got.b - want.b)});
-        }
-    QVERIFY2(worst <= 2.0, qPrintable(QStringLiteral("an 8×8 tile's mean is %1 off the ramp").arg(worst)));
+    for (int ramp = 0; ramp < 3; ++ramp) {
+        const Banding b = banding(video.frames[0], reference, ramp * 32 + 4);
+        QVERIFY2(b.worstExtraStep <= 1.5 && b.meanError <= 1.0,
+                 qPrintable(QStringLiteral("ramp %1: steps of %2 between neighbouring tiles, mean error %3")
+                                .arg(ramp)
+                                .arg(b.worstExtraStep)
+                                .arg(b.meanError)));
+    }
 }
 
 QTEST_MAIN(TestExportVideo)

@@ -13,8 +13,11 @@
 //   to it with paletteuse (dither=bayer, bayer_scale=3: an ordered 8×8 dither that breaks the banding a
 //   colour map's smooth ramp would show in 256 colours, stays put between frames — error diffusion would
 //   shimmer and defeat GIF's frame differencing — and adds at most ±4 per channel, so a clip of fewer than
-//   256 colours keeps them exactly; diff_mode=rectangle re-dithers only what changed). Frames are kept in
-//   memory between the passes up to 512 MiB, beyond that drawn again (FrameSources are deterministic).
+//   256 colours keeps them exactly; diff_mode=rectangle re-dithers only what changed). On three 1024-shade
+//   ramps in one frame its largest step between neighbouring 8-pixel tiles is 1.1 levels beyond the
+//   source's, against 4.3 undithered, 2.0 with sierra2_4a, 2.7 with bayer_scale=1 (test_export_video). Frames
+//   are kept in memory between the passes up to 512 MiB, beyond that drawn again (FrameSources are
+//   deterministic).
 // Both check the cancel flag before each frame; on cancel or error they return an error and leave the
 // half-written file to the caller's PendingOutput, which removes it.
 #pragma once
