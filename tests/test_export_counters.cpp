@@ -32,6 +32,21 @@ CountersRun runSteps(const std::shared_ptr<Engine>& engine, SessionMode mode, in
     return run;
 }
 
+// Exports the runs as `format` into `dir` and returns the file's bytes (empty, with a failure, on error).
+QByteArray exportedBytes(const std::vector<CountersRun>& runs, ExportFormat format,
+                         const QTemporaryDir& dir) {
+    ExportRequest r;
+    r.format = format;
+    r.outPath = dir.filePath(QStringLiteral("counters.") + formatSuffix(format));
+    const ExportResult result = exportCounters(runs, r);
+    if (!result.ok()) {
+        QTest::qFail(qPrintable(result.error), __FILE__, __LINE__);
+        return {};
+    }
+    QFile file(r.outPath);
+    return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+}
+
 uint64_t u64(const QString& text) {
     uint64_t v = 0;
     const QByteArray b = text.toLatin1();
@@ -72,14 +87,9 @@ void TestExportCounters::initTestCase() {
 
 void TestExportCounters::csvEqualsTraceCounters() {
     QTemporaryDir dir;
-    ExportRequest r;
-    r.format = ExportFormat::csv;
-    r.outPath = dir.filePath(QStringLiteral("counters.csv"));
-    const ExportResult result = exportCounters(m_runs, r);
-    QVERIFY2(result.ok(), qPrintable(result.error));
-    QFile file(r.outPath);
-    QVERIFY(file.open(QIODevice::ReadOnly));
-    const QStringList lines = QString::fromUtf8(file.readAll()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    const QByteArray csv = exportedBytes(m_runs, ExportFormat::csv, dir);
+    QVERIFY(!csv.isEmpty());
+    const QStringList lines = QString::fromUtf8(csv).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     const QStringList header = lines[0].split(QLatin1Char(','));
     QCOMPARE(header.size(), 17);
     QCOMPARE(lines.size(), 1 + 2 * 5 * (kOpClassCount + 1));
@@ -122,15 +132,8 @@ void TestExportCounters::csvEqualsTraceCounters() {
 
 void TestExportCounters::jsonEqualsTraceCounters() {
     QTemporaryDir dir;
-    ExportRequest r;
-    r.format = ExportFormat::json;
-    r.outPath = dir.filePath(QStringLiteral("counters.json"));
-    const ExportResult result = exportCounters(m_runs, r);
-    QVERIFY2(result.ok(), qPrintable(result.error));
-    QFile file(r.outPath);
-    QVERIFY(file.open(QIODevice::ReadOnly));
     QJsonParseError error;
-    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &error);
+    const QJsonDocument doc = QJsonDocument::fromJson(exportedBytes(m_runs, ExportFormat::json, dir), &error);
     QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
     QCOMPARE(doc[QStringLiteral("format")].toString(), QStringLiteral("kvscope-counters"));
     QCOMPARE(doc[QStringLiteral("version")].toInt(), 1);

@@ -65,10 +65,7 @@ ExportResult exportFrames(FrameSource& source, const ExportRequest& request, Exp
         !s)
         return failed(statusText(s));
     // Everything that can be checked is checked before the temporary exists and before a frame is drawn.
-    if (Status s = validateFrameSize(request.format, source.frameSize()); !s) return failed(statusText(s));
-    if (isAnimation(request.format))
-        if (Status s = validateFps(request.format, request.video.fps); !s) return failed(statusText(s));
-    if (source.frameCount() < 1) return failed(QStringLiteral("nothing to export: the clip has no frames"));
+    if (Status s = checkClip(source, request.format, request.video.fps); !s) return failed(statusText(s));
     if (request.format == ExportFormat::png &&
         (request.stillFrame < 0 || request.stillFrame >= source.frameCount()))
         return failed(QStringLiteral("frame %1 asked for a still, the clip has frames 0 to %2")

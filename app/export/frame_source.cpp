@@ -4,6 +4,14 @@
 
 namespace kvscope::app {
 
+Status checkClip(const FrameSource& source, ExportFormat format, int fps) {
+    KVSCOPE_TRY(validateFrameSize(format, source.frameSize()));
+    if (isAnimation(format)) KVSCOPE_TRY(validateFps(format, fps));
+    if (source.frameCount() < 1)
+        return exportFailure(QStringLiteral("nothing to export: the clip has no frames"));
+    return Status::ok();
+}
+
 Result<QImage> renderCheckedFrame(FrameSource& source, int index) {
     Result<QImage> image = source.renderFrame(index);
     if (!image)

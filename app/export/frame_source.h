@@ -9,6 +9,7 @@
 #include <QImage>
 #include <QSize>
 
+#include "export/export_format.h"
 #include "kvscope/status.h"
 
 namespace kvscope::app {
@@ -27,6 +28,10 @@ class FrameSource {
 }  // namespace kvscope::app
 
 namespace kvscope::app {
+
+// Whether `source` can be exported as `format` at `fps`: its frame size (validateFrameSize), the frame
+// rate for animated formats (validateFps), and at least one frame.
+Status checkClip(const FrameSource& source, ExportFormat format, int fps);
 
 // source.renderFrame(index), checked: an error names the frame, and a frame of the wrong size is an error.
 Result<QImage> renderCheckedFrame(FrameSource& source, int index);

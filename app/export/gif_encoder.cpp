@@ -59,49 +59,31 @@ Status link(AVFilterContext* from, int fromPad, AVFilterContext* to, int toPad) 
     return Status::ok();
 }
 
-// Pass 1: frames → palettegen → sink. palettegen emits its one palette frame at the end of the stream.
-Result<FilterChain> makePaletteChain(QSize size) {
+// frames [+ palette] → `filter` → sink. Pass 1 is frames → palettegen (which emits its one palette frame at
+// the end of the stream); pass 2 is [frames][palette] → paletteuse (pal8 frames for the GIF encoder).
+Result<FilterChain> makeChain(QSize size, const char* filter, const QString& args, const AVFrame* palette) {
     FilterChain c;
     c.graph.reset(avfilter_graph_alloc());
     if (!c.graph) return exportFailure(QStringLiteral("out of memory allocating a filter graph"));
     auto frames = addFilter(c.graph.get(), "buffer", "frames", bufferArgs(size, AV_PIX_FMT_RGBA));
     if (!frames) return frames.status();
-    auto gen = addFilter(c.graph.get(), "palettegen", "palettegen",
-                         QStringLiteral("max_colors=256:reserve_transparent=0:stats_mode=full"));
-    if (!gen) return gen.status();
-    auto sink = addFilter(c.graph.get(), "buffersink", "palette", QString());
+    auto middle = addFilter(c.graph.get(), filter, filter, args);
+    if (!middle) return middle.status();
+    auto sink = addFilter(c.graph.get(), "buffersink", "out", QString());
     if (!sink) return sink.status();
-    KVSCOPE_TRY(link(*frames, 0, *gen, 0));
-    KVSCOPE_TRY(link(*gen, 0, *sink, 0));
+    KVSCOPE_TRY(link(*frames, 0, *middle, 0));
+    if (palette) {
+        auto pal = addFilter(c.graph.get(), "buffer", "palette",
+                             bufferArgs(QSize(palette->width, palette->height), palette->format));
+        if (!pal) return pal.status();
+        KVSCOPE_TRY(link(*pal, 0, *middle, 1));
+        c.palette = *pal;
+    }
+    KVSCOPE_TRY(link(*middle, 0, *sink, 0));
     if (int rc = avfilter_graph_config(c.graph.get(), nullptr); rc < 0)
-        return avFailure(QStringLiteral("libavfilter: the palette graph does not configure"), rc);
+        return avFailure(
+            QStringLiteral("libavfilter: the %1 graph does not configure").arg(QLatin1String(filter)), rc);
     c.frames = *frames;
-    c.sink = *sink;
-    return c;
-}
-
-// Pass 2: [frames][palette] → paletteuse → sink (pal8 frames for the GIF encoder).
-Result<FilterChain> makeMappingChain(QSize size, const AVFrame& palette) {
-    FilterChain c;
-    c.graph.reset(avfilter_graph_alloc());
-    if (!c.graph) return exportFailure(QStringLiteral("out of memory allocating a filter graph"));
-    auto frames = addFilter(c.graph.get(), "buffer", "frames", bufferArgs(size, AV_PIX_FMT_RGBA));
-    if (!frames) return frames.status();
-    auto pal = addFilter(c.graph.get(), "buffer", "palette",
-                         bufferArgs(QSize(palette.width, palette.height), palette.format));
-    if (!pal) return pal.status();
-    auto use = addFilter(c.graph.get(), "paletteuse", "paletteuse",
-                         QStringLiteral("dither=bayer:bayer_scale=3:diff_mode=rectangle"));
-    if (!use) return use.status();
-    auto sink = addFilter(c.graph.get(), "buffersink", "gif", QString());
-    if (!sink) return sink.status();
-    KVSCOPE_TRY(link(*frames, 0, *use, 0));
-    KVSCOPE_TRY(link(*pal, 0, *use, 1));
-    KVSCOPE_TRY(link(*use, 0, *sink, 0));
-    if (int rc = avfilter_graph_config(c.graph.get(), nullptr); rc < 0)
-        return avFailure(QStringLiteral("libavfilter: the palette mapping graph does not configure"), rc);
-    c.frames = *frames;
-    c.palette = *pal;
     c.sink = *sink;
     return c;
 }
@@ -138,10 +120,8 @@ class FrameCache {
 Status encodeGif(FrameSource& source, const QString& path, const VideoOptions& options,
                  ExportControl& control) {
     const QSize size = source.frameSize();
-    KVSCOPE_TRY(validateFrameSize(ExportFormat::gif, size));
-    KVSCOPE_TRY(validateFps(ExportFormat::gif, options.fps));
+    KVSCOPE_TRY(checkClip(source, ExportFormat::gif, options.fps));
     const int frames = source.frameCount();
-    if (frames < 1) return exportFailure(QStringLiteral("nothing to export: the clip has no frames"));
     quietFfmpegLogs();
     control.start();
     FrameCache cache(source, options.gifFrameCacheBytes);
@@ -160,7 +140,8 @@ Status encodeGif(FrameSource& source, const QString& path, const VideoOptions& o
     };
 
     // ---- pass 1: one palette for the whole clip ----
-    Result<FilterChain> paletteChain = makePaletteChain(size);
+    Result<FilterChain> paletteChain = makeChain(
+        size, "palettegen", QStringLiteral("max_colors=256:reserve_transparent=0:stats_mode=full"), nullptr);
     if (!paletteChain) return paletteChain.status();
     for (int i = 0; i < frames; ++i) {
         if (control.cancelled()) return cancelledStatus();
@@ -175,7 +156,8 @@ Status encodeGif(FrameSource& source, const QString& path, const VideoOptions& o
     palette->pts = 0;
 
     // ---- pass 2: map every frame to it and encode ----
-    Result<FilterChain> mapChain = makeMappingChain(size, *palette);
+    Result<FilterChain> mapChain = makeChain(
+        size, "paletteuse", QStringLiteral("dither=bayer:bayer_scale=3:diff_mode=rectangle"), palette.get());
     if (!mapChain) return mapChain.status();
     KVSCOPE_TRY(push(mapChain->palette, palette.get()));
     KVSCOPE_TRY(push(mapChain->palette, nullptr));

@@ -72,10 +72,8 @@ Status cancelledStatus() {
 Status encodeMp4(FrameSource& source, const QString& path, const VideoOptions& options,
                  ExportControl& control) {
     const QSize size = source.frameSize();
-    KVSCOPE_TRY(validateFrameSize(ExportFormat::mp4, size));
-    KVSCOPE_TRY(validateFps(ExportFormat::mp4, options.fps));
+    KVSCOPE_TRY(checkClip(source, ExportFormat::mp4, options.fps));
     const int frames = source.frameCount();
-    if (frames < 1) return exportFailure(QStringLiteral("nothing to export: the clip has no frames"));
     quietFfmpegLogs();
     control.start();
 

@@ -22,9 +22,8 @@ Status writePng(const QImage& image, const QString& path) {
 }
 
 Status writePngFrames(FrameSource& source, const QString& folder, ExportControl& control) {
-    KVSCOPE_TRY(validateFrameSize(ExportFormat::pngFrames, source.frameSize()));
+    KVSCOPE_TRY(checkClip(source, ExportFormat::pngFrames, 1));
     const int frames = source.frameCount();
-    if (frames < 1) return exportFailure(QStringLiteral("nothing to export: the clip has no frames"));
     control.start();
     const QDir dir(folder);
     for (int i = 0; i < frames; ++i) {
@@ -38,7 +37,7 @@ Status writePngFrames(FrameSource& source, const QString& folder, ExportControl&
 }
 
 Status writePngStill(FrameSource& source, int frame, const QString& path) {
-    KVSCOPE_TRY(validateFrameSize(ExportFormat::png, source.frameSize()));
+    KVSCOPE_TRY(checkClip(source, ExportFormat::png, 1));
     if (frame < 0 || frame >= source.frameCount())
         return exportFailure(QStringLiteral("frame %1 asked for a still, the clip has frames 0 to %2")
                                  .arg(frame)

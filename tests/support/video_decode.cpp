@@ -154,28 +154,20 @@ MeanColour meanColour(const QImage& image, const QRect& rect) {
     return m;
 }
 
-int maxChannelDifference(const QImage& a, const QImage& b, const QRect& rect) {
+ImageDifference difference(const QImage& a, const QImage& b, const QRect& rect) {
     const QImage x = a.convertToFormat(QImage::Format_RGBA8888),
                  y = b.convertToFormat(QImage::Format_RGBA8888);
-    int worst = 0;
+    ImageDifference d;
     for (int row = rect.top(); row <= rect.bottom(); ++row)
         for (int col = rect.left(); col <= rect.right(); ++col)
-            for (int ch = 0; ch < 3; ++ch)
-                worst = std::max(worst, std::abs(int(x.constScanLine(row)[4 * col + ch]) -
-                                                 int(y.constScanLine(row)[4 * col + ch])));
-    return worst;
-}
-
-double meanAbsoluteDifference(const QImage& a, const QImage& b, const QRect& rect) {
-    const QImage x = a.convertToFormat(QImage::Format_RGBA8888),
-                 y = b.convertToFormat(QImage::Format_RGBA8888);
-    double sum = 0;
-    for (int row = rect.top(); row <= rect.bottom(); ++row)
-        for (int col = rect.left(); col <= rect.right(); ++col)
-            for (int ch = 0; ch < 3; ++ch)
-                sum += std::abs(int(x.constScanLine(row)[4 * col + ch]) -
-                                int(y.constScanLine(row)[4 * col + ch]));
-    return sum / (3.0 * rect.width() * rect.height());
+            for (int ch = 0; ch < 3; ++ch) {
+                const int delta = std::abs(int(x.constScanLine(row)[4 * col + ch]) -
+                                           int(y.constScanLine(row)[4 * col + ch]));
+                d.largest = std::max(d.largest, delta);
+                d.mean += delta;
+            }
+    d.mean /= 3.0 * rect.width() * rect.height();
+    return d;
 }
 
 }  // namespace kvscope::test

@@ -27,12 +27,16 @@ DecodedVideo decodeVideo(const QString& path);
 // The top-level boxes of an MP4 file, in order ("ftyp", "moov", "mdat", …).
 std::vector<QString> mp4TopLevelBoxes(const QString& path);
 
-// Mean of each channel over a rectangle; and the largest per-channel difference between two images in it.
+// Mean of each channel over a rectangle.
 struct MeanColour {
     double r = 0, g = 0, b = 0;
 };
 MeanColour meanColour(const QImage& image, const QRect& rect);
-int maxChannelDifference(const QImage& a, const QImage& b, const QRect& rect);
-double meanAbsoluteDifference(const QImage& a, const QImage& b, const QRect& rect);
+// How two images differ in a rectangle, per channel: the largest difference and the mean one.
+struct ImageDifference {
+    int largest = 0;
+    double mean = 0;
+};
+ImageDifference difference(const QImage& a, const QImage& b, const QRect& rect);
 
 }  // namespace kvscope::test
