@@ -78,11 +78,24 @@ void TestExportOutputs::writesEachFrameFormat() {
     QFETCH(int, format);
     QTemporaryDir dir;
     GrowingGridSource source(QSize(160, 120));
-    ExportControl control;
+    std::vector<ExportProgress> progress;
+    ExportControl control(nullptr, [&](const ExportProgress& p) { progress.push_back(p); });
     const QString target = dir.filePath(targetName(ExportFormat(format)));
     const ExportResult result = exportFrames(source, request(ExportFormat(format), target), control);
     QVERIFY2(result.ok(), qPrintable(result.error));
     QVERIFY(result.bytes > 0);
+    // Progress after every frame (GIF: every frame of each pass), ending at the total, with a time left.
+    if (ExportFormat(format) != ExportFormat::png) {
+        const int total = ExportFormat(format) == ExportFormat::gif ? 20 : 10;
+        QCOMPARE(int(progress.size()), total);
+        for (size_t i = 0; i < progress.size(); ++i) {
+            QCOMPARE(progress[i].done, int(i) + 1);
+            QCOMPARE(progress[i].total, total);
+            QVERIFY(progress[i].remainingSeconds >= 0.0);
+            QVERIFY(!progress[i].stage.isEmpty());
+        }
+        QCOMPARE(progress.back().remainingSeconds, 0.0);
+    }
     // Only the target is left: the temporary was renamed, not copied.
     QCOMPARE(entries(dir.path()), QStringList{targetName(ExportFormat(format))});
     const QFileInfo info(target);
