@@ -7,10 +7,15 @@
 #include <QOpenGLShaderProgram>
 #include <QOpenGLVertexArrayObject>
 #include <QProcess>
+#include <QTemporaryDir>
+#include <QThread>
 #include <QtTest>
 #include <cstdio>
 
+#include "export/exporter.h"
 #include "export/offscreen_gl.h"
+#include "support/synthetic_frames.h"
+#include "support/video_decode.h"
 
 using namespace kvscope;
 using namespace kvscope::app;
@@ -67,6 +72,36 @@ int partlyCoveredPixels(const QImage& image) {
     return n;
 }
 
+// The synthetic growing grid (support/synthetic_frames.h), drawn with OpenGL into the offscreen target:
+// a FrameSource as the app's view renderers will be, one frame = begin, draw, grab.
+class GlGridSource : public FrameSource {
+  public:
+    GlGridSource(OffscreenGlTarget& target) : m_target(target), m_layout(target.size()) {}
+    int frameCount() const override { return test::GrowingGridSource::kRows; }
+    QSize frameSize() const override { return m_target.size(); }
+    Result<QImage> renderFrame(int index) override {
+        KVSCOPE_TRY(m_target.begin());
+        QOpenGLFunctions* gl = m_target.context()->functions();
+        fill(gl, QRect(QPoint(0, 0), m_target.size()), test::GrowingGridSource::background());
+        gl->glEnable(GL_SCISSOR_TEST);
+        for (int r = 0; r <= index && r < test::GrowingGridSource::kRows; ++r)
+            for (int c = 0; c < test::GrowingGridSource::kCols; ++c)
+                fill(gl, m_layout.cellRect(r, c), test::GrowingGridSource::colourAt(r, c));
+        gl->glDisable(GL_SCISSOR_TEST);
+        return m_target.grab();
+    }
+
+  private:
+    // Fills a rectangle given top-down (image coordinates) in GL's bottom-up framebuffer.
+    void fill(QOpenGLFunctions* gl, const QRect& r, const QColor& colour) {
+        gl->glScissor(r.left(), m_target.size().height() - 1 - r.bottom(), r.width(), r.height());
+        gl->glClearColor(colour.redF(), colour.greenF(), colour.blueF(), 1.0f);
+        gl->glClear(GL_COLOR_BUFFER_BIT);
+    }
+    OffscreenGlTarget& m_target;
+    test::GrowingGridSource m_layout;  // for its cell geometry and colours
+};
+
 }  // namespace
 
 class TestExportOffscreenGl : public QObject {
@@ -75,6 +110,7 @@ class TestExportOffscreenGl : public QObject {
     void drawsResolvesAndFlips();
     void withoutMultisamplingEdgesAreHard();
     void exportSizes();
+    void exportsGlFramesFromAWorkerThread();
     void noOpenGlIsAClearError();
 };
 
@@ -128,6 +164,56 @@ void TestExportOffscreenGl::exportSizes() {
     OffscreenGlTarget tooBig;
     QCOMPARE(QString::fromStdString(tooBig.create(QSize(8193, 10)).message()),
              QStringLiteral("export size 8193×10: each side must be 1 to 8192 pixels"));
+}
+
+// The path the Export dialog takes: the target made on the GUI thread, the frames drawn, encoded and
+// written on a worker thread, then the context handed back. The MP4 and the PNG frames read back show
+// the GL-drawn grid: frame count, size, and a known cell's colour (exact in the PNGs: the drawing is
+// axis-aligned, so multisampling changes nothing inside a cell; within 3 in the MP4, as in
+// test_export_video).
+void TestExportOffscreenGl::exportsGlFramesFromAWorkerThread() {
+    OffscreenGlTarget target;
+    QVERIFY(target.create(QSize(320, 240)));
+    QTemporaryDir dir;
+    ExportResult mp4, png;
+    QThread* gui = QThread::currentThread();
+    std::unique_ptr<QThread> worker(QThread::create([&] {
+        GlGridSource source(target);
+        ExportControl control;
+        ExportRequest r;
+        r.format = ExportFormat::mp4;
+        r.outPath = dir.filePath(QStringLiteral("gl.mp4"));
+        r.video.fps = 10;
+        r.video.threads = 1;
+        mp4 = exportFrames(source, r, control);
+        r.format = ExportFormat::pngFrames;
+        r.outPath = dir.filePath(QStringLiteral("frames"));
+        png = exportFrames(source, r, control);
+        target.moveToThread(gui);
+    }));
+    target.moveToThread(worker.get());
+    worker->start();
+    QVERIFY(worker->wait(120000));
+    QVERIFY2(mp4.ok(), qPrintable(mp4.error));
+    QVERIFY2(png.ok(), qPrintable(png.error));
+
+    const test::GrowingGridSource layout(QSize(320, 240));
+    const QRect cell = layout.cellRect(6, 11);
+    const QColor want = test::GrowingGridSource::colourAt(6, 11);
+    const QImage frame9(dir.filePath(QStringLiteral("frames/frame_0009.png")));
+    QCOMPARE(frame9.size(), QSize(320, 240));
+    QCOMPARE(QColor(frame9.pixel(cell.center())), want);
+    QCOMPARE(QColor(QImage(dir.filePath(QStringLiteral("frames/frame_0005.png"))).pixel(cell.center())),
+             test::GrowingGridSource::background());
+
+    const test::DecodedVideo video = test::decodeVideo(dir.filePath(QStringLiteral("gl.mp4")));
+    QVERIFY2(video.error.isEmpty(), qPrintable(video.error));
+    QCOMPARE(int(video.frames.size()), 10);
+    QCOMPARE(QSize(video.width, video.height), QSize(320, 240));
+    const test::MeanColour got =
+        test::meanColour(video.frames[9], QRect(cell.center() - QPoint(3, 3), QSize(7, 7)));
+    QVERIFY(std::abs(got.r - want.red()) <= 3 && std::abs(got.g - want.green()) <= 3 &&
+            std::abs(got.b - want.blue()) <= 3);
 }
 
 // Qt's "minimal" platform makes no OpenGL contexts: run this test binary there as a child.

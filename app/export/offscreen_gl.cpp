@@ -135,6 +135,12 @@ Result<QImage> OffscreenGlTarget::grab() {
     return image;
 }
 
+void OffscreenGlTarget::moveToThread(QThread* thread) {
+    assert(m_context && "OffscreenGlTarget::moveToThread() after create()");
+    if (QOpenGLContext::currentContext() == m_context.get()) end();
+    m_context->moveToThread(thread);
+}
+
 void OffscreenGlTarget::end() {
     if (!m_context) return;
     if (m_draw) m_draw->release();

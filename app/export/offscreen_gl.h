@@ -24,6 +24,7 @@
 class QOffscreenSurface;
 class QOpenGLContext;
 class QOpenGLFramebufferObject;
+class QThread;
 
 namespace kvscope::app {
 
@@ -44,6 +45,11 @@ class OffscreenGlTarget {
     // top row first. The context must be current (after begin()).
     Result<QImage> grab();
     void end();  // releases the context
+    // Hands the context to another thread, which then calls begin()/grab()/end(): create() must run on
+    // the GUI thread (QOffscreenSurface needs it), an export should not (the dialog stays responsive).
+    // Call it from the thread that owns the context now, with the context not current elsewhere; hand it
+    // back the same way before the target is destroyed (test_export_offscreen_gl shows the round trip).
+    void moveToThread(QThread* thread);
 
     QSize size() const { return m_size; }
     int samples() const { return m_samples; }
