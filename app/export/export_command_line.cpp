@@ -1,0 +1,187 @@
+#include "export/export_command_line.h"
+
+#include <QCommandLineParser>
+#include <QFileInfo>
+
+#include "export/export_io.h"
+
+namespace kvscope::app {
+namespace {
+
+QList<QCommandLineOption> options() {
+    auto value = [](const char* name, const char* help, const char* valueName) {
+        return QCommandLineOption(QString::fromLatin1(name), QString::fromUtf8(help),
+                                  QString::fromLatin1(valueName));
+    };
+    return {
+        value("model", "the model file or folder", "file"),
+        value("prompt", "the prompt (text, or token ids for a model without a tokenizer)", "text"),
+        value("steps", "tokens to generate after the prompt", "n"),
+        value("out", "the file (or, for png-frames, the folder) to write", "path"),
+        value("format", "mp4, gif, png-frames, png, svg, csv or json (default: from --out)", "format"),
+        value("view", "side-by-side, pane, kv-cache, attention, counters, plots or tokens", "view"),
+        value("run", "for one-run views: cached or uncached", "run"),
+        value("layer", "the layer shown by kv-cache and attention", "n"),
+        value("head", "the attention head, or all", "n|all"),
+        value("size", "1080p, 720p, square or WIDTHxHEIGHT", "size"),
+        value("fps", "frames per second (MP4 30, GIF 15)", "n"),
+        value("frames-per-step", "frames each step is shown for (default: half a second)", "n"),
+        value("first-step", "the first step shown (0: the prefill)", "n"),
+        value("last-step", "the last step shown (default: the last one run)", "n"),
+        value("still-step", "png and svg: the step drawn (default: the last one)", "n"),
+        value("theme", "light (slides), dark or projector", "theme"),
+        value("font-scale", "text size, 1 = the app's", "x"),
+        value("title", "a title drawn on every frame", "text"),
+        value("caption", "a caption drawn on every frame", "text"),
+        value("seed", "the sampler's seed", "n"),
+        value("temperature", "sampling temperature (0: greedy)", "t"),
+        QCommandLineOption(QStringLiteral("force"), QStringLiteral("replace --out if it exists")),
+    };
+}
+
+Result<long long> integer(const QCommandLineParser& p, const char* name, long long low, long long high) {
+    const QString text = p.value(QString::fromLatin1(name));
+    bool ok = false;
+    const long long v = text.toLongLong(&ok);
+    if (!ok || v < low || v > high)
+        return exportFailure(QStringLiteral("--%1 %2: expected a whole number from %3 to %4")
+                                 .arg(QLatin1String(name), text)
+                                 .arg(low)
+                                 .arg(high));
+    return v;
+}
+
+Result<double> number(const QCommandLineParser& p, const char* name, double low, double high) {
+    const QString text = p.value(QString::fromLatin1(name));
+    bool ok = false;
+    const double v = text.toDouble(&ok);
+    if (!ok || !(v >= low && v <= high))
+        return exportFailure(QStringLiteral("--%1 %2: expected a number from %3 to %4")
+                                 .arg(QLatin1String(name), text)
+                                 .arg(low)
+                                 .arg(high));
+    return v;
+}
+
+// Reads an optional integer option into `target`.
+Status readInt(const QCommandLineParser& p, const char* name, long long low, long long high, int& target) {
+    if (!p.isSet(QString::fromLatin1(name))) return Status::ok();
+    Result<long long> v = integer(p, name, low, high);
+    if (!v) return v.status();
+    target = int(*v);
+    return Status::ok();
+}
+
+}  // namespace
+
+QString exportCommandUsage() {
+    QCommandLineParser p;
+    p.setApplicationDescription(
+        QStringLiteral("kvscope export: an animation, a still or the counters of a run, "
+                       "without a window"));
+    p.addOptions(options());
+    return p.helpText();
+}
+
+Result<ExportCommand> parseExportCommand(const QStringList& arguments) {
+    QCommandLineParser p;
+    p.addOptions(options());
+    if (!p.parse(arguments)) return exportFailure(p.errorText());
+    if (!p.positionalArguments().isEmpty())
+        return exportFailure(QStringLiteral("unexpected argument '%1'").arg(p.positionalArguments().first()));
+    for (const char* required : {"model", "prompt", "steps", "out"})
+        if (!p.isSet(QString::fromLatin1(required)))
+            return exportFailure(QStringLiteral("--%1 is required").arg(QLatin1String(required)));
+
+    ExportCommand c;
+    c.model = p.value(QStringLiteral("model"));
+    c.prompt = p.value(QStringLiteral("prompt"));
+    c.out = p.value(QStringLiteral("out"));
+    c.force = p.isSet(QStringLiteral("force"));
+    Result<long long> steps = integer(p, "steps", 0, 100000);
+    if (!steps) return steps.status();
+    c.steps = int(*steps);
+
+    if (p.isSet(QStringLiteral("format"))) {
+        Result<ExportFormat> f = parseFormat(p.value(QStringLiteral("format")));
+        if (!f) return f.status();
+        c.format = *f;
+    } else {
+        const QString suffix = QFileInfo(c.out).suffix();
+        const std::optional<ExportFormat> f = formatFromName(suffix);
+        if (!f || suffix.isEmpty() || writesFolder(*f))
+            return exportFailure(QStringLiteral("cannot tell the format from '%1': add --format (%2)")
+                                     .arg(c.out, formatNames().join(QStringLiteral(", "))));
+        c.format = *f;
+    }
+    if (p.isSet(QStringLiteral("view"))) {
+        Result<ExportView> v = parseView(p.value(QStringLiteral("view")));
+        if (!v) return v.status();
+        c.view = *v;
+    }
+    if (p.isSet(QStringLiteral("run"))) {
+        const QString run = p.value(QStringLiteral("run"));
+        if (run != QLatin1String("cached") && run != QLatin1String("uncached"))
+            return exportFailure(QStringLiteral("--run %1: use cached or uncached").arg(run));
+        c.uncachedRun = run == QLatin1String("uncached");
+    }
+    KVSCOPE_TRY(readInt(p, "layer", 0, 1 << 20, c.layer));
+    if (p.isSet(QStringLiteral("head")) && p.value(QStringLiteral("head")) != QLatin1String("all")) {
+        Result<long long> h = integer(p, "head", 0, 1 << 20);
+        if (!h) return h.status();
+        c.head = int(*h);
+    }
+    if (p.isSet(QStringLiteral("size"))) {
+        Result<QSize> s = parseExportSize(p.value(QStringLiteral("size")));
+        if (!s) return s.status();
+        c.size = *s;
+    }
+    c.fps = c.format == ExportFormat::gif ? 15 : 30;
+    KVSCOPE_TRY(readInt(p, "fps", 1, kMaxVideoFps, c.fps));
+    c.framesPerStep = std::max(1, c.fps / 2);
+    KVSCOPE_TRY(readInt(p, "frames-per-step", 1, 600, c.framesPerStep));
+    KVSCOPE_TRY(readInt(p, "first-step", 0, 100000, c.firstStep));
+    KVSCOPE_TRY(readInt(p, "last-step", 0, 100000, c.lastStep));
+    KVSCOPE_TRY(readInt(p, "still-step", 0, 100000, c.stillStep));
+    const int lastRun = c.steps;  // step 0 is the prefill, then one step per generated token
+    if (c.lastStep > lastRun || c.firstStep > (c.lastStep < 0 ? lastRun : c.lastStep))
+        return exportFailure(QStringLiteral("steps %1 to %2: the run has steps 0 (the prefill) to %3")
+                                 .arg(c.firstStep)
+                                 .arg(c.lastStep < 0 ? lastRun : c.lastStep)
+                                 .arg(lastRun));
+    if (c.stillStep > lastRun)
+        return exportFailure(QStringLiteral("--still-step %1: the run has steps 0 (the prefill) to %2")
+                                 .arg(c.stillStep)
+                                 .arg(lastRun));
+    if (p.isSet(QStringLiteral("theme"))) {
+        c.theme = p.value(QStringLiteral("theme"));
+        if (!QStringList{QStringLiteral("light"), QStringLiteral("dark"), QStringLiteral("projector")}
+                 .contains(c.theme))
+            return exportFailure(QStringLiteral("--theme %1: use light, dark or projector").arg(c.theme));
+    }
+    if (p.isSet(QStringLiteral("font-scale"))) {
+        Result<double> s = number(p, "font-scale", 0.25, 8.0);
+        if (!s) return s.status();
+        c.fontScale = *s;
+    }
+    if (p.isSet(QStringLiteral("temperature"))) {
+        Result<double> t = number(p, "temperature", 0.0, 10.0);
+        if (!t) return t.status();
+        c.temperature = float(*t);
+    }
+    if (p.isSet(QStringLiteral("seed"))) {
+        bool ok = false;
+        c.seed = p.value(QStringLiteral("seed")).toULongLong(&ok);
+        if (!ok)
+            return exportFailure(
+                QStringLiteral("--seed %1: expected a whole number").arg(p.value(QStringLiteral("seed"))));
+    }
+    c.title = p.value(QStringLiteral("title"));
+    c.caption = p.value(QStringLiteral("caption"));
+    // What the encoders would refuse, refused now: before a model is loaded or a step is run.
+    KVSCOPE_TRY(validateFrameSize(c.format, c.size));
+    if (isAnimation(c.format)) KVSCOPE_TRY(validateFps(c.format, c.fps));
+    return c;
+}
+
+}  // namespace kvscope::app

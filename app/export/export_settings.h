@@ -1,0 +1,62 @@
+// export_settings.h — what to export, as the Export dialog and `kvscope export` both describe it: which
+// view, which steps, at what size, how many frames a step, how fast, in which look — and the frame
+// timeline that turns those settings into "frame i shows step s, t seconds after it arrived".
+//
+// Views: side-by-side (the whole layout, both runs), pane (one run: tokens, KV cache, attention,
+// counters), kv-cache, attention (one head or all heads of a layer), counters, plots, tokens.
+// Sizes: a preset (1080p 1920×1080, 720p 1280×720, square 1080×1080) or WIDTHxHEIGHT.
+// Steps: step 0 is the prefill (the whole prompt at once), then one step per generated token.
+// Nothing here draws or knows the renderers: the app maps these onto them (phase 2 of issue 5).
+#pragma once
+
+#include <QSize>
+#include <QString>
+#include <QStringList>
+#include <optional>
+#include <vector>
+
+#include "export/export_format.h"
+#include "kvscope/status.h"
+
+namespace kvscope::app {
+
+enum class ExportView { sideBySide, pane, kvCache, attention, counters, plots, tokens };
+QString viewName(ExportView view);  // "side-by-side", "kv-cache", …
+QStringList viewNames();
+Result<ExportView> parseView(const QString& name);
+
+struct SizePreset {
+    const char* name;  // "1080p"
+    QSize size;
+    const char* label;  // "1920×1080 (16:9 slides)"
+};
+const std::vector<SizePreset>& sizePresets();
+// "1080p", "720p", "square", or WIDTHxHEIGHT ("1920x1080", "1920×1080"); each side 1…8192.
+Result<QSize> parseExportSize(const QString& text);
+
+// Frames of an export: steps firstStep…lastStep (inclusive), each shown for framesPerStep frames.
+class FrameTimeline {
+  public:
+    // Steps must satisfy 0 ≤ first ≤ last < stepsAvailable; framesPerStep 1…600.
+    static Result<FrameTimeline> make(int firstStep, int lastStep, int framesPerStep, int stepsAvailable);
+
+    int frameCount() const { return (m_last - m_first + 1) * m_framesPerStep; }
+    int firstStep() const { return m_first; }
+    int lastStep() const { return m_last; }
+    int framesPerStep() const { return m_framesPerStep; }
+    // The step frame `frame` shows, and how long after that step arrived (for the views' animations:
+    // a step's new row fades in over its frames), at `fps`.
+    int stepAt(int frame) const { return m_first + frame / m_framesPerStep; }
+    double secondsIntoStep(int frame, int fps) const { return double(frame % m_framesPerStep) / fps; }
+
+  private:
+    FrameTimeline(int first, int last, int perStep)
+        : m_first(first), m_last(last), m_framesPerStep(perStep) {}
+    int m_first = 0, m_last = 0, m_framesPerStep = 1;
+};
+
+// One progress line for a terminal: "encoding H.264: frame 12 of 64 (19%), 3.2 s left".
+struct ExportProgress;
+QString progressLine(const ExportProgress& progress);
+
+}  // namespace kvscope::app
