@@ -204,15 +204,6 @@ std::shared_ptr<Model> tiny_llama(int vocab) {
     return m;
 }
 
-// Loads `path` expecting failure; the message must contain `needle`.
-void expect_error(const std::string& path, const std::string& needle) {
-    auto r = load_model(path);
-    QVERIFY2(!r.is_ok(), ("loading " + path + " should have failed").c_str());
-    QVERIFY2(r.message().find(needle) != std::string::npos,
-             ("error \"" + r.message() + "\" does not mention \"" + needle + "\"").c_str());
-    qInfo("%s", r.message().c_str());
-}
-
 // A tiny GGUF laid out so that every field's offset is known:
 //   [0] magic  [4] version  [8] n_tensors = 1  [16] n_kv = 2
 //   [24] key length 20, [32] "general.architecture", [52] type 8 (string), [56] value length 4, [64] "gpt2"
@@ -1037,7 +1028,7 @@ class GgufTest : public QObject {
         }
         auto base = open_gguf(good);
         QVERIFY2(base.is_ok(), base.message().c_str());
-        expect_error(c.make(dir, base.value()), c.expected);
+        expect_load_error(c.make(dir, base.value()), c.expected);
     }
 
     void theTinyLayoutIsAsDocumented() {

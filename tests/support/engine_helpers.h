@@ -1,6 +1,7 @@
 // engine_helpers.h — building engines and sessions in tests, with QVERIFY-friendly failures.
 #pragma once
 
+#include <QtTest>
 #include <memory>
 #include <string>
 
@@ -34,6 +35,15 @@ inline std::unique_ptr<Session> make_session(const std::shared_ptr<Engine>& engi
     o.capacity = capacity;
     auto s = Session::create(engine, o);
     return s ? std::move(s.value()) : nullptr;
+}
+
+// Loads `path` expecting failure; the message must contain `needle` (and is printed, for the log).
+inline void expect_load_error(const std::string& path, const std::string& needle) {
+    auto r = load_model(path);
+    QVERIFY2(!r.is_ok(), ("loading " + path + " should have failed").c_str());
+    QVERIFY2(r.message().find(needle) != std::string::npos,
+             ("error \"" + r.message() + "\" does not mention \"" + needle + "\"").c_str());
+    qInfo("%s", r.message().c_str());
 }
 
 }  // namespace kvscope::test
