@@ -1,13 +1,22 @@
 #include "tokenizer/normalize.h"
 
+#if KVSCOPE_HAVE_ICU
 #include <unicode/unorm2.h>
 #include <unicode/ustring.h>
+#endif
 
 #include <limits>
 #include <vector>
 
 namespace kvscope {
 
+#if !KVSCOPE_HAVE_ICU
+Result<std::string> normalize_nfc(std::string_view) {
+    return Status::error(
+        "this tokenizer asks for Unicode NFC normalization, and this KVScope was built "
+        "without ICU (install libicu-dev and rebuild)");
+}
+#else
 namespace {
 
 Status icu_error(const char* step, UErrorCode code) {
@@ -58,5 +67,7 @@ Result<std::string> normalize_nfc(std::string_view text) {
     out.resize(static_cast<size_t>(utf8_length));
     return out;
 }
+
+#endif
 
 }  // namespace kvscope
