@@ -41,17 +41,33 @@ bool parseCommandLine(const QCoreApplication& app, AppOptions* o, QString* error
                        "the end of the context (lockstep, then race); write them as JSON "
                        "and quit."),
         QStringLiteral("file.json"));
-    p.addOptions({model, prompt, steps, mode, theme, fontScale, presenter, bench});
+    const QCommandLineOption surface(
+        QStringLiteral("gl-surface"),
+        QStringLiteral("How views reach the screen: widget (QOpenGLWidget, composed by "
+                       "Qt) or window (a QOpenGLWindow per view). Default: window with a "
+                       "software OpenGL renderer, widget otherwise."),
+        QStringLiteral("kind"));
+    p.addOptions({model, prompt, steps, mode, theme, fontScale, presenter, surface, bench});
+    p.addPositionalArgument(QStringLiteral("model"), QStringLiteral("Model to open (same as --model)."),
+                            QStringLiteral("[model]"));
     p.process(app);
-    if (!p.positionalArguments().isEmpty()) {
-        *error = QStringLiteral("unexpected argument \"%1\" (give the model with --model)")
-                     .arg(p.positionalArguments().first());
+    // `kvscope FILE` (what the desktop entry runs for a file) is `kvscope --model FILE`.
+    const QStringList positional = p.positionalArguments();
+    if (positional.size() > 1 || (positional.size() == 1 && p.isSet(model))) {
+        *error = QStringLiteral("unexpected argument \"%1\" (one model, given as FILE or --model FILE)")
+                     .arg(positional.last());
         return false;
     }
-    o->model = p.value(model);
+    o->model = positional.isEmpty() ? p.value(model) : positional.first();
     o->prompt = p.value(prompt);
     o->presenter = p.isSet(presenter);
     o->benchmarkFile = p.value(bench);
+    o->glSurface = p.value(surface);
+    if (!o->glSurface.isEmpty() && o->glSurface != QStringLiteral("widget") &&
+        o->glSurface != QStringLiteral("window")) {
+        *error = QStringLiteral("--gl-surface: \"%1\" is neither widget nor window").arg(o->glSurface);
+        return false;
+    }
     if (p.isSet(steps)) {
         bool ok = false;
         o->steps = p.value(steps).toInt(&ok);

@@ -1,6 +1,7 @@
 // command_line.h — kvscope's command line (QCommandLineParser):
-//   kvscope [--model FILE] [--prompt TEXT] [--steps N] [--mode lockstep|race] [--theme dark|light|projector]
-//           [--font-scale X] [--presenter] [--benchmark-ui FILE.json]
+//   kvscope [FILE | --model FILE] [--prompt TEXT] [--steps N] [--mode lockstep|race] [--theme
+//   dark|light|projector]
+//           [--font-scale X] [--presenter] [--gl-surface widget|window] [--benchmark-ui FILE.json]
 #pragma once
 
 #include <QString>
@@ -22,6 +23,7 @@ struct AppOptions {
     std::optional<float> fontScale;
     bool presenter = false;
     QString benchmarkFile;  // --benchmark-ui: measure frame times, write them here, quit
+    QString glSurface;      // --gl-surface widget|window (empty: chosen from the OpenGL renderer)
 };
 
 // Parses the application's arguments. On a bad value returns false with `error` set (the caller prints

@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
     QGuiApplication::setDesktopFileName(QStringLiteral("kvscope"));
     // The app's own copy of DejaVu Sans (assets/fonts): the same type in Qt's widgets as in the GL views,
     // whatever fonts the machine has.
-    for (const char* font : {":/fonts/DejaVuSans.ttf", ":/fonts/DejaVuSans-Bold.ttf", ":/fonts/DejaVuSansMono.ttf"})
+    for (const char* font :
+         {":/fonts/DejaVuSans.ttf", ":/fonts/DejaVuSans-Bold.ttf", ":/fonts/DejaVuSansMono.ttf"})
         QFontDatabase::addApplicationFont(QString::fromLatin1(font));
 
     AppOptions options;
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "kvscope: %s (see kvscope --help)\n", qPrintable(error));
         return 2;
     }
+    GlView::Surface surface;
+    if (GlView::parseSurface(options.glSurface, &surface)) GlView::setDefaultSurface(surface);
     const bool benchmark = !options.benchmarkFile.isEmpty();
     MainWindow::Options windowOptions;
     windowOptions.useSettings = !benchmark;  // a benchmark starts from the defaults, whatever the user set
@@ -58,6 +61,9 @@ int main(int argc, char** argv) {
         QObject::connect(bench.get(), &UiBenchmark::finished, &app,
                          [](int code) { QCoreApplication::exit(code); });
     }
+    // Scripts (tools/screenshot.sh) wait for this line before they look at the window.
+    QObject::connect(&window, &MainWindow::stepsFinished, &window,
+                     [&] { std::fprintf(stderr, "kvscope: %d steps done\n", options.steps); });
     // Once the model is in: press Step as often as asked, or start the benchmark.
     QObject::connect(&window, &MainWindow::modelReady, &window, [&, first = true](const ModelInfo&) mutable {
         if (!first) return;

@@ -52,6 +52,9 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
 
     m_modelLabel = new QLabel(this);
     m_memoryLabel = new QLabel(this);
+    // Long model descriptions must not widen the window past a small screen: they are cut instead.
+    m_modelLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_modelLabel->setMinimumWidth(80);
     statusBar()->addPermanentWidget(m_memoryLabel);
     statusBar()->addPermanentWidget(m_modelLabel);
     connect(&m_store, &TraceStore::changed, this, [this](const StoreChange& c) {
@@ -60,8 +63,15 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
     });
     connect(m_display, &DisplaySettings::changed, this, &MainWindow::applyDisplay);
 
-    // First start: the whole screen (a teaching tool is used full size); later starts restore the last size.
-    if (QScreen* screen = QGuiApplication::primaryScreen()) resize(screen->availableGeometry().size());
+    // First start: the whole screen (a teaching tool is used full size), docks sized for it, and slightly
+    // smaller type on small screens; later starts restore what the user left.
+    if (QScreen* screen = QGuiApplication::primaryScreen()) {
+        const QSize available = screen->availableGeometry().size();
+        resize(available);
+        resizeDocks({m_explanationDock}, {std::clamp(available.width() / 5, 260, 420)}, Qt::Horizontal);
+        resizeDocks({m_plotsDock}, {std::clamp(available.height() * 22 / 100, 150, 260)}, Qt::Vertical);
+        if (available.height() < 900) m_display->setFontScale(0.85f);
+    }
     if (m_options.useSettings) readSettings();
     applyDisplay();
     sendSettings();
@@ -109,8 +119,6 @@ void MainWindow::buildDocks() {
     addDockWidget(Qt::RightDockWidgetArea, m_samplingDock);
     tabifyDockWidget(m_explanationDock, m_samplingDock);
     m_explanationDock->raise();
-    resizeDocks({m_explanationDock}, {400}, Qt::Horizontal);
-    resizeDocks({m_plotsDock}, {250}, Qt::Vertical);
     connect(m_sampling, &SamplingPanel::edited, this, [this] {
         m_settings = m_sampling->settings(m_settings);
         sendSettings();
@@ -132,7 +140,7 @@ void MainWindow::applyDisplay() {
         if (m_themeActions[i]) m_themeActions[i]->setChecked(int(m_display->themeKind()) == i);
 }
 
-void MainWindow::showError(const QString& title, const QString& message) {
+QMessageBox* MainWindow::showError(const QString& title, const QString& message) {
     m_lastError = message;
     statusBar()->showMessage(message, 10000);
     // Not modal: a long-running play or the benchmark must not block on a dialog.
@@ -141,6 +149,7 @@ void MainWindow::showError(const QString& title, const QString& message) {
     box->setObjectName(QStringLiteral("kvscopeError"));
     box->open();
     emit errorShown(message);
+    return box;
 }
 
 void MainWindow::updateTitleAndStatus() {
@@ -171,7 +180,8 @@ void MainWindow::readSettings() {
     ThemeKind kind = ThemeKind::dark;
     if (parseThemeKind(s.value(QStringLiteral("display/theme")).toString(), &kind))
         m_display->setThemeKind(kind);
-    m_display->setFontScale(s.value(QStringLiteral("display/fontScale"), 1.0).toFloat());
+    m_display->setFontScale(
+        s.value(QStringLiteral("display/fontScale"), double(m_display->fontScale())).toFloat());
     m_recent = s.value(QStringLiteral("files/recent")).toStringList();
     rebuildRecentMenu();
     m_settings.mode = s.value(QStringLiteral("run/mode")).toString() == QStringLiteral("race")

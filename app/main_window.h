@@ -22,6 +22,7 @@ class QComboBox;
 class QDockWidget;
 class QLabel;
 class QLineEdit;
+class QMessageBox;
 class QMenu;
 class QSlider;
 class QToolBar;
@@ -81,6 +82,7 @@ class MainWindow : public QMainWindow {
     void modelReady(const kvscope::app::ModelInfo& info);
     void errorShown(const QString& message);
     void stepArrived();
+    void stepsFinished();  // the presses stepRepeatedly() asked for have all been answered
 
   protected:
     void closeEvent(QCloseEvent* event) override;
@@ -95,7 +97,7 @@ class MainWindow : public QMainWindow {
     void writeSettings();
     void updateTitleAndStatus();
     void applyDisplay();
-    void showError(const QString& title, const QString& message);
+    QMessageBox* showError(const QString& title, const QString& message);
     // main_window_actions.cpp
     void buildActions();
     void buildMenus();
@@ -129,6 +131,7 @@ class MainWindow : public QMainWindow {
     bool m_playing = false;
     bool m_presenter = false;
     int m_autoSteps = 0;
+    bool m_autoActive = false;
     bool m_reprefillAfterReset = false;
     QString m_lastError;
     QStringList m_recent;

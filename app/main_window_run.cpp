@@ -1,6 +1,7 @@
 // The main window's side of the engine thread: requests out, answers in.
 #include <QFileInfo>
 #include <QLineEdit>
+#include <QMessageBox>
 #include <QStatusBar>
 #include <QTimer>
 
@@ -37,6 +38,7 @@ void MainWindow::connectWorker() {
     });
     connect(w, &EngineWorker::reachedEnd, this, [this](const QString& message) {
         m_autoSteps = 0;
+        m_autoActive = false;
         statusBar()->showMessage(message, 15000);
         for (Side side : kSides)
             pane(side)->setNote(tr("end of the context"));
@@ -84,12 +86,13 @@ void MainWindow::openDefaultModel() {
         openModel(path);
         return;
     }
-    showError(
+    QMessageBox* box = showError(
         tr("The embedded model is missing"),
         tr("KVScope's default model (%1) was not found. It is looked for in:\n%2\n\nOpen another model with "
            "File ▸ Open model… — for example a Hugging Face folder (config.json + model.safetensors).")
             .arg(QString::fromLatin1(kDefaultModelFile), defaultModelCandidates().join(QLatin1Char('\n'))));
-    QTimer::singleShot(0, this, [this] { chooseModelFile(); });
+    // Then the Open dialog, once the message has been read.
+    connect(box, &QMessageBox::finished, this, [this] { chooseModelFile(); });
 }
 
 void MainWindow::setPrompt(const QString& text) {
@@ -122,6 +125,7 @@ void MainWindow::prefill() {
     std::vector<int32_t> tokens;
     if (!parsePromptOrComplain(&tokens)) {
         m_autoSteps = 0;
+        m_autoActive = false;
         return;
     }
     const quint64 epoch = m_worker->interrupt();
@@ -185,6 +189,7 @@ void MainWindow::togglePlay() {
 void MainWindow::reset() {
     const quint64 epoch = m_worker->interrupt();
     m_autoSteps = 0;
+    m_autoActive = false;
     m_playing = false;
     m_store.clear();
     m_runPrompt.clear();
@@ -196,6 +201,7 @@ void MainWindow::reset() {
 void MainWindow::stepRepeatedly(int presses) {
     if (presses <= 0) return;
     m_autoSteps = presses - 1;
+    m_autoActive = true;
     step();
 }
 
@@ -212,7 +218,8 @@ void MainWindow::setMode(CompareMode mode) {
     syncRunControls();
     statusBar()->showMessage(
         mode == CompareMode::race
-            ? tr("Race: each run on its own thread with one CPU core, at its own speed. Press Play.")
+            ? tr("Race: each run on its own thread with one CPU core, at its own speed (set the speed to max "
+                 "to let both go flat out). Press Play.")
             : tr("Lockstep: both runs take each step together and are fed the same token."),
         10000);
 }
@@ -246,6 +253,7 @@ void MainWindow::onModelLoaded(const ModelInfo& info) {
 
 void MainWindow::onLoadFailed(const QString& path, const QString& message) {
     m_autoSteps = 0;
+    m_autoActive = false;
     showError(tr("Could not open the model"),
               tr("%1\n\n%2")
                   .arg(message, m_model.valid() ? tr("%1 stays open.").arg(m_model.displayName)
@@ -260,6 +268,9 @@ void MainWindow::afterResult(bool completesStep) {
     if (m_autoSteps > 0 && !m_playing) {
         --m_autoSteps;
         step();
+    } else if (m_autoActive && m_autoSteps == 0) {
+        m_autoActive = false;
+        emit stepsFinished();
     }
 }
 
@@ -276,6 +287,7 @@ void MainWindow::onRaceStepped(Side side, const StepTracePtr& trace) {
 
 void MainWindow::onStepFailed(const QString& message) {
     m_autoSteps = 0;
+    m_autoActive = false;
     for (Side side : kSides)
         pane(side)->setBusy(QString());
     showError(tr("The step did not run"), message);

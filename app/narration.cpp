@@ -124,6 +124,9 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                     .arg(num(formatFlops(double(a->counters.flops()))))
                     .arg(num(formatSeconds(a->counters.wall_seconds)));
         if (b && b->phase == Phase::decode) {
+            if (mode == CompareMode::race && sb != sa)
+                html +=
+                    QObject::tr("<p><i>At its own step %1 (it runs separately in a race):</i></p>").arg(sb);
             html += QObject::tr(
                         "<p>%1 had no cache, so it ran <b>all %2 tokens</b> through every layer again, "
                         "<b>recomputing %3 rows of K and V</b> it had already computed at earlier steps, to "

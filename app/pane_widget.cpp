@@ -26,9 +26,10 @@ PaneWidget::PaneWidget(Side side, TraceStore& store, DisplaySettings& display, Q
     m_title = new QLabel(sideTitle(side), header);
     m_status = new QLabel(header);
     m_status->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    // The status may be cut on a narrow pane, but never widens the window.
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
     hl->addWidget(m_title);
-    hl->addStretch(1);
-    hl->addWidget(m_status);
+    hl->addWidget(m_status, 1);
     layout->addWidget(header);
 
     m_tokens = new GlView(store, display, std::make_unique<TokenStripRenderer>(side), side);

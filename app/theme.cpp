@@ -72,7 +72,7 @@ Theme makeProjector() {
     // Light, with everything a notch stronger: projectors wash out pale colours and thin lines.
     Theme t = makeLight();
     t.kind = ThemeKind::projector;
-    t.window = QColor("#ffffff");
+    t.window = QColor("#e6e9ef");  // panels stay white; the grey between them keeps the layout readable
     t.panelRaised = QColor("#f0f2f5");
     t.border = QColor("#8a93a3");
     t.grid = QColor(0, 0, 0, 60);

@@ -28,9 +28,11 @@ void main() {
     if (key > c1.y) {
         colour = uMaskColor.rgb;  // every key under this pixel lies after every query: masked
     } else {
-        float w = 0.0;
-        for (int y = c0.y; y <= c1.y; ++y)
-            for (int x = c0.x; x <= min(c1.x, y); ++x) w = max(w, texelFetch(uData, ivec3(x, y, uHead), 0).r);
+        float w = texelFetch(uData, ivec3(c0.x, c0.y, uHead), 0).r;
+        if (c1 != c0) {  // several cells under this pixel: the largest weight among them
+            for (int y = c0.y; y <= c1.y; ++y)
+                for (int x = c0.x; x <= min(c1.x, y); ++x) w = max(w, texelFetch(uData, ivec3(x, y, uHead), 0).r);
+        }
         float t = pow(clamp(w, 0.0, 1.0), uGamma);
         colour = texture(uLut, vec2(t * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb;
     }

@@ -34,13 +34,16 @@ void main() {
     c0 = clamp(c0, ivec2(0), uCells - 1);
     c1 = clamp(c1, c0, min(c0 + ivec2(7), uCells - 1));
 
-    // The largest-magnitude value among the texels under this pixel (one texel when zoomed in).
+    // The largest-magnitude value among the texels under this pixel; one fetch when zoomed in (the
+    // common case, and the cheap one for a software renderer).
     float v = valueAt(c0.x, c0.y);
-    for (int y = c0.y; y <= c1.y; ++y)
-        for (int x = c0.x; x <= c1.x; ++x) {
-            float s = valueAt(x, y);
-            if (abs(s) > abs(v)) v = s;
-        }
+    if (c1 != c0) {
+        for (int y = c0.y; y <= c1.y; ++y)
+            for (int x = c0.x; x <= c1.x; ++x) {
+                float s = valueAt(x, y);
+                if (abs(s) > abs(v)) v = s;
+            }
+    }
     float t = clamp(v / max(uRange, 1e-20) * 0.5 + 0.5, 0.0, 1.0);
     vec3 colour = texture(uLut, vec2(t * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb;
 

@@ -84,7 +84,7 @@ class AppGuiTest : public QObject {
     // Draws every view now (textures follow the store when a view paints).
     void paintAll() {
         for (GlView* v : m_window->glViews())
-            v->grabFramebuffer();
+            v->renderNow();
     }
 
   private slots:

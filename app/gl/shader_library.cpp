@@ -14,6 +14,18 @@ GLint ShaderProgram::uniform(const char* name) {
     return location;
 }
 
+namespace {
+// The info log of a shader or a program (the same call shape for both, with different entry points).
+template <typename GetIv, typename GetLog>
+QString infoLog(GlFunctions* gl, GLuint object, GetIv getIv, GetLog getLog) {
+    GLint length = 0;
+    (gl->*getIv)(object, GL_INFO_LOG_LENGTH, &length);
+    QByteArray log(std::max(length, 1), '\0');
+    (gl->*getLog)(object, length, nullptr, log.data());
+    return QString::fromUtf8(log.constData());
+}
+}  // namespace
+
 ShaderLibrary::~ShaderLibrary() {
     release();
 }
@@ -62,11 +74,8 @@ GLuint ShaderLibrary::compile(GLenum type, const QString& file, const QByteArray
     GLint ok = GL_FALSE;
     m_gl->glGetShaderiv(shader, GL_COMPILE_STATUS, &ok);
     if (!ok) {
-        GLint logLength = 0;
-        m_gl->glGetShaderiv(shader, GL_INFO_LOG_LENGTH, &logLength);
-        QByteArray log(std::max(logLength, 1), '\0');
-        m_gl->glGetShaderInfoLog(shader, logLength, nullptr, log.data());
-        m_error = annotateLog(file, QString::fromUtf8(log.constData()));
+        m_error = annotateLog(
+            file, infoLog(m_gl, shader, &GlFunctions::glGetShaderiv, &GlFunctions::glGetShaderInfoLog));
         m_gl->glDeleteShader(shader);
         return 0;
     }
@@ -105,11 +114,8 @@ ShaderProgram* ShaderLibrary::programFromSources(const QString& vertexFile, cons
     GLint ok = GL_FALSE;
     m_gl->glGetProgramiv(id, GL_LINK_STATUS, &ok);
     if (!ok) {
-        GLint logLength = 0;
-        m_gl->glGetProgramiv(id, GL_INFO_LOG_LENGTH, &logLength);
-        QByteArray log(std::max(logLength, 1), '\0');
-        m_gl->glGetProgramInfoLog(id, logLength, nullptr, log.data());
-        m_error = annotateLog(key, QString::fromUtf8(log.constData()));
+        m_error = annotateLog(
+            key, infoLog(m_gl, id, &GlFunctions::glGetProgramiv, &GlFunctions::glGetProgramInfoLog));
         m_gl->glDeleteProgram(id);
         return nullptr;
     }

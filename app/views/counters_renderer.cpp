@@ -65,20 +65,15 @@ bool CountersRenderer::affectedBy(const StoreChange& change, Side side) const {
 void CountersRenderer::render(FrameContext& frame) {
     const TraceStore& store = frame.store;
     const Theme& th = frame.theme;
-    ImDrawList* dl = ImGui::GetWindowDrawList();
-    dl->PushClipRect(frame.topLeft(), frame.bottomRight(), true);
-    ImFont* bold = frame.imgui.font(FontRole::bold);
-    ImFont* body = frame.imgui.font(FontRole::body);
-    ImFont* small = frame.imgui.font(FontRole::small);
-    const float x0 = float(frame.rect.left()) + frame.px(10), x1 = float(frame.rect.right()) - frame.px(10);
-    float y = float(frame.rect.top()) + frame.px(6);
+    Panel panel(frame, tr("Counters"));
+    ImDrawList* dl = panel.dl;
+    ImFont *bold = panel.bold, *body = panel.body, *small = panel.small;
+    const float x0 = panel.x0, x1 = panel.x1;
+    float y = panel.y;
     const int step = store.stepFor(m_side);
     const StepTrace* t = store.trace(m_side, step);
-    const float titleW = drawText(dl, bold, ImVec2(x0, y), th.textStrong, tr("Counters")).x;
     if (!t) {
-        drawText(dl, small, ImVec2(x0 + titleW + frame.px(12), y + frame.px(2)), th.textDim,
-                 tr("nothing computed yet"));
-        dl->PopClipRect();
+        panel.note(tr("nothing computed yet"), th.textDim);
         return;
     }
     // Lockstep: how far this run's logits are from the other run's (they should agree to float rounding).
@@ -87,38 +82,47 @@ void CountersRenderer::render(FrameContext& frame) {
         const QString text = tr("logits vs the cached run: max |Δ| = %1 %2")
                                  .arg(diff, 0, 'g', 2)
                                  .arg(diff <= 1e-4 ? tr("(the same)") : tr("(differ!)"));
-        drawText(dl, small, ImVec2(x0 + titleW + frame.px(12), y + frame.px(2)),
-                 diff <= 1e-4 ? th.textDim : th.error, elide(small, text, x1 - x0 - titleW - frame.px(12)));
+        panel.note(text, diff <= 1e-4 ? th.textDim : th.error);
     }
     y += frame.px(24);
 
-    // ---- the table: this step | so far, in two column groups when the view is wide enough --------------
+    // ---- the table: this step | so far, in as many column groups as the view's shape wants ----------------
+    // Rows come most telling first; when even several groups cannot hold them all, the last ones go.
     const std::vector<CounterRow> rows = counterRows(*t, step + 1);
-    const float barReserve = frame.px(46);
-    const bool twoGroups = x1 - x0 >= frame.px(560);
-    const int perGroup = twoGroups ? int(rows.size() + 1) / 2 : int(rows.size());
-    const float groupW = twoGroups ? (x1 - x0 - frame.px(18)) / 2 : x1 - x0;
     const float rowH = body->FontSize + frame.px(5);
-    const float tableTop = y;
+    const float headH = small->FontSize + frame.px(4);
+    const float minGroupW = frame.px(270), groupGap = frame.px(18);
+    const int maxGroups = std::max(1, int((x1 - x0 + groupGap) / (minGroupW + groupGap)));
+    // The FLOP breakdown bar only when it leaves room for at least six rows.
+    float barReserve = frame.px(46);
+    if (int((float(frame.rect.bottom()) - y - headH - barReserve) / rowH) * maxGroups < 6) barReserve = 0;
+    const float availH = float(frame.rect.bottom()) - y - headH - barReserve;
+    const int fitRows = std::max(1, int(availH / rowH));
+    const int groups = std::clamp((int(rows.size()) + fitRows - 1) / fitRows, 1, maxGroups);
+    // Column by column: the first group gets the most telling rows, as many as fit.
+    const int perGroup = std::max(std::min(fitRows, (int(rows.size()) + groups - 1) / groups), 1);
+    const float groupW = (x1 - x0 - groupGap * float(groups - 1)) / float(groups);
     float tableBottom = y;
-    for (int g = 0; g * perGroup < int(rows.size()); ++g) {
-        const float gx = x0 + float(g) * (groupW + frame.px(18));
-        const float col1 = gx + groupW * 0.42f, col2 = gx + groupW * 0.72f;
-        float gy = tableTop;
+    for (int g = 0; g < groups; ++g) {
+        const float gx = x0 + float(g) * (groupW + groupGap);
+        const float col1 = gx + groupW * 0.38f, col2 = gx + groupW * 0.70f;
+        float gy = y;
         drawText(dl, small, ImVec2(col1, gy), th.textDim, tr("this step"));
         drawText(dl, small, ImVec2(col2, gy), th.textDim, tr("so far"));
-        gy += small->FontSize + frame.px(4);
+        gy += headH;
         for (int i = g * perGroup; i < std::min(int(rows.size()), (g + 1) * perGroup); ++i) {
-            if (gy + rowH > float(frame.rect.bottom()) - barReserve) break;
+            if (gy + rowH > float(frame.rect.bottom())) break;
             const CounterRow& r = rows[size_t(i)];
             if ((i - g * perGroup) % 2 == 0)
                 dl->AddRectFilled(ImVec2(gx - frame.px(4), gy - frame.px(1)),
                                   ImVec2(gx + groupW, gy + rowH - frame.px(1)), imColor(th.panelRaised));
             const bool headline = i < 4;
-            drawText(dl, body, ImVec2(gx, gy), th.textDim, elide(body, r.label, col1 - gx - frame.px(6)));
+            ImFont* labelFont = textSize(body, r.label).x <= col1 - gx - frame.px(6) ? body : small;
+            drawText(dl, labelFont, ImVec2(gx, gy + (body->FontSize - labelFont->FontSize) * 0.6f),
+                     th.textDim, elide(labelFont, r.label, col1 - gx - frame.px(6)));
             drawText(dl, headline ? bold : body, ImVec2(col1, gy), headline ? th.side(m_side) : th.text,
-                     r.stepText);
-            drawText(dl, body, ImVec2(col2, gy), th.text, r.totalText);
+                     elide(headline ? bold : body, r.stepText, col2 - col1 - frame.px(4)));
+            drawText(dl, body, ImVec2(col2, gy), th.text, elide(body, r.totalText, gx + groupW - col2));
             if (mouseIn(frame, ImVec2(gx, gy), ImVec2(gx + groupW, gy + rowH)))
                 showTooltip(frame, {r.label, r.help});
             gy += rowH;
@@ -129,7 +133,7 @@ void CountersRenderer::render(FrameContext& frame) {
 
     // ---- this step's FLOPs by op class ----------------------------------------------------------------
     const double total = double(t->counters.flops());
-    if (total > 0 && y + frame.px(36) <= float(frame.rect.bottom())) {
+    if (total > 0 && barReserve > 0 && y + frame.px(36) <= float(frame.rect.bottom())) {
         y += frame.px(6);
         drawText(dl, small, ImVec2(x0, y), th.textDim, tr("this step's FLOPs by operation"));
         y += small->FontSize + frame.px(3);
@@ -170,7 +174,7 @@ void CountersRenderer::render(FrameContext& frame) {
             lx += w + frame.px(6);
         }
     }
-    dl->PopClipRect();
+    panel.close();
 }
 
 }  // namespace kvscope::app

@@ -1,14 +1,23 @@
-// gl_view.h — the on-screen host of one ViewRenderer: a QOpenGLWidget with its own ImGui context.
+// gl_view.h — the on-screen host of one ViewRenderer, with its own OpenGL context and ImGui context.
 //
-// The widget is thin: it makes the GL resources in initializeGL (freed on aboutToBeDestroyed), feeds
-// Qt's mouse, wheel, key and text events to ImGui through the input bridge, repaints when the store
-// says something this view shows has changed (or while an animation runs), and otherwise leaves all
-// drawing to its renderer. DisplaySettings (theme, font scale) is shared by every view of the window.
+// The host is thin: it makes the GL resources when its context starts (and frees them with it), feeds
+// Qt's mouse, wheel, key and text events to ImGui through the input bridge, repaints when the store says
+// something the view shows has changed (or while an animation runs), and leaves all drawing to the
+// renderer. DisplaySettings (theme, font scale) is shared by every view of the window.
+//
+// Two surfaces, one behaviour (the shared part is ViewHost, in gl_view.cpp):
+//   widget  a QOpenGLWidget. Qt composes it with the rest of the window: cheap on a GPU, but with a
+//           software OpenGL (Mesa's llvmpipe: virtual machines, CI, no GPU) Qt recomposes the whole window
+//           for every frame of any view — about 100 ms a frame at 1920×1080 on two cores.
+//   window  a QOpenGLWindow in a window container: each view presents only its own pixels, so a software
+//           renderer keeps up (see the README's responsiveness figures).
+// defaultSurface() picks the window surface when the OpenGL renderer is software, the widget otherwise;
+// `kvscope --gl-surface widget|window` (or KVSCOPE_GL_SURFACE) overrides it.
 #pragma once
 
 #include <QElapsedTimer>
 #include <QObject>
-#include <QOpenGLWidget>
+#include <QWidget>
 #include <functional>
 #include <memory>
 
@@ -17,6 +26,10 @@
 #include "theme.h"
 #include "trace_store.h"
 #include "views/view_renderer.h"
+
+class QOpenGLContext;
+class QOpenGLWidget;
+class QOpenGLWindow;
 
 namespace kvscope::app {
 
@@ -44,52 +57,43 @@ class DisplaySettings : public QObject {
 void beginViewWindow(QSize framebuffer);
 void endViewWindow();
 
-class GlView : public QOpenGLWidget {
+class ViewHost;
+
+class GlView : public QWidget {
     Q_OBJECT
   public:
+    enum class Surface { widget, window };
+    static Surface defaultSurface();
+    static void setDefaultSurface(Surface surface);
+    static bool parseSurface(const QString& name, Surface* surface);
+    // The OpenGL renderer string of this machine (e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"), read once.
+    static QString rendererName();
+
     GlView(TraceStore& store, DisplaySettings& display, std::unique_ptr<ViewRenderer> renderer, Side side,
            QWidget* parent = nullptr);
     ~GlView() override;
 
-    ViewRenderer* renderer() const { return m_renderer.get(); }
-    Side side() const { return m_side; }
+    ViewRenderer* renderer() const;
+    Side side() const;
+    Surface surface() const { return m_surface; }
+    // Draws now, synchronously (tests: the textures then hold everything in the store).
+    void renderNow();
     // Runs `fn` with this view's context current (tests read textures back through it).
     void withContext(const std::function<void(GlResources&)>& fn);
-    const QString& glError() const { return m_glError; }
-    double lastPaintMilliseconds() const { return m_lastPaintMs; }
+    const QString& glError() const;
+    double lastPaintMilliseconds() const;
+    void requestRepaint();
 
   signals:
     void painted(double milliseconds);
-
-  protected:
-    void initializeGL() override;
-    void paintGL() override;
-    void mouseMoveEvent(QMouseEvent* event) override;
-    void mousePressEvent(QMouseEvent* event) override;
-    void mouseReleaseEvent(QMouseEvent* event) override;
-    void mouseDoubleClickEvent(QMouseEvent* event) override;
-    void wheelEvent(QWheelEvent* event) override;
-    void keyPressEvent(QKeyEvent* event) override;
-    void keyReleaseEvent(QKeyEvent* event) override;
-    void leaveEvent(QEvent* event) override;
-    void focusOutEvent(QFocusEvent* event) override;
+    void frameSwapped();
 
   private:
-    void onStoreChanged(const StoreChange& change);
-    void cleanup();
-    float pixelScale() const;
-
-    TraceStore& m_store;
-    DisplaySettings& m_display;
-    std::unique_ptr<ViewRenderer> m_renderer;
-    Side m_side;
-    GlResources m_resources;
-    ImGuiLayer m_imgui;
-    QElapsedTimer m_clock;
-    double m_lastFrame = 0.0;
-    double m_lastPaintMs = 0.0;
-    bool m_animationQueued = false;
-    QString m_glError;
+    std::unique_ptr<ViewHost> m_host;
+    Surface m_surface;
+    QWidget* m_widget = nullptr;  // the QOpenGLWidget, or the window container
+    QOpenGLWidget* m_glWidget = nullptr;
+    QOpenGLWindow* m_glWindow = nullptr;
 };
 
 }  // namespace kvscope::app

@@ -28,6 +28,24 @@ GLuint prepareTexture(GlFunctions& gl, GLenum target, GLuint id) {
     return id;
 }
 
+// What both heatmap programs need before their own uniforms: the clip of this point in ImGui's draw
+// order, the program, the empty vertex array, the data texture on unit 0, the colour map on unit 1, the
+// rectangle.
+void bindHeatmap(GlResources& res, ShaderProgram* p, const ImVec4& clip, QSize fb, GLenum dataTarget,
+                 GLuint data, GLuint lut, const QRectF& rect) {
+    GlFunctions& gl = res.gl();
+    scissorTo(gl, clip, fb.height());
+    gl.glUseProgram(p->id());
+    gl.glBindVertexArray(res.emptyVao());
+    gl.glActiveTexture(GL_TEXTURE0);
+    gl.glBindTexture(dataTarget, data);
+    gl.glActiveTexture(GL_TEXTURE1);
+    gl.glBindTexture(GL_TEXTURE_2D, lut);
+    gl.glUniform1i(p->uniform("uData"), 0);
+    gl.glUniform1i(p->uniform("uLut"), 1);
+    setRect(gl, p, rect, fb);
+}
+
 }  // namespace
 
 bool queueKvHeadDraw(FrameContext& frame, ImDrawList* dl, const KvHeadDraw& d) {
@@ -38,17 +56,8 @@ bool queueKvHeadDraw(FrameContext& frame, ImDrawList* dl, const KvHeadDraw& d) {
     const GLuint lut = res->divergingLut(frame.theme);
     const QSize fb = frame.framebuffer;
     frame.imgui.addGlDraw(dl, [res, p, d, lut, fb](const ImVec4& clip) {
+        bindHeatmap(*res, p, clip, fb, GL_TEXTURE_2D, d.texture, lut, d.rect);
         GlFunctions& gl = res->gl();
-        scissorTo(gl, clip, fb.height());
-        gl.glUseProgram(p->id());
-        gl.glBindVertexArray(res->emptyVao());
-        gl.glActiveTexture(GL_TEXTURE0);
-        gl.glBindTexture(GL_TEXTURE_2D, d.texture);
-        gl.glActiveTexture(GL_TEXTURE1);
-        gl.glBindTexture(GL_TEXTURE_2D, lut);
-        gl.glUniform1i(p->uniform("uData"), 0);
-        gl.glUniform1i(p->uniform("uLut"), 1);
-        setRect(gl, p, d.rect, fb);
         gl.glUniform2i(p->uniform("uCells"), d.cols, d.rows);
         gl.glUniform1i(p->uniform("uColOffset"), d.colOffset);
         gl.glUniform1f(p->uniform("uRange"), d.range);
@@ -72,17 +81,8 @@ bool queueAttentionDraw(FrameContext& frame, ImDrawList* dl, const AttentionDraw
     const GLuint lut = res->sequentialLut(frame.theme);
     const QSize fb = frame.framebuffer;
     frame.imgui.addGlDraw(dl, [res, p, d, lut, fb](const ImVec4& clip) {
+        bindHeatmap(*res, p, clip, fb, GL_TEXTURE_2D_ARRAY, d.texture, lut, d.rect);
         GlFunctions& gl = res->gl();
-        scissorTo(gl, clip, fb.height());
-        gl.glUseProgram(p->id());
-        gl.glBindVertexArray(res->emptyVao());
-        gl.glActiveTexture(GL_TEXTURE0);
-        gl.glBindTexture(GL_TEXTURE_2D_ARRAY, d.texture);
-        gl.glActiveTexture(GL_TEXTURE1);
-        gl.glBindTexture(GL_TEXTURE_2D, lut);
-        gl.glUniform1i(p->uniform("uData"), 0);
-        gl.glUniform1i(p->uniform("uLut"), 1);
-        setRect(gl, p, d.rect, fb);
         gl.glUniform1i(p->uniform("uHead"), d.head);
         gl.glUniform1i(p->uniform("uCells"), d.cells);
         gl.glUniform2i(p->uniform("uQueryRows"), d.rowBegin, d.rowEnd);

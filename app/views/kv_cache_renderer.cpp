@@ -165,7 +165,6 @@ void KvCacheRenderer::render(FrameContext& frame) {
     dl->PushClipRect(frame.topLeft(), frame.bottomRight(), true);
     ImFont* bold = frame.imgui.font(FontRole::bold);
     ImFont* small = frame.imgui.font(FontRole::small);
-    ImFont* body = frame.imgui.font(FontRole::body);
 
     const int step = store.stepFor(m_side);
     const StepTrace* t = store.trace(m_side, step);
@@ -185,26 +184,27 @@ void KvCacheRenderer::render(FrameContext& frame) {
     const ModelConfig& c = m_model->config;
     const int rows = t->pos_end;
     const double bytes = double(c.kv_bytes_per_token(4)) * rows;
-    const QString formula = tr("2 × %1 layers × %2 KV heads × %3 dims × %4 tokens × 4 B = %5")
-                                .arg(c.n_layers)
-                                .arg(c.n_kv_heads)
-                                .arg(c.head_dim)
-                                .arg(rows)
-                                .arg(formatBytes(bytes));
+    // Title, then the size: what the cache holds (cached) or what was rebuilt and dropped (uncached).
     const float titleW = textSize(bold, cached ? tr("KV cache") : tr("K and V, rebuilt every step")).x;
-    const QString detail = cached ? formula
-                                  : tr("kept: 0 B — rebuilt %1 from all %2 tokens, then thrown away")
-                                        .arg(formatBytes(bytes))
-                                        .arg(rows);
-    // The formula follows the title when it fits, else it gets a line of its own.
-    if (textSize(body, detail).x <= x1 - x0 - titleW - frame.px(14)) {
-        drawText(dl, body, ImVec2(x0 + titleW + frame.px(14), y), cached ? th.text : th.textDim, detail);
-    } else {
-        y += bold->FontSize + frame.px(3);
-        drawText(dl, small, ImVec2(x0, y), cached ? th.text : th.textDim, elide(small, detail, x1 - x0));
-        y -= frame.px(4);
+    const QString size = cached ? tr("holds %1").arg(formatBytes(bytes))
+                                : tr("keeps 0 B (rebuilt %1)").arg(formatBytes(bytes));
+    drawText(dl, bold, ImVec2(x0 + titleW + frame.px(12), y), th.side(m_side),
+             elide(bold, size, x1 - x0 - titleW - frame.px(12)));
+    y += bold->FontSize + frame.px(3);
+    // The size formula with this model's numbers, as long as the view allows.
+    const QString formulas[] = {
+        tr("= 2 (K and V) × %1 layers × %2 KV heads × %3 dims × %4 tokens × 4 bytes"),
+        tr("= 2 × %1 layers × %2 KV heads × %3 dims × %4 tokens × 4 B"),
+        tr("= 2 × %1 × %2 × %3 × %4 × 4 B"),
+    };
+    for (const QString& f : formulas) {
+        const QString text = f.arg(c.n_layers).arg(c.n_kv_heads).arg(c.head_dim).arg(rows);
+        if (textSize(small, text).x <= x1 - x0 || &f == &formulas[2]) {
+            drawText(dl, small, ImVec2(x0, y), th.textDim, elide(small, text, x1 - x0));
+            break;
+        }
     }
-    y += frame.px(26);
+    y += small->FontSize + frame.px(8);
 
     // ---- geometry ------------------------------------------------------------------------------------
     const int L = m_layers, H = m_kvHeads;
@@ -214,7 +214,8 @@ void KvCacheRenderer::render(FrameContext& frame) {
     const float avail =
         x1 - gridX0 - gapLayer * float(L - 1) - gapKV * float(L) - gapHead * float(2 * L * (H - 1));
     const float headW = std::max(1.0f, avail / float(2 * L * H));
-    const float labelH = frame.px(20), kvLabelH = frame.px(17), legendH = frame.px(30);
+    const float labelH = bold->FontSize + small->FontSize + frame.px(6), kvLabelH = frame.px(17),
+                legendH = frame.px(30);
     const float rowsTop = y + labelH + kvLabelH;
     const float rowsBottom = float(frame.rect.bottom()) - legendH;
     const float rowsH = std::max(frame.px(20), rowsBottom - rowsTop);
@@ -247,14 +248,21 @@ void KvCacheRenderer::render(FrameContext& frame) {
     for (int l = 0; l < L; ++l) {
         const float layerW = 2 * (headW * H + gapHead * (H - 1)) + gapKV;
         const bool selected = l == store.layer();
-        // Layer label and bytes; the selected layer (the one the attention view shows) is underlined.
+        // Layer name and its bytes, on two lines; the selected layer (the attention view's) is underlined.
+        // Labels may use the gap to the next layer; names and units shorten when even that is too narrow.
         const double layerBytes = 2.0 * H * m_headDim * rows * 4.0;
-        const QString label = elide(small, tr("Layer %1 · %2").arg(l).arg(formatBytes(layerBytes)), layerW);
-        drawText(dl, selected ? frame.imgui.font(FontRole::bold) : small, ImVec2(x, y),
-                 selected ? th.textStrong : th.textDim,
-                 selected ? elide(frame.imgui.font(FontRole::bold),
-                                  tr("Layer %1 · %2").arg(l).arg(formatBytes(layerBytes)), layerW)
-                          : label);
+        const float labelW = layerW + gapLayer * 0.8f;
+        const bool longNames = textSize(bold, tr("Layer %1").arg(L - 1)).x <= labelW;
+        const QString name = longNames ? tr("Layer %1").arg(l) : tr("L%1").arg(l);
+        QString layerSize = formatBytes(layerBytes);
+        if (textSize(small, layerSize).x > labelW)
+            layerSize =
+                layerSize.section(QLatin1Char(' '), 0, 0) + layerSize.section(QLatin1Char(' '), 1).left(1);
+        ImFont* nameFont = selected ? bold : small;
+        drawText(dl, nameFont, ImVec2(x, y), selected ? th.textStrong : th.textDim,
+                 elide(nameFont, name, labelW));
+        drawText(dl, small, ImVec2(x, y + bold->FontSize + frame.px(1)), th.textDim,
+                 elide(small, layerSize, labelW));
         if (selected)
             dl->AddRectFilled(ImVec2(x, y + labelH - frame.px(3)),
                               ImVec2(x + layerW, y + labelH - frame.px(1)), imColor(th.accent));

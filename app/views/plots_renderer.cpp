@@ -78,14 +78,12 @@ std::vector<PlotsRenderer::Chart> PlotsRenderer::charts(const TraceStore& store)
 void PlotsRenderer::render(FrameContext& frame) {
     const TraceStore& store = frame.store;
     const Theme& th = frame.theme;
-    ImDrawList* dl = ImGui::GetWindowDrawList();
-    dl->PushClipRect(frame.topLeft(), frame.bottomRight(), true);
-    ImFont* bold = frame.imgui.font(FontRole::bold);
-    ImFont* small = frame.imgui.font(FontRole::small);
-    const float x0 = float(frame.rect.left()) + frame.px(10), x1 = float(frame.rect.right()) - frame.px(10);
-    float y = float(frame.rect.top()) + frame.px(6);
-    float lx = x0 + drawText(dl, bold, ImVec2(x0, y), th.textStrong, tr("Cost per step, both runs")).x +
-               frame.px(18);
+    Panel panel(frame, tr("Cost per step, both runs"));
+    ImDrawList* dl = panel.dl;
+    ImFont *bold = panel.bold, *small = panel.small;
+    const float x0 = panel.x0, x1 = panel.x1;
+    float y = panel.y;
+    float lx = x0 + panel.titleWidth + frame.px(18);
     for (Side side : kSides) {
         dl->AddLine(ImVec2(lx, y + bold->FontSize * 0.55f),
                     ImVec2(lx + frame.px(22), y + bold->FontSize * 0.55f), imColor(th.side(side)),
@@ -96,7 +94,7 @@ void PlotsRenderer::render(FrameContext& frame) {
     drawText(dl, small, ImVec2(lx, y + frame.px(2)), th.textDim, tr("x axis: tokens in the sequence"));
     y += frame.px(26);
     if (store.empty()) {
-        dl->PopClipRect();
+        panel.close();
         drawCentredMessage(frame, tr("No steps yet"),
                            tr("Both runs' costs will be drawn here, step by step."));
         return;
@@ -120,7 +118,7 @@ void PlotsRenderer::render(FrameContext& frame) {
         const float cx = x0 + float(i % cols) * (cw + gap), cy = y + float(i / cols) * (ch + gap);
         drawChart(frame, all[size_t(i)], ImVec2(cx, cy), ImVec2(cx + cw, cy + ch), xMax, selectedX);
     }
-    dl->PopClipRect();
+    panel.close();
 }
 
 void PlotsRenderer::drawChart(FrameContext& frame, const Chart& chart, ImVec2 a, ImVec2 b, double xMax,
@@ -136,9 +134,18 @@ void PlotsRenderer::drawChart(FrameContext& frame, const Chart& chart, ImVec2 a,
     drawText(dl, small, ImVec2(a.x + frame.px(16) + titleW, a.y + frame.px(7)), th.textDim,
              elide(small, chart.note, b.x - a.x - titleW - frame.px(26)));
     double yMax = 0;
-    for (const Series& s : chart.series)
+    size_t points = 0;
+    for (const Series& s : chart.series) {
+        points += s.points.size();
         for (const Point& p : s.points)
             yMax = std::max(yMax, p.y);
+    }
+    if (points == 0) {
+        const QString empty = tr("appears with the first decode step");
+        const ImVec2 size = textSize(small, empty);
+        drawText(dl, small, ImVec2((a.x + b.x - size.x) / 2, (a.y + b.y - size.y) / 2), th.textDim, empty);
+        return;
+    }
     if (!(yMax > 0)) yMax = 1;
     const double yStep = niceStep(yMax * 1.05, 4);
     yMax = std::ceil(yMax * 1.05 / yStep) * yStep;

@@ -14,20 +14,15 @@ void TokenStripRenderer::render(FrameContext& frame) {
     m_chips.clear();
     const TraceStore& store = frame.store;
     const Theme& th = frame.theme;
-    ImDrawList* dl = ImGui::GetWindowDrawList();
-    dl->PushClipRect(frame.topLeft(), frame.bottomRight(), true);
-    ImFont* bold = frame.imgui.font(FontRole::bold);
-    ImFont* small = frame.imgui.font(FontRole::small);
-    ImFont* mono = frame.imgui.font(FontRole::mono);
-    const float x0 = float(frame.rect.left()) + frame.px(10), x1 = float(frame.rect.right()) - frame.px(10);
-    float y = float(frame.rect.top()) + frame.px(6);
+    Panel panel(frame, tr("Tokens"));
+    ImDrawList* dl = panel.dl;
+    ImFont *small = panel.small, *mono = panel.mono;
+    const float x0 = panel.x0, x1 = panel.x1;
+    float y = panel.y;
     const int step = store.stepFor(m_side);
     const StepTrace* t = store.trace(m_side, step);
-    const float titleW = drawText(dl, bold, ImVec2(x0, y), th.textStrong, tr("Tokens")).x;
     if (!t) {
-        drawText(dl, small, ImVec2(x0 + titleW + frame.px(12), y + frame.px(2)), th.textDim,
-                 tr("the prompt and every generated token will appear here"));
-        dl->PopClipRect();
+        panel.note(tr("the prompt and every generated token will appear here"), th.textDim);
         return;
     }
     const Tokenizer* tok = store.model().tokenizer.get();
@@ -39,8 +34,7 @@ void TokenStripRenderer::render(FrameContext& frame) {
                                 .arg(generated)
                                 .arg(step)
                                 .arg(t->phase == Phase::prefill ? tr("prefill") : tr("decode"));
-    drawText(dl, small, ImVec2(x0 + titleW + frame.px(12), y + frame.px(2)), th.textDim,
-             elide(small, summary, x1 - x0 - titleW - frame.px(12)));
+    panel.note(summary, th.textDim);
     y += frame.px(24);
 
     // Lay chips out in lines; if they overflow, keep the last lines (the newest tokens).
@@ -94,7 +88,7 @@ void TokenStripRenderer::render(FrameContext& frame) {
     if (firstLine > 0)
         drawText(dl, small, ImVec2(x1 - textSize(small, tr("↑ earlier tokens")).x, y - frame.px(20)),
                  th.textDim, tr("↑ earlier tokens"));
-    dl->PopClipRect();
+    panel.close();
     for (const Chip& c : m_chips)
         if (mouseIn(frame, c.a, c.b)) drawHover(frame, c, step);
 }

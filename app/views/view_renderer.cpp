@@ -74,4 +74,29 @@ bool mouseIn(const FrameContext& frame, ImVec2 a, ImVec2 b) {
     return m.x >= a.x && m.x < b.x && m.y >= a.y && m.y < b.y;
 }
 
+Panel::Panel(FrameContext& f, const QString& title)
+    : frame(f),
+      dl(ImGui::GetWindowDrawList()),
+      bold(f.imgui.font(FontRole::bold)),
+      body(f.imgui.font(FontRole::body)),
+      small(f.imgui.font(FontRole::small)),
+      mono(f.imgui.font(FontRole::mono)),
+      x0(float(f.rect.left()) + f.px(10)),
+      x1(float(f.rect.right()) - f.px(10)),
+      y(float(f.rect.top()) + f.px(6)) {
+    dl->PushClipRect(f.topLeft(), f.bottomRight(), true);
+    titleWidth = drawText(dl, bold, ImVec2(x0, y), f.theme.textStrong, title).x;
+}
+
+void Panel::note(const QString& text, const QColor& colour) const {
+    const float left = x0 + titleWidth + frame.px(12);
+    drawText(dl, small, ImVec2(left, y + frame.px(2)), colour, elide(small, text, x1 - left));
+}
+
+void Panel::close() {
+    if (!m_open) return;
+    m_open = false;
+    dl->PopClipRect();
+}
+
 }  // namespace kvscope::app

@@ -73,4 +73,27 @@ void showTooltip(const FrameContext& frame, const QStringList& lines, const QCol
 void drawCentredMessage(FrameContext& frame, const QString& title, const QString& detail);
 bool mouseIn(const FrameContext& frame, ImVec2 a, ImVec2 b);
 
+// How every view starts drawing: its draw list clipped to its rectangle, its fonts, the content margins,
+// and its title at the top left (titleWidth says how much room it took). The clip is popped by close()
+// (before hover tooltips, which may leave the rectangle) or when the panel goes.
+class Panel {
+  public:
+    Panel(FrameContext& frame, const QString& title);
+    ~Panel() { close(); }
+    Panel(const Panel&) = delete;
+    Panel& operator=(const Panel&) = delete;
+    // A short note in small type beside the title, cut to the width left.
+    void note(const QString& text, const QColor& colour) const;
+    void close();
+
+    FrameContext& frame;
+    ImDrawList* dl;
+    ImFont *bold, *body, *small, *mono;
+    float x0, x1, y;  // content left and right edges; the top of the title line
+    float titleWidth;
+
+  private:
+    bool m_open = true;
+};
+
 }  // namespace kvscope::app
