@@ -1,0 +1,128 @@
+// engine_worker.h — the engine thread: owns the model, the two sessions and every forward pass.
+//
+// EngineWorker lives on its own QThread. The GUI talks to it with queued calls (load, prefill, step, play,
+// pause, reset, settings) and hears back through signals carrying immutable values: StepPair (a prefill or
+// a lockstep step of both runs, with the largest logit difference between them), a single StepTracePtr
+// per run in race mode, or an error string. It never touches a widget.
+//
+// Staleness: every request carries the epoch the GUI saw when it made it. interrupt() (reset, load, new
+// prompt, rewind) bumps the epoch and raises the cancel flag every session polls between layers, so a
+// long uncached step gives up at once and requests queued before the interrupt are dropped unrun.
+//
+// Race mode: each run steps on its own std::thread (engine_worker_race.cpp) with its own one-thread CPU
+// backend — two OpenMP pools of all cores on a two-core machine would thrash each other.
+#pragma once
+
+#include <QObject>
+#include <QString>
+#include <array>
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "kvscope/session.h"
+#include "run_types.h"
+
+namespace kvscope::app {
+
+class RaceLanes;
+
+class EngineWorker : public QObject {
+    Q_OBJECT
+  public:
+    explicit EngineWorker(QObject* parent = nullptr);
+    ~EngineWorker() override;
+
+    // --- thread-safe controls: the GUI calls these directly ------------------------------------------
+    // Cancels the step in flight and makes every request issued before this call stale. Returns the new
+    // epoch, to be passed with the requests that follow.
+    quint64 interrupt();
+    quint64 epoch() const { return m_epoch.load(); }
+    // Stops play (lockstep and race) after the step in flight; race lanes cancel theirs.
+    void requestPause();
+    // The GUI has taken one result off its queue. Play at full speed never runs more than a few steps
+    // ahead of what the GUI has consumed, so the GUI's event queue cannot flood.
+    void acknowledge() { m_inFlight.fetch_sub(1); }
+    static constexpr int kMaxInFlight = 3;
+
+    // Per-run history rows (K/V or attention) are recorded in full only while they are small: the
+    // uncached run records every K/V row it recomputed (so the view can show the recomputation) while one
+    // step's rows stay under this many bytes; past it, only the new row.
+    static constexpr uint64_t kRecomputedRowsLimitBytes = 4u << 20;
+
+  public slots:
+    void loadModel(const QString& path, quint64 epoch);
+    // Changes mode, device or sampler. A new mode or device rebuilds the sessions (emits runReset); a
+    // sampler change applies to the next step. An impossible setting (CUDA missing) is refused with
+    // settingsRejected and the old settings stay.
+    void applySettings(const kvscope::app::RunSettings& settings, quint64 epoch);
+    void prefill(const std::vector<int32_t>& prompt, quint64 epoch);
+    // keepSteps: how many steps of the history to keep before stepping (the GUI rewound to an earlier
+    // step); negative: keep them all.
+    void step(int keepSteps, quint64 epoch);
+    void play(int keepSteps, quint64 epoch);
+    void pause();
+    void reset(quint64 epoch);
+    // Joins the race threads and frees the sessions; the last call before the thread quits.
+    void shutdown();
+
+  signals:
+    void modelLoaded(const kvscope::app::ModelInfo& info);
+    void loadFailed(const QString& path, const QString& message);
+    void stepped(const kvscope::app::StepPair& pair);  // a prefill, or a lockstep step
+    void raceStepped(kvscope::app::Side side, const kvscope::StepTracePtr& trace);
+    void stepFailed(const QString& message);
+    void busy(kvscope::app::Side side, const QString& what);  // a step of this run has started
+    void idle();                                              // no step in flight
+    void playingChanged(bool playing);
+    void runReset();  // both sessions are empty
+    void settingsApplied(const kvscope::app::RunSettings& settings, const QString& backendName);
+    void settingsRejected(const QString& message, const kvscope::app::RunSettings& current);
+    void reachedEnd(const QString& message);
+
+  private:
+    struct Run {
+        std::shared_ptr<Engine> engine;
+        std::unique_ptr<Session> session;
+        std::vector<int> stepEnd;     // position after each step
+        std::vector<int32_t> chosen;  // token sampled at each step (the next one fed)
+    };
+    friend class RaceLanes;
+
+    bool begin(quint64 epoch);  // the request is current: clears the cancel flag
+    bool ready();               // a model is loaded (else says so)
+    Status buildSessions(const std::shared_ptr<const Model>& model, const RunSettings& settings,
+                         QString* backendName);
+    void applyTraceOptions(Run& run, Side side, int nextPosition);
+    bool rewind(int keepSteps);
+    bool runLockstepStep();
+    void scheduleNextPlayStep(int delayMs, quint64 epoch);
+    void playTick(quint64 epoch);
+    void stopPlaying();
+    void onLaneFinished(Side side, const QString& reason);
+    void record(Run& run, const StepTrace& trace);
+    void resetRuns();
+    QString stepError(const std::string& message) const;
+
+    std::shared_ptr<const Model> m_model;
+    ModelInfo m_info;
+    RunSettings m_settings;
+    std::array<Run, kSideCount> m_runs;
+    std::unique_ptr<RaceLanes> m_race;
+
+    std::atomic<quint64> m_epoch{1};
+    std::atomic<bool> m_cancel{false};
+    std::atomic<bool> m_playing{false};
+    std::atomic<int> m_inFlight{0};
+    std::atomic<double> m_tokensPerSecond{8.0};  // play speed, read by the race lanes
+    bool m_playActive = false;                   // between play() and the end of play (worker thread only)
+};
+
+// History the GUI keeps per run grows with the square of the sequence (attention rows); this is the most
+// tokens a run may reach for the history of both runs to stay under `budgetBytes`.
+int historyTokenLimit(const ModelConfig& config, uint64_t budgetBytes);
+constexpr uint64_t kHistoryBudgetBytes = 1536ull << 20;
+// CPU threads of the shared backend in lockstep mode.
+int lockstepThreads();
+
+}  // namespace kvscope::app

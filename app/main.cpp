@@ -1,0 +1,95 @@
+// kvscope — the KVScope window. See README.md; `kvscope --help` for the command line.
+#include <QApplication>
+#include <QFontDatabase>
+#include <QScreen>
+#include <QSurfaceFormat>
+#include <QTimer>
+#include <cstdio>
+
+#include "command_line.h"
+#include "main_window.h"
+#include "ui_benchmark.h"
+#include "views/gl_view.h"
+
+using namespace kvscope::app;
+
+int main(int argc, char** argv) {
+    // The engine's OpenMP threads should sleep, not spin, between parallel regions: spinning threads
+    // take the cores the GUI thread (and a software OpenGL renderer) needs. Set before OpenMP starts.
+    if (qEnvironmentVariableIsEmpty("OMP_WAIT_POLICY")) qputenv("OMP_WAIT_POLICY", "PASSIVE");
+    // Every view is OpenGL 3.3 core (the shaders in shaders/ are GLSL 330).
+    QSurfaceFormat format;
+    format.setVersion(3, 3);
+    format.setProfile(QSurfaceFormat::CoreProfile);
+    QSurfaceFormat::setDefaultFormat(format);
+    QApplication app(argc, argv);
+    QApplication::setOrganizationName(QStringLiteral("KVScope"));
+    QApplication::setApplicationName(QStringLiteral("kvscope"));
+    QApplication::setApplicationDisplayName(QStringLiteral("KVScope"));
+    QApplication::setApplicationVersion(QStringLiteral(KVSCOPE_VERSION));
+    QGuiApplication::setDesktopFileName(QStringLiteral("kvscope"));
+    // The app's own copy of DejaVu Sans (assets/fonts): the same type in Qt's widgets as in the GL views,
+    // whatever fonts the machine has.
+    for (const char* font :
+         {":/fonts/DejaVuSans.ttf", ":/fonts/DejaVuSans-Bold.ttf", ":/fonts/DejaVuSansMono.ttf"})
+        QFontDatabase::addApplicationFont(QString::fromLatin1(font));
+
+    AppOptions options;
+    QString error;
+    if (!parseCommandLine(app, &options, &error)) {
+        std::fprintf(stderr, "kvscope: %s (see kvscope --help)\n", qPrintable(error));
+        return 2;
+    }
+    GlView::Surface surface;
+    if (GlView::parseSurface(options.glSurface, &surface)) GlView::setDefaultSurface(surface);
+    const bool benchmark = !options.benchmarkFile.isEmpty();
+    MainWindow::Options windowOptions;
+    windowOptions.useSettings = !benchmark;  // a benchmark starts from the defaults, whatever the user set
+    MainWindow window(windowOptions);
+    if (options.theme) window.setTheme(*options.theme);
+    if (options.fontScale) window.setFontScale(*options.fontScale);
+    if (options.mode) window.setMode(*options.mode);
+    if (!options.prompt.isEmpty()) window.setPrompt(options.prompt);
+
+    std::unique_ptr<UiBenchmark> bench;
+    if (benchmark) {
+        if (options.prompt.isEmpty()) {
+            std::fprintf(stderr, "kvscope: --benchmark-ui needs --prompt (the run starts from it)\n");
+            return 2;
+        }
+        bench = std::make_unique<UiBenchmark>(window, options.benchmarkFile);
+        QObject::connect(bench.get(), &UiBenchmark::finished, &app,
+                         [](int code) { QCoreApplication::exit(code); });
+    }
+    // Scripts (tools/screenshot.sh) wait for this line before they look at the window.
+    QObject::connect(&window, &MainWindow::stepsFinished, &window,
+                     [&] { std::fprintf(stderr, "kvscope: %d steps done\n", options.steps); });
+    // Once the model is in: press Step as often as asked, or start the benchmark.
+    QObject::connect(&window, &MainWindow::modelReady, &window, [&, first = true](const ModelInfo&) mutable {
+        if (!first) return;
+        first = false;
+        if (bench)
+            bench->start();
+        else if (options.steps > 0)
+            window.stepRepeatedly(options.steps);
+    });
+    if (benchmark) {
+        window.resize(window.screen()->availableGeometry().size());
+        window.show();
+        // A failed load has nothing to measure.
+        QObject::connect(&window, &MainWindow::errorShown, &app, [](const QString& message) {
+            std::fprintf(stderr, "kvscope --benchmark-ui: %s\n", qPrintable(message));
+            QCoreApplication::exit(1);
+        });
+    } else if (options.presenter) {
+        window.show();
+        window.setPresenterMode(true);
+    } else {
+        window.show();
+    }
+    if (!options.model.isEmpty())
+        window.openModel(options.model);
+    else
+        window.openDefaultModel();
+    return app.exec();
+}

@@ -1,0 +1,325 @@
+// Menus, toolbar, shortcuts and presenter mode of the main window.
+#include <QActionGroup>
+#include <QApplication>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QSlider>
+#include <QStatusBar>
+#include <QStyle>
+#include <QToolBar>
+
+#include "app_paths.h"
+#include "engine_worker.h"
+#include "icons.h"
+#include "main_window.h"
+#include "timeline_bar.h"
+#include "views/gl_view.h"
+
+namespace kvscope::app {
+
+namespace {
+// Play speeds the slider steps through, in tokens per second; the last is "as fast as it goes".
+constexpr double kSpeeds[] = {0.5, 1, 2, 4, 8, 15, 30, 60, 0};
+constexpr int kSpeedCount = int(sizeof(kSpeeds) / sizeof(kSpeeds[0]));
+QString speedText(double s) {
+    return s <= 0 ? QObject::tr("max speed") : QObject::tr("%1 tok/s").arg(s, 0, 'g', 3);
+}
+}  // namespace
+
+void MainWindow::buildActions() {
+    auto make = [this](const QString& text, const QKeySequence& key, auto slot) {
+        auto* a = new QAction(text, this);
+        if (!key.isEmpty()) a->setShortcut(key);
+        connect(a, &QAction::triggered, this, slot);
+        addAction(a);  // shortcuts keep working when the menu bar is hidden (presenter mode)
+        return a;
+    };
+    m_openAction = make(tr("&Open model…"), QKeySequence::Open, [this] { chooseModelFile(); });
+    m_openDefaultAction =
+        make(tr("Open the &embedded model"), QKeySequence(), [this] { openDefaultModel(); });
+    m_quitAction = make(tr("&Quit"), QKeySequence::Quit, [this] { close(); });
+    m_prefillAction = make(tr("Pre&fill"), QKeySequence(Qt::CTRL | Qt::Key_Return), [this] { prefill(); });
+    m_prefillAction->setToolTip(tr("Run the prompt through both models (Ctrl+Enter); restarts the runs"));
+    m_stepAction = make(tr("&Step"), QKeySequence(Qt::Key_Space), [this] { step(); });
+    m_stepAction->setToolTip(tr("One token more in both runs (Space)"));
+    m_playAction = make(tr("&Play"), QKeySequence(Qt::Key_P), [this] { togglePlay(); });
+    m_playAction->setToolTip(tr("Keep stepping at the chosen speed (P)"));
+    m_resetAction = make(tr("&Reset"), QKeySequence(Qt::CTRL | Qt::Key_R), [this] { reset(); });
+    m_resetAction->setToolTip(tr("Forget both runs (Ctrl+R)"));
+    m_backAction = make(tr("Step &back"), QKeySequence(Qt::Key_Left),
+                        [this] { m_store.selectStep(m_store.selectedStep() - 1); });
+    m_forwardAction = make(tr("Step f&orward"), QKeySequence(Qt::Key_Right),
+                           [this] { m_store.selectStep(m_store.selectedStep() + 1); });
+    m_firstAction = make(tr("First step"), QKeySequence(Qt::Key_Home), [this] { m_store.selectStep(0); });
+    m_latestAction = make(tr("Latest step"), QKeySequence(Qt::Key_End), [this] { m_store.selectLatest(); });
+    m_lockstepAction = make(tr("&Lockstep: both runs advance together"), QKeySequence(Qt::Key_L),
+                            [this] { setMode(CompareMode::lockstep); });
+    m_raceAction = make(tr("&Race: each run at its own speed"), QKeySequence(Qt::Key_R),
+                        [this] { setMode(CompareMode::race); });
+    auto* modes = new QActionGroup(this);
+    for (QAction* a : {m_lockstepAction, m_raceAction}) {
+        a->setCheckable(true);
+        modes->addAction(a);
+    }
+    m_cpuAction = make(tr("&CPU"), QKeySequence(), [this] { setDevice(DeviceKind::cpu); });
+    m_cudaAction = make(tr("C&UDA GPU"), QKeySequence(), [this] { setDevice(DeviceKind::cuda); });
+    auto* devices = new QActionGroup(this);
+    for (QAction* a : {m_cpuAction, m_cudaAction}) {
+        a->setCheckable(true);
+        devices->addAction(a);
+    }
+    m_cpuAction->setChecked(true);
+    const char* themeNames[] = {QT_TR_NOOP("&Dark"), QT_TR_NOOP("&Light"),
+                                QT_TR_NOOP("&Projector (light, high contrast)")};
+    auto* themes = new QActionGroup(this);
+    for (int i = 0; i < 3; ++i) {
+        m_themeActions[i] = make(tr(themeNames[i]), QKeySequence(), [this, i] { setTheme(ThemeKind(i)); });
+        m_themeActions[i]->setCheckable(true);
+        themes->addAction(m_themeActions[i]);
+    }
+    m_biggerAction = make(tr("&Bigger text"), QKeySequence(Qt::Key_Plus),
+                          [this] { setFontScale(m_display->fontScale() * 1.1f); });
+    m_biggerAction->setShortcuts(
+        {QKeySequence(Qt::Key_Plus), QKeySequence(Qt::Key_Equal), QKeySequence::ZoomIn});
+    m_smallerAction = make(tr("&Smaller text"), QKeySequence(Qt::Key_Minus),
+                           [this] { setFontScale(m_display->fontScale() / 1.1f); });
+    m_smallerAction->setShortcuts({QKeySequence(Qt::Key_Minus), QKeySequence::ZoomOut});
+    m_presenterAction =
+        make(tr("&Presenter mode"), QKeySequence(Qt::Key_F5), [this](bool on) { setPresenterMode(on); });
+    m_presenterAction->setCheckable(true);
+    m_fullScreenAction = make(tr("&Full screen"), QKeySequence::FullScreen,
+                              [this] { isFullScreen() ? showNormal() : showFullScreen(); });
+    m_allHeadsAction = make(tr("&All attention heads"), QKeySequence(Qt::Key_H),
+                            [this](bool on) { m_store.setAllHeads(on); });
+    m_allHeadsAction->setCheckable(true);
+    connect(&m_store, &TraceStore::changed, this,
+            [this] { m_allHeadsAction->setChecked(m_store.allHeads()); });
+    m_helpAction =
+        make(tr("&Keyboard and mouse"), QKeySequence::HelpContents, [this] { showKeyboardHelp(); });
+    m_aboutAction = make(tr("&About KVScope"), QKeySequence(), [this] {
+        QMessageBox::about(
+            this, tr("About KVScope"),
+            tr("<h3>KVScope %1</h3><p>How the KV cache makes language models fast: the same small, real "
+               "transformer runs twice, with and without a KV cache, token by token, side by side.</p>"
+               "<p>Text in DejaVu Sans (Bitstream Vera license). Built with Qt %2, Dear ImGui %3 and "
+               "Eigen.</p>")
+                .arg(QStringLiteral(KVSCOPE_VERSION), QString::fromLatin1(qVersion()),
+                     QStringLiteral("1.86")));
+    });
+    auto* escape = new QAction(this);
+    escape->setShortcut(QKeySequence(Qt::Key_Escape));
+    connect(escape, &QAction::triggered, this, [this] {
+        if (m_presenter)
+            setPresenterMode(false);
+        else if (isFullScreen())
+            showNormal();
+    });
+    addAction(escape);
+}
+
+void MainWindow::buildMenus() {
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_openAction);
+    m_recentMenu = file->addMenu(tr("Open &recent"));
+    file->addAction(m_openDefaultAction);
+    file->addSeparator();
+    file->addAction(m_quitAction);
+    QMenu* run = menuBar()->addMenu(tr("&Run"));
+    run->addActions({m_prefillAction, m_stepAction, m_playAction, m_resetAction});
+    run->addSeparator();
+    run->addActions({m_backAction, m_forwardAction, m_firstAction, m_latestAction});
+    run->addSeparator();
+    QMenu* mode = run->addMenu(tr("Comparison &mode"));
+    mode->addActions({m_lockstepAction, m_raceAction});
+    QMenu* device = run->addMenu(tr("&Device"));
+    device->addActions({m_cpuAction, m_cudaAction});
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QMenu* theme = view->addMenu(tr("&Theme"));
+    for (QAction* a : m_themeActions)
+        theme->addAction(a);
+    view->addActions({m_biggerAction, m_smallerAction});
+    view->addSeparator();
+    view->addAction(m_allHeadsAction);
+    view->addSeparator();
+    view->addActions({m_presenterAction, m_fullScreenAction});
+    QMenu* panels = view->addMenu(tr("&Panels"));
+    panels->addActions({m_plotsDock->toggleViewAction(), m_explanationDock->toggleViewAction(),
+                        m_samplingDock->toggleViewAction()});
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addActions({m_helpAction, m_aboutAction});
+    rebuildRecentMenu();
+}
+
+void MainWindow::buildToolbar() {
+    m_toolbar = addToolBar(tr("Run"));
+    m_toolbar->setObjectName(QStringLiteral("runToolbar"));
+    m_toolbar->setMovable(false);
+    m_toolbar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    m_toolbar->addAction(m_openAction);
+    m_toolbar->addSeparator();
+    auto* promptLabel = new QLabel(tr("Prompt"), this);
+    promptLabel->setStyleSheet(QStringLiteral("font-weight: bold; padding: 0 4px;"));
+    m_toolbar->addWidget(promptLabel);
+    m_promptEdit = new QLineEdit(this);
+    m_promptEdit->setObjectName(QStringLiteral("prompt"));
+    m_promptEdit->setMinimumWidth(260);
+    m_promptEdit->setClearButtonEnabled(true);
+    connect(m_promptEdit, &QLineEdit::returnPressed, this, [this] { prefill(); });
+    m_toolbar->addWidget(m_promptEdit);
+    m_toolbar->addAction(m_prefillAction);
+    m_toolbar->addAction(m_stepAction);
+    m_toolbar->addAction(m_playAction);
+    m_speedSlider = new QSlider(Qt::Horizontal, this);
+    m_speedSlider->setRange(0, kSpeedCount - 1);
+    m_speedSlider->setFixedWidth(110);
+    m_speedSlider->setToolTip(tr("Play speed"));
+    m_speedLabel = new QLabel(this);
+    m_speedLabel->setMinimumWidth(
+        m_speedLabel->fontMetrics().horizontalAdvance(QStringLiteral("max speed  ")));
+    connect(m_speedSlider, &QSlider::valueChanged, this,
+            [this](int i) { setSpeed(kSpeeds[std::clamp(i, 0, kSpeedCount - 1)]); });
+    m_toolbar->addWidget(m_speedSlider);
+    m_toolbar->addWidget(m_speedLabel);
+    m_toolbar->addSeparator();
+    m_modeCombo = new QComboBox(this);
+    m_modeCombo->addItem(tr("Lockstep"), int(CompareMode::lockstep));
+    m_modeCombo->addItem(tr("Race"), int(CompareMode::race));
+    m_modeCombo->setToolTip(
+        tr("Lockstep: both runs take each step together and are fed the same token.\n"
+           "Race: each run on its own thread (one CPU core each), as fast as it can."));
+    connect(m_modeCombo, &QComboBox::activated, this,
+            [this](int i) { setMode(CompareMode(m_modeCombo->itemData(i).toInt())); });
+    m_toolbar->addWidget(m_modeCombo);
+    m_toolbar->addSeparator();
+    m_toolbar->addAction(m_resetAction);
+
+    addToolBarBreak(Qt::BottomToolBarArea);
+    m_timelineBar = new QToolBar(tr("Timeline"), this);
+    m_timelineBar->setObjectName(QStringLiteral("timelineToolbar"));
+    m_timelineBar->setMovable(false);
+    m_timeline = new TimelineBar(m_store, this);
+    m_timelineBar->addWidget(m_timeline);
+    addToolBar(Qt::BottomToolBarArea, m_timelineBar);
+    setSpeed(m_settings.tokensPerSecond);
+}
+
+void MainWindow::syncRunControls() {
+    const bool model = m_model.valid();
+    m_stepAction->setEnabled(model);
+    m_prefillAction->setEnabled(model);
+    m_playAction->setEnabled(model);
+    m_resetAction->setEnabled(model && !m_store.empty());
+    m_playAction->setText(m_playing ? tr("&Pause") : tr("&Play"));
+    const QColor ink = m_display->theme().text;
+    m_openAction->setIcon(toolIcon(ToolIcon::open, ink));
+    m_prefillAction->setIcon(toolIcon(ToolIcon::prefill, ink));
+    m_stepAction->setIcon(toolIcon(ToolIcon::step, ink));
+    m_playAction->setIcon(toolIcon(m_playing ? ToolIcon::pause : ToolIcon::play, ink));
+    m_resetAction->setIcon(toolIcon(ToolIcon::reset, ink));
+    m_lockstepAction->setChecked(m_settings.mode == CompareMode::lockstep);
+    m_raceAction->setChecked(m_settings.mode == CompareMode::race);
+    m_cpuAction->setChecked(m_settings.device == DeviceKind::cpu);
+    m_cudaAction->setChecked(m_settings.device == DeviceKind::cuda);
+    if (m_modeCombo) m_modeCombo->setCurrentIndex(m_settings.mode == CompareMode::race ? 1 : 0);
+}
+
+void MainWindow::setSpeed(double tokensPerSecond) {
+    int index = kSpeedCount - 1;
+    for (int i = 0; i < kSpeedCount; ++i)
+        if (kSpeeds[i] == tokensPerSecond) index = i;
+    if (m_speedSlider && m_speedSlider->value() != index) {
+        m_speedSlider->setValue(index);  // calls back here with the slider's speed
+        return;
+    }
+    m_settings.tokensPerSecond = kSpeeds[index];
+    if (m_speedLabel) m_speedLabel->setText(speedText(m_settings.tokensPerSecond));
+    sendSettings();
+}
+
+void MainWindow::rebuildRecentMenu() {
+    if (!m_recentMenu) return;
+    m_recentMenu->clear();
+    for (const QString& path : m_recent) {
+        QAction* a = m_recentMenu->addAction(QFileInfo(path).fileName() + QStringLiteral("  —  ") + path);
+        connect(a, &QAction::triggered, this, [this, path] { openModel(path); });
+    }
+    m_recentMenu->setEnabled(!m_recent.isEmpty());
+}
+
+void MainWindow::addRecent(const QString& path) {
+    m_recent.removeAll(path);
+    m_recent.prepend(path);
+    while (m_recent.size() > 8)
+        m_recent.removeLast();
+    rebuildRecentMenu();
+}
+
+void MainWindow::chooseModelFile() {
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open a model"), m_recent.isEmpty() ? QString() : QFileInfo(m_recent.first()).absolutePath(),
+        tr("Models (*.gguf *.safetensors *.bin config.json);;All files (*)"));
+    if (path.isEmpty()) return;
+    // A Hugging Face model is a folder: picking its config.json or model.safetensors opens the folder.
+    const QFileInfo info(path);
+    const bool hfFile = info.fileName() == QStringLiteral("config.json") ||
+                        (info.suffix() == QStringLiteral("safetensors") &&
+                         QFileInfo(info.dir(), QStringLiteral("config.json")).exists());
+    openModel(hfFile ? info.absolutePath() : path);
+}
+
+void MainWindow::showKeyboardHelp() {
+    QMessageBox::information(
+        this, tr("Keyboard and mouse"),
+        tr("<table cellspacing=6>"
+           "<tr><td><b>Space</b></td><td>Step: one more token in both runs (the first step runs the "
+           "prompt)</td></tr>"
+           "<tr><td><b>P</b></td><td>Play / pause</td></tr>"
+           "<tr><td><b>← / →</b></td><td>Scrub the timeline back and forward</td></tr>"
+           "<tr><td><b>Home / End</b></td><td>First / latest step</td></tr>"
+           "<tr><td><b>+ / −</b></td><td>Bigger / smaller text</td></tr>"
+           "<tr><td><b>H</b></td><td>All attention heads / one head</td></tr>"
+           "<tr><td><b>L / R</b></td><td>Lockstep / race</td></tr>"
+           "<tr><td><b>F5</b></td><td>Presenter mode (Esc leaves it)</td></tr>"
+           "<tr><td><b>Ctrl+Enter</b></td><td>Prefill: restart both runs on the prompt</td></tr>"
+           "<tr><td><b>Ctrl+R</b></td><td>Reset</td></tr>"
+           "</table><p>Hover any cell, token or number for details. Click a layer in the KV cache to show "
+           "its "
+           "attention.</p>"));
+}
+
+void MainWindow::setTheme(ThemeKind kind) {
+    m_display->setThemeKind(kind);
+}
+
+void MainWindow::setFontScale(float scale) {
+    m_display->setFontScale(scale);
+}
+
+void MainWindow::setPresenterMode(bool on) {
+    if (on == m_presenter) return;
+    m_presenter = on;
+    m_presenterAction->setChecked(on);
+    if (on) {
+        m_beforePresenter = {m_display->themeKind(), m_display->fontScale(), isMaximized()};
+        m_display->setThemeKind(ThemeKind::projector);
+        m_display->setFontScale(std::max(1.0f, m_display->fontScale()));
+        menuBar()->hide();
+        m_samplingDock->hide();
+        showFullScreen();
+        statusBar()->showMessage(
+            tr("Presenter mode: Space step · P play · ←/→ scrub · +/− text size · Esc to leave"), 8000);
+    } else {
+        m_display->setThemeKind(m_beforePresenter.theme);
+        m_display->setFontScale(m_beforePresenter.fontScale);
+        menuBar()->show();
+        m_beforePresenter.maximized ? showMaximized() : showNormal();
+    }
+}
+
+}  // namespace kvscope::app

@@ -1,0 +1,186 @@
+#include "narration.h"
+
+#include <cmath>
+
+#include "format.h"
+#include "token_text.h"
+
+namespace kvscope::app {
+
+namespace {
+
+QString coloured(const QColor& c, const QString& text) {
+    return QStringLiteral("<b style=\"color:%1\">%2</b>").arg(c.name(), text.toHtmlEscaped());
+}
+
+QString num(const QString& text) {
+    return QStringLiteral("<b>%1</b>").arg(text.toHtmlEscaped());
+}
+
+QString ratio(double a, double b) {
+    if (!(a > 0) || !(b > 0)) return QStringLiteral("–");
+    const double r = a / b;
+    return r >= 10 ? QString::number(r, 'f', 0) + QStringLiteral("×")
+                   : QString::number(r, 'f', 1) + QStringLiteral("×");
+}
+
+QString intro(const TraceStore& store, const Theme& th) {
+    const ModelConfig& c = store.model().config();
+    QString html;
+    html += QObject::tr(
+        "<p>A language model writes text <b>one token at a time</b> (a token is a word or a piece "
+        "of one). To pick each new token it looks back at every token so far. For that, each layer "
+        "turns every token into a <b>key</b> (K) and a <b>value</b> (V) vector: the new token's "
+        "<i>query</i> is compared with all the keys (that is <b>attention</b>), and the values of the "
+        "tokens it attends to are mixed into its answer.</p>");
+    html +=
+        QObject::tr(
+            "<p>KVScope runs the same model twice, side by side. %1 keeps every token's K and V in a "
+            "<b>KV cache</b>, so each step only computes them for the one new token. %2 keeps nothing and "
+            "recomputes K and V for the whole sequence at every step. Both must give exactly the same "
+            "answer; watch what each pays for it.</p>")
+            .arg(coloured(th.side(Side::cached), sideTitle(Side::cached)),
+                 coloured(th.side(Side::uncached), sideTitle(Side::uncached)));
+    html += QObject::tr(
+                "<p>This model has %1 layers, %2 query heads and %3 KV heads of %4 dimensions. Each token "
+                "adds 2 (K and V) × %1 layers × %3 KV heads × %4 dimensions × 4 bytes = %5 to the cache.</p>")
+                .arg(c.n_layers)
+                .arg(c.n_heads)
+                .arg(c.n_kv_heads)
+                .arg(c.head_dim)
+                .arg(num(formatBytes(double(c.kv_bytes_per_token(4)))));
+    return html;
+}
+
+}  // namespace
+
+QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
+    if (!store.hasModel())
+        return QObject::tr(
+            "<h3>No model</h3><p>Open a model with <b>File ▸ Open model…</b> (or drop a model file "
+            "on the window).</p>");
+    if (store.empty())
+        return QObject::tr("<h3>Ready</h3>") + intro(store, th) +
+               QObject::tr(
+                   "<p><b>Type a prompt and press Step</b> (Space). The first step, the <i>prefill</i>, runs "
+                   "the whole prompt at once; every further step adds one token.</p>");
+
+    const ModelConfig& c = store.model().config();
+    const Tokenizer* tok = store.model().tokenizer.get();
+    const int sa = store.stepFor(Side::cached), sb = store.stepFor(Side::uncached);
+    const StepTrace* a = store.trace(Side::cached, sa);
+    const StepTrace* b = store.trace(Side::uncached, sb);
+    const QString cachedName = coloured(th.side(Side::cached), sideTitle(Side::cached));
+    const QString uncachedName = coloured(th.side(Side::uncached), sideTitle(Side::uncached));
+    const double perToken = double(c.kv_bytes_per_token(4));
+    QString html;
+
+    if (a && a->phase == Phase::prefill) {
+        const int n = a->pos_end;
+        html += QObject::tr("<h3>Step 0 — the prefill</h3>");
+        html += QObject::tr(
+                    "<p>The prompt's %1 tokens went through the model <b>in one pass</b>. In every one of "
+                    "the %2 layers, each prompt token got its K and V vectors: %1 rows per KV head, all "
+                    "written at once (the highlighted rows).</p>")
+                    .arg(num(QString::number(n)))
+                    .arg(c.n_layers);
+        html += QObject::tr(
+                    "<p>%1 <b>kept</b> them: its cache now holds 2 × %2 layers × %3 KV heads × %4 dims × %5 "
+                    "tokens × 4 B = %6.</p>")
+                    .arg(cachedName)
+                    .arg(c.n_layers)
+                    .arg(c.n_kv_heads)
+                    .arg(c.head_dim)
+                    .arg(n)
+                    .arg(num(formatBytes(perToken * n)));
+        if (b)
+            html += QObject::tr(
+                        "<p>%1 computed exactly the same rows, used them, and <b>threw them away</b>. So far "
+                        "the two runs did the same work: %2 and %3.</p>")
+                        .arg(uncachedName, num(formatFlops(double(a->counters.flops()))),
+                             num(formatFlops(double(b->counters.flops()))));
+        html += QObject::tr(
+                    "<p>The model's guess for the token after the prompt: %1 (probability %2). The next step "
+                    "feeds it back in.</p>")
+                    .arg(num(tokenQuoted(tok, a->chosen)))
+                    .arg(QString::number(double(a->chosen_prob), 'f', 2));
+    } else if (a) {
+        const int p = a->pos_begin;
+        const int32_t fed = a->input_tokens.empty() ? -1 : a->input_tokens.front();
+        html += QObject::tr("<h3>Step %1 — one new token</h3>").arg(sa);
+        html +=
+            QObject::tr(
+                "<p>The token %1 went in at position %2. Both runs must now predict the token after it.</p>")
+                .arg(num(tokenQuoted(tok, fed)))
+                .arg(p);
+        html += QObject::tr(
+                    "<p>%1 computed q, k and v for <b>this one token</b> in each of the %2 layers, "
+                    "<b>appended one row</b> to each K and V block (%3 in all), and let the new query "
+                    "attend over all %4 cached keys. Cost: %5 in %6.</p>")
+                    .arg(cachedName)
+                    .arg(c.n_layers)
+                    .arg(num(formatBytes(perToken)))
+                    .arg(p + 1)
+                    .arg(num(formatFlops(double(a->counters.flops()))))
+                    .arg(num(formatSeconds(a->counters.wall_seconds)));
+        if (b && b->phase == Phase::decode) {
+            if (mode == CompareMode::race && sb != sa)
+                html +=
+                    QObject::tr("<p><i>At its own step %1 (it runs separately in a race):</i></p>").arg(sb);
+            html += QObject::tr(
+                        "<p>%1 had no cache, so it ran <b>all %2 tokens</b> through every layer again, "
+                        "<b>recomputing %3 rows of K and V</b> it had already computed at earlier steps, to "
+                        "reach the same answer. Cost: %4 in %5 — %6 the work of the cached run.</p>")
+                        .arg(uncachedName)
+                        .arg(b->pos_end)
+                        .arg(num(formatCount(b->counters.tokens_recomputed)))
+                        .arg(num(formatFlops(double(b->counters.flops()))))
+                        .arg(num(formatSeconds(b->counters.wall_seconds)))
+                        .arg(num(ratio(double(b->counters.flops()), double(a->counters.flops()))));
+        }
+        const double diff = store.step(Side::cached, sa).maxLogitDiff;
+        if (mode == CompareMode::lockstep && std::isfinite(diff))
+            html +=
+                QObject::tr(
+                    "<p>Same answer? The two runs' scores for every possible next token differ by at most "
+                    "%1 (rounding), so both pick %2.</p>")
+                    .arg(num(QString::number(diff, 'g', 2)), num(tokenQuoted(tok, a->chosen)));
+        html += QObject::tr(
+                    "<p><b>Memory.</b> The cache holds 2 × %1 layers × %2 KV heads × %3 dims × %4 tokens × "
+                    "4 B = %5 and grows by %6 per token; %7 keeps 0 B between steps but builds %5 of "
+                    "scratch during each one.</p>")
+                    .arg(c.n_layers)
+                    .arg(c.n_kv_heads)
+                    .arg(c.head_dim)
+                    .arg(a->pos_end)
+                    .arg(num(formatBytes(perToken * a->pos_end)))
+                    .arg(formatBytes(perToken))
+                    .arg(uncachedName);
+        if (b)
+            html += QObject::tr(
+                        "<p><b>So far.</b> %1 %2 in %3; %4 %5 in %6. The cached cost per token stays almost "
+                        "flat (only attention grows with the length); the uncached cost grows with every "
+                        "token, because it repeats the whole sequence.</p>")
+                        .arg(cachedName, num(formatFlops(double(a->cumulative.flops()))),
+                             num(formatSeconds(a->cumulative.wall_seconds)), uncachedName,
+                             num(formatFlops(double(b->cumulative.flops()))),
+                             num(formatSeconds(b->cumulative.wall_seconds)));
+    }
+    if (mode == CompareMode::race && b && sa != sb)
+        html += QObject::tr(
+                    "<p><b>Race.</b> Each run goes at its own speed on its own thread: %1 is at step %2, "
+                    "%3 only at step %4.</p>")
+                    .arg(cachedName)
+                    .arg(sa)
+                    .arg(uncachedName)
+                    .arg(sb);
+    if (!store.followsLatest())
+        html += QObject::tr(
+                    "<p><i>You are looking back at step %1 of %2. Step (Space) continues from here and drops "
+                    "the later steps.</i></p>")
+                    .arg(store.selectedStep())
+                    .arg(store.maxStepCount() - 1);
+    return html;
+}
+
+}  // namespace kvscope::app

@@ -1,0 +1,76 @@
+// run_types.h — the values that cross from the engine thread to the GUI thread, and the run settings.
+//
+// Only immutable values cross threads: a StepTrace is shared as shared_ptr<const StepTrace>; a StepPair
+// carries both runs' traces of one lockstep step and the largest logit difference the worker measured.
+// Nothing here knows how a step is computed.
+#pragma once
+
+#include <QMetaType>
+#include <QString>
+#include <cmath>
+#include <memory>
+
+#include "kvscope/backend.h"
+#include "kvscope/model.h"
+#include "kvscope/sampler.h"
+#include "kvscope/tokenizer.h"
+#include "kvscope/trace.h"
+
+namespace kvscope::app {
+
+// The two runs. Indexes arrays of per-run state everywhere in the app.
+enum class Side : int { cached = 0, uncached = 1 };
+constexpr int kSideCount = 2;
+constexpr Side kSides[kSideCount] = {Side::cached, Side::uncached};
+inline int sideIndex(Side side) {
+    return static_cast<int>(side);
+}
+QString sideTitle(Side side);  // "With KV cache" / "Without KV cache"
+
+// lockstep: both runs advance one token together (the uncached run is fed the cached run's token);
+// race: each run on its own thread at its own speed.
+enum class CompareMode { lockstep, race };
+QString compareModeName(CompareMode mode);
+
+// What the worker reports about a freshly loaded model.
+struct ModelInfo {
+    QString path;
+    QString displayName;  // file or folder name
+    QString format;       // "safetensors", "gguf", "llama2.c"
+    std::shared_ptr<const kvscope::Model> model;
+    std::shared_ptr<const kvscope::Tokenizer> tokenizer;  // null: the prompt is typed as token ids
+    int capacity = 0;      // tokens a run may reach (the model's context, or less: see capacityNote)
+    QString capacityNote;  // why the capacity is below the model's context, or empty
+    QString backendName;   // "CPU (Eigen, 2 threads)"
+
+    bool valid() const { return model != nullptr; }
+    const kvscope::ModelConfig& config() const { return model->config; }
+};
+
+// Both runs' traces of one lockstep step (or of the prefill, which both runs always do together).
+struct StepPair {
+    kvscope::StepTracePtr cached;
+    kvscope::StepTracePtr uncached;
+    double maxLogitDiff = NAN;  // max |logit_cached − logit_uncached| over the vocabulary; NaN if unknown
+};
+
+struct RunSettings {
+    CompareMode mode = CompareMode::lockstep;
+    kvscope::DeviceKind device = kvscope::DeviceKind::cpu;
+    kvscope::SamplerConfig sampler;
+    double tokensPerSecond = 8.0;  // play speed; 0: as fast as the engine goes
+};
+
+}  // namespace kvscope::app
+
+Q_DECLARE_METATYPE(kvscope::app::ModelInfo)
+Q_DECLARE_METATYPE(kvscope::app::StepPair)
+Q_DECLARE_METATYPE(kvscope::app::RunSettings)
+Q_DECLARE_METATYPE(kvscope::app::Side)
+Q_DECLARE_METATYPE(kvscope::StepTracePtr)
+Q_DECLARE_METATYPE(std::vector<int32_t>)
+
+namespace kvscope::app {
+// Registers the types above for queued connections; call once before the worker thread starts.
+void registerMetaTypes();
+}  // namespace kvscope::app

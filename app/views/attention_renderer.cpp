@@ -1,0 +1,322 @@
+#include "views/attention_renderer.h"
+
+#include <cmath>
+
+#include "token_text.h"
+#include "views/heatmap_draw.h"
+
+namespace kvscope::app {
+
+namespace {
+int pow2AtLeast(int n) {
+    int p = 16;
+    while (p < n)
+        p *= 2;
+    return p;
+}
+// Tints that tell KV-head groups apart in the small multiples.
+QColor groupColour(const Theme& th, int group) {
+    static const QColor dark[] = {QColor("#7aa2ff"), QColor("#c792ea"), QColor("#89ddff"), QColor("#f78c6c")};
+    static const QColor light[] = {QColor("#2f5fd0"), QColor("#8e44ad"), QColor("#0f7fa6"),
+                                   QColor("#b9502d")};
+    return (th.isDark() ? dark : light)[group % 4];
+}
+}  // namespace
+
+bool AttentionRenderer::affectedBy(const StoreChange& change, Side side) const {
+    if (change.kind == StoreChange::Kind::appended) return change.side == side;
+    return true;
+}
+
+void AttentionRenderer::releaseTexture(GlResources& gl) {
+    if (m_texture && gl.ready()) gl.gl().glDeleteTextures(1, &m_texture);
+    m_texture = 0;
+    m_size = 0;
+    m_layer = -1;
+    m_uploaded.clear();
+}
+
+void AttentionRenderer::releaseGL(GlResources& gl) {
+    releaseTexture(gl);
+    m_model = nullptr;
+}
+
+void AttentionRenderer::sync(FrameContext& frame) {
+    const TraceStore& store = frame.store;
+    GlFunctions& gl = frame.gl.gl();
+    const Model* model = store.hasModel() ? store.model().model.get() : nullptr;
+    if (model != m_model) {
+        releaseTexture(frame.gl);
+        m_model = model;
+        if (!model) return;
+        m_heads = model->config.n_heads;
+    }
+    if (!m_model) return;
+    const auto& steps = store.steps(m_side);
+    const int needed = steps.empty() ? 1 : steps.back().trace->pos_end;
+    const int layer = store.layer();
+    if (layer != m_layer || needed > m_size) {
+        // A new layer or a longer sequence than the texture holds: start over (rare: sizes double).
+        releaseTexture(frame.gl);
+        m_size = pow2AtLeast(needed);
+        m_texture = createFloatTextureArray(gl, m_size, m_size, m_heads);
+        m_layer = layer;
+    }
+    size_t first = 0;
+    while (first < m_uploaded.size() && first < steps.size() && m_uploaded[first] == steps[first].serial)
+        ++first;
+    m_uploaded.resize(first);
+    if (first == steps.size()) return;
+    gl.glBindTexture(GL_TEXTURE_2D_ARRAY, m_texture);
+    resetPixelStore(gl);
+    for (size_t i = first; i < steps.size(); ++i) {
+        const StepTrace& t = *steps[i].trace;
+        if (layer < int(t.attention.size())) {
+            const LayerAttention& a = t.attention[size_t(layer)];
+            if (a.n_rows > 0 && a.row_begin + a.n_rows <= m_size && a.n_keys <= m_size)
+                for (int h = 0; h < m_heads; ++h)
+                    gl.glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, a.row_begin, h, a.n_keys, a.n_rows, 1,
+                                       GL_RED, GL_FLOAT, a.row(h, 0));
+        }
+        m_uploaded.push_back(steps[i].serial);
+    }
+    gl.glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+}
+
+std::vector<float> AttentionRenderer::textureRows(GlResources& gl, int head, int n) const {
+    if (!m_texture || head < 0 || head >= m_heads) return {};
+    const std::vector<float> plane = readFloatTextureLayer(gl.gl(), m_texture, m_size, m_size, m_heads, head);
+    std::vector<float> out(size_t(n) * size_t(n));
+    for (int r = 0; r < n && r < m_size; ++r)
+        for (int k = 0; k < n && k < m_size; ++k)
+            out[size_t(r) * n + k] = plane[size_t(r) * m_size + k];
+    return out;
+}
+
+bool AttentionRenderer::weightAt(const TraceStore& store, Side side, int step, int layer, int head, int query,
+                                 int key, float* weight) {
+    for (int i = step; i >= 0; --i) {
+        const StepTrace* t = store.trace(side, i);
+        if (!t || layer >= int(t->attention.size())) continue;
+        const LayerAttention& a = t->attention[size_t(layer)];
+        if (query < a.row_begin || query >= a.row_begin + a.n_rows) continue;
+        if (key < 0 || key >= a.n_keys) return false;
+        *weight = a.row(head, query - a.row_begin)[key];
+        return true;
+    }
+    return false;
+}
+
+void AttentionRenderer::drawHeader(FrameContext& frame, float& y) {
+    TraceStore& store = frame.store;
+    const Theme& th = frame.theme;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImFont* bold = frame.imgui.font(FontRole::bold);
+    const float x0 = float(frame.rect.left()) + frame.px(10);
+    float x = x0 + drawText(dl, bold, ImVec2(x0, y), th.textStrong, tr("Attention")).x + frame.px(14);
+    if (!store.hasModel()) return;
+    const ModelConfig& c = store.model().config();
+    ImGui::PushID(this);
+    const float right = float(frame.rect.right()) - frame.px(10);
+    const float buttonW = ImGui::GetFontSize() + ImGui::GetStyle().FramePadding.x * 2;
+    // Each control goes on the next line when it would not fit on this one.
+    auto wrapFor = [&](float width) {
+        if (x + width > right && x > x0) {
+            x = x0;
+            y += frame.px(24);
+        }
+    };
+    auto stepper = [&](const char* id, const QString& label, int value, int count, auto select) {
+        const QString text = label + QStringLiteral(" %1/%2").arg(value).arg(count - 1);
+        wrapFor(textSize(ImGui::GetFont(), text).x + 2 * buttonW + frame.px(8));
+        ImGui::SetCursorScreenPos(ImVec2(x, y - frame.px(2)));
+        ImGui::PushID(id);
+        if (ImGui::SmallButton("\xE2\x97\x80")) select(value - 1);  // ◀
+        ImGui::SameLine(0, frame.px(4));
+        ImGui::TextUnformatted(text.toUtf8().constData());
+        ImGui::SameLine(0, frame.px(4));
+        if (ImGui::SmallButton("\xE2\x96\xB6")) select(value + 1);  // ▶
+        ImGui::PopID();
+        x = ImGui::GetItemRectMax().x + frame.px(14);
+    };
+    stepper("layer", tr("layer"), store.layer(), c.n_layers, [&](int v) { store.selectLayer(v); });
+    if (!store.allHeads())
+        stepper("head", tr("head"), store.head(), c.n_heads, [&](int v) { store.selectHead(v); });
+    const QByteArray toggle =
+        (store.allHeads() ? tr("one head") : tr("all %1 heads").arg(c.n_heads)).toUtf8();
+    wrapFor(textSize(ImGui::GetFont(), QString::fromUtf8(toggle)).x + ImGui::GetStyle().FramePadding.x * 2);
+    ImGui::SetCursorScreenPos(ImVec2(x, y - frame.px(2)));
+    if (ImGui::SmallButton(toggle.constData())) store.setAllHeads(!store.allHeads());
+    ImGui::PopID();
+    y += frame.px(26);
+}
+
+void AttentionRenderer::drawTile(FrameContext& frame, ImDrawList* dl, const Tile& tile, int cells,
+                                 const StepTrace& t, bool large) {
+    const Theme& th = frame.theme;
+    AttentionDraw d;
+    d.texture = m_texture;
+    d.head = tile.head;
+    d.cells = cells;
+    d.rect = QRectF(tile.a.x, tile.a.y, tile.b.x - tile.a.x, tile.b.y - tile.a.y);
+    d.rowBegin = t.pos_begin;
+    d.rowEnd = t.pos_end;
+    d.gamma = 1.0f;
+    d.rowColour = th.newRow;
+    d.rowColour.setAlphaF(0.9f);
+    d.maskColour = th.maskCell;
+    d.gridColour = th.grid;
+    if (!queueAttentionDraw(frame, dl, d)) return;
+    dl->AddRect(ImVec2(tile.a.x - 1, tile.a.y - 1), ImVec2(tile.b.x + 1, tile.b.y + 1), imColor(th.border));
+    (void)large;
+}
+
+void AttentionRenderer::render(FrameContext& frame) {
+    sync(frame);
+    m_tiles.clear();
+    TraceStore& store = frame.store;
+    const Theme& th = frame.theme;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->PushClipRect(frame.topLeft(), frame.bottomRight(), true);
+    float y = float(frame.rect.top()) + frame.px(6);
+    drawHeader(frame, y);
+    const int step = store.stepFor(m_side);
+    const StepTrace* t = store.trace(m_side, step);
+    if (!t || !m_model || !m_texture) {
+        dl->PopClipRect();
+        drawCentredMessage(frame, tr("No attention yet"),
+                           tr("Each step adds one row: how much the new token looks at each earlier one."));
+        return;
+    }
+    if (frame.gl.shaders().program(QStringLiteral("heatmap.vert"), QStringLiteral("attention.frag")) ==
+        nullptr) {
+        dl->PopClipRect();
+        drawCentredMessage(frame, tr("A shader failed to build"), frame.gl.shaders().error());
+        return;
+    }
+    const ModelConfig& c = m_model->config;
+    ImFont* small = frame.imgui.font(FontRole::small);
+    const int cells = t->pos_end;
+    const float x0 = float(frame.rect.left()) + frame.px(10), x1 = float(frame.rect.right()) - frame.px(10);
+    const float footerH = frame.px(40);
+    const float bottom = float(frame.rect.bottom()) - footerH;
+    const Tokenizer* tok = store.model().tokenizer.get();
+
+    if (!store.allHeads()) {
+        // ---- one head, large, with token labels when they fit ------------------------------------------
+        const float barW = frame.px(12), barGap = frame.px(34);
+        const std::vector<int32_t> tokens = store.tokensUpTo(m_side, step);
+        const float probe = std::min(x1 - x0 - barW - barGap, bottom - y) / float(cells);
+        const bool labels = probe >= small->FontSize * 1.05f;
+        const float gutter = labels ? frame.px(64) : frame.px(30);
+        const float side =
+            std::max(frame.px(20), std::min(x1 - x0 - gutter - barW - barGap, bottom - y - frame.px(4)));
+        const float cellPx = side / float(cells);
+        Tile tile{ImVec2(x0 + gutter, y), ImVec2(x0 + gutter + side, y + side), store.head()};
+        drawTile(frame, dl, tile, cells, *t, true);
+        m_tiles.push_back(tile);
+        // Query axis: the token of each row (or its position).
+        const int every = labels ? 1 : std::max(1, int(std::ceil(small->FontSize * 1.2f / cellPx)));
+        for (int r = 0; r < cells; r += every) {
+            const float cy = y + (float(r) + 0.5f) * cellPx;
+            const QString text =
+                labels && r < int(tokens.size())
+                    ? elide(small, tokenLabel(tok, tokens[size_t(r)], r == 0), gutter - frame.px(8))
+                    : QString::number(r);
+            const ImVec2 s = textSize(small, text);
+            const bool current = r >= t->pos_begin && r < t->pos_end;
+            drawText(dl, small, ImVec2(tile.a.x - frame.px(6) - s.x, cy - s.y / 2),
+                     current ? th.textStrong : th.textDim, text);
+        }
+        // Colour bar 0 → 1.
+        const ImVec2 ba(tile.b.x + frame.px(10), tile.a.y), bb(tile.b.x + frame.px(10) + barW, tile.b.y);
+        drawColourBar(dl, ba, bb, th.sequentialStops, true);
+        drawText(dl, small, ImVec2(bb.x + frame.px(4), ba.y - frame.px(2)), th.textDim, QStringLiteral("1"));
+        drawText(dl, small, ImVec2(bb.x + frame.px(4), bb.y - small->FontSize), th.textDim,
+                 QStringLiteral("0"));
+        const int kvHead = store.head() / std::max(1, c.group_size());
+        const QString caption =
+            tr("head %1 of layer %2 · reads KV head %3 · rows: the token asking (query) · columns: the "
+               "tokens it looks at (keys)")
+                .arg(store.head())
+                .arg(store.layer())
+                .arg(kvHead);
+        drawText(dl, small, ImVec2(x0, tile.b.y + frame.px(6)), th.textDim, elide(small, caption, x1 - x0));
+    } else {
+        // ---- every head of the layer, grouped by the KV head they read ----------------------------------
+        const int n = c.n_heads, g = std::max(1, c.group_size());
+        const float labelH = small->FontSize + frame.px(4), gap = frame.px(10);
+        int bestCols = 1;
+        float bestSide = 0;
+        for (int cols = 1; cols <= n; ++cols) {
+            const int rowsN = (n + cols - 1) / cols;
+            const float s = std::min((x1 - x0 - gap * float(cols - 1)) / float(cols),
+                                     (bottom - y - float(rowsN) * (labelH + gap)) / float(rowsN));
+            if (s > bestSide) {
+                bestSide = s;
+                bestCols = cols;
+            }
+        }
+        const float side = std::max(frame.px(10), bestSide);
+        for (int h = 0; h < n; ++h) {
+            const int col = h % bestCols, row = h / bestCols;
+            const float tx = x0 + float(col) * (side + gap),
+                        ty = y + float(row) * (side + labelH + gap) + labelH;
+            const int group = h / g;
+            const QColor gc = groupColour(th, group);
+            drawText(dl, small, ImVec2(tx, ty - labelH), gc,
+                     elide(small, tr("q%1 · KV %2").arg(h).arg(group), side));
+            Tile tile{ImVec2(tx, ty), ImVec2(tx + side, ty + side), h};
+            drawTile(frame, dl, tile, cells, *t, false);
+            dl->AddRect(ImVec2(tile.a.x - 2, tile.a.y - 2), ImVec2(tile.b.x + 2, tile.b.y + 2), imColor(gc),
+                        0, 0, 2.0f);
+            m_tiles.push_back(tile);
+            if (mouseIn(frame, tile.a, tile.b) && ImGui::IsMouseDoubleClicked(0)) {
+                store.selectHead(h);
+                store.setAllHeads(false);
+            }
+        }
+        QString caption;
+        if (c.n_kv_heads == c.n_heads)
+            caption = tr("%1 query heads, each with its own KV head (multi-head attention)").arg(n);
+        else if (c.n_kv_heads == 1)
+            caption = tr("%1 query heads all share one KV head (multi-query attention)").arg(n);
+        else
+            caption = tr("%1 query heads share %2 KV heads, %3 each (grouped-query attention): same colour, "
+                         "same K and V")
+                          .arg(n)
+                          .arg(c.n_kv_heads)
+                          .arg(g);
+        drawText(dl, small, ImVec2(x0, bottom + frame.px(6)), th.textDim, elide(small, caption, x1 - x0));
+    }
+    dl->PopClipRect();
+    for (const Tile& tile : m_tiles)
+        if (mouseIn(frame, tile.a, tile.b)) drawHover(frame, tile, cells, step);
+}
+
+void AttentionRenderer::drawHover(FrameContext& frame, const Tile& tile, int cells, int step) {
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    const float cell = (tile.b.x - tile.a.x) / float(cells);
+    const int key = std::clamp(int((m.x - tile.a.x) / cell), 0, cells - 1);
+    const int query = std::clamp(int((m.y - tile.a.y) / cell), 0, cells - 1);
+    const TraceStore& store = frame.store;
+    const std::vector<int32_t> tokens = store.tokensUpTo(m_side, step);
+    const Tokenizer* tok = store.model().tokenizer.get();
+    auto name = [&](int p) {
+        return p < int(tokens.size()) ? tokenQuoted(tok, tokens[size_t(p)], p == 0) : QString();
+    };
+    QStringList lines;
+    lines << tr("Layer %1 · head %2").arg(store.layer()).arg(tile.head);
+    lines << tr("query: position %1 %2").arg(query).arg(name(query));
+    lines << tr("key: position %1 %2").arg(key).arg(name(key));
+    float w = 0;
+    if (key > query)
+        lines << tr("masked: a token never looks at later tokens");
+    else if (weightAt(store, m_side, step, store.layer(), tile.head, query, key, &w))
+        lines << tr("weight %1 (%2% of this query's attention)")
+                     .arg(double(w), 0, 'f', 4)
+                     .arg(double(w) * 100.0, 0, 'f', 1);
+    showTooltip(frame, lines, frame.theme.side(m_side));
+}
+
+}  // namespace kvscope::app

@@ -1,0 +1,180 @@
+#include "views/counters_renderer.h"
+
+#include <cmath>
+
+namespace kvscope::app {
+
+QColor opClassColour(OpClass op, const Theme& theme) {
+    static const char* dark[] = {"#9aa5b8", "#b4befe", "#89b4fa", "#94e2d5", "#fde047", "#f38ba8",
+                                 "#cba6f7", "#74c7ec", "#a6e3a1", "#6c7086", "#fab387"};
+    static const char* light[] = {"#6b7280", "#6366f1", "#2563eb", "#0d9488", "#ca8a04", "#db2777",
+                                  "#7c3aed", "#0891b2", "#16a34a", "#9ca3af", "#ea580c"};
+    const int i = std::clamp(int(op), 0, kOpClassCount - 1);
+    return QColor(QLatin1String(theme.isDark() ? dark[i] : light[i]));
+}
+
+std::vector<CounterRow> counterRows(const StepTrace& t, int stepsSoFar) {
+    const Counters& s = t.counters;
+    const Counters& c = t.cumulative;
+    const OpCounters st = s.total(), ct = c.total();
+    std::vector<CounterRow> rows;
+    auto add = [&](const QString& label, double step, double total, QString (*fmt)(double),
+                   const QString& help) {
+        rows.push_back({label, step, total, fmt(step), fmt(total), help});
+    };
+    auto count = [](double v) { return formatCount(uint64_t(std::llround(v))); };
+    add(tr("FLOPs"), double(st.flops), double(ct.flops), formatFlops,
+        tr("floating-point operations, a multiply-add counted as 2 (core/include/kvscope/counters.h)"));
+    add(tr("wall time"), s.wall_seconds, c.wall_seconds, formatSeconds, tr("measured around the whole step"));
+    // Each step samples one token; the run's rate is the tokens sampled over the time spent.
+    rows.push_back({tr("tokens / s"), s.wall_seconds > 0 ? 1.0 / s.wall_seconds : 0.0,
+                    c.wall_seconds > 0 ? double(stepsSoFar) / c.wall_seconds : 0.0, QString(), QString(),
+                    tr("tokens generated per second (one per step)")});
+    rows.back().stepText = formatRate(rows.back().step);
+    rows.back().totalText = formatRate(rows.back().total);
+    add(tr("weights read"), double(st.weight_bytes), double(ct.weight_bytes), formatBytes,
+        tr("bytes of weights streamed from memory, at their stored type"));
+    add(tr("KV read"), double(st.kv_read), double(ct.kv_read), formatBytes,
+        tr("bytes of K and V rows read by attention"));
+    add(tr("KV written"), double(st.kv_written), double(ct.kv_written), formatBytes,
+        tr("bytes of K and V rows computed and stored"));
+    add(tr("KV resident"), double(s.kv_bytes_resident), double(c.kv_bytes_resident), formatBytes,
+        tr("K and V kept in memory after the step (a run without a cache keeps none)"));
+    add(tr("KV peak"), double(s.kv_bytes_peak), double(c.kv_bytes_peak), formatBytes,
+        tr("the most K and V held during the step (the uncached run's scratch copy)"));
+    rows.push_back({tr("tokens processed"), double(s.tokens_processed), double(c.tokens_processed),
+                    count(double(s.tokens_processed)), count(double(c.tokens_processed)),
+                    tr("positions run through all the layers")});
+    rows.push_back({tr("recomputed tokens"), double(s.tokens_recomputed), double(c.tokens_recomputed),
+                    count(double(s.tokens_recomputed)), count(double(c.tokens_recomputed)),
+                    tr("positions whose K and V a cache would already have held")});
+    // Most telling first (the first half fills the left column): cost, speed and what was recomputed.
+    const int order[] = {0, 1, 2, 9, 6, 3, 4, 5, 7, 8};
+    std::vector<CounterRow> ordered;
+    for (int i : order)
+        ordered.push_back(rows[size_t(i)]);
+    return ordered;
+}
+
+bool CountersRenderer::affectedBy(const StoreChange& change, Side side) const {
+    if (change.kind == StoreChange::Kind::appended) return change.side == side;
+    if (change.kind == StoreChange::Kind::selection) return change.fields & StoreChange::stepField;
+    return true;
+}
+
+void CountersRenderer::render(FrameContext& frame) {
+    const TraceStore& store = frame.store;
+    const Theme& th = frame.theme;
+    Panel panel(frame, tr("Counters"));
+    ImDrawList* dl = panel.dl;
+    ImFont *bold = panel.bold, *body = panel.body, *small = panel.small;
+    const float x0 = panel.x0, x1 = panel.x1;
+    float y = panel.y;
+    const int step = store.stepFor(m_side);
+    const StepTrace* t = store.trace(m_side, step);
+    if (!t) {
+        panel.note(tr("nothing computed yet"), th.textDim);
+        return;
+    }
+    // Lockstep: how far this run's logits are from the other run's (they should agree to float rounding).
+    const double diff = store.step(m_side, step).maxLogitDiff;
+    if (m_side == Side::uncached && std::isfinite(diff)) {
+        const QString text = tr("logits vs the cached run: max |Δ| = %1 %2")
+                                 .arg(diff, 0, 'g', 2)
+                                 .arg(diff <= 1e-4 ? tr("(the same)") : tr("(differ!)"));
+        panel.note(text, diff <= 1e-4 ? th.textDim : th.error);
+    }
+    y += frame.px(24);
+
+    // ---- the table: this step | so far, in as many column groups as the view's shape wants ----------------
+    // Rows come most telling first; when even several groups cannot hold them all, the last ones go.
+    const std::vector<CounterRow> rows = counterRows(*t, step + 1);
+    const float rowH = body->FontSize + frame.px(5);
+    const float headH = small->FontSize + frame.px(4);
+    const float minGroupW = frame.px(270), groupGap = frame.px(18);
+    const int maxGroups = std::max(1, int((x1 - x0 + groupGap) / (minGroupW + groupGap)));
+    // The FLOP breakdown bar only when it leaves room for at least six rows.
+    float barReserve = frame.px(46);
+    if (int((float(frame.rect.bottom()) - y - headH - barReserve) / rowH) * maxGroups < 6) barReserve = 0;
+    const float availH = float(frame.rect.bottom()) - y - headH - barReserve;
+    const int fitRows = std::max(1, int(availH / rowH));
+    const int groups = std::clamp((int(rows.size()) + fitRows - 1) / fitRows, 1, maxGroups);
+    // Column by column: the first group gets the most telling rows, as many as fit.
+    const int perGroup = std::max(std::min(fitRows, (int(rows.size()) + groups - 1) / groups), 1);
+    const float groupW = (x1 - x0 - groupGap * float(groups - 1)) / float(groups);
+    float tableBottom = y;
+    for (int g = 0; g < groups; ++g) {
+        const float gx = x0 + float(g) * (groupW + groupGap);
+        const float col1 = gx + groupW * 0.38f, col2 = gx + groupW * 0.70f;
+        float gy = y;
+        drawText(dl, small, ImVec2(col1, gy), th.textDim, tr("this step"));
+        drawText(dl, small, ImVec2(col2, gy), th.textDim, tr("so far"));
+        gy += headH;
+        for (int i = g * perGroup; i < std::min(int(rows.size()), (g + 1) * perGroup); ++i) {
+            if (gy + rowH > float(frame.rect.bottom())) break;
+            const CounterRow& r = rows[size_t(i)];
+            if ((i - g * perGroup) % 2 == 0)
+                dl->AddRectFilled(ImVec2(gx - frame.px(4), gy - frame.px(1)),
+                                  ImVec2(gx + groupW, gy + rowH - frame.px(1)), imColor(th.panelRaised));
+            const bool headline = i < 4;
+            ImFont* labelFont = textSize(body, r.label).x <= col1 - gx - frame.px(6) ? body : small;
+            drawText(dl, labelFont, ImVec2(gx, gy + (body->FontSize - labelFont->FontSize) * 0.6f),
+                     th.textDim, elide(labelFont, r.label, col1 - gx - frame.px(6)));
+            drawText(dl, headline ? bold : body, ImVec2(col1, gy), headline ? th.side(m_side) : th.text,
+                     elide(headline ? bold : body, r.stepText, col2 - col1 - frame.px(4)));
+            drawText(dl, body, ImVec2(col2, gy), th.text, elide(body, r.totalText, gx + groupW - col2));
+            if (mouseIn(frame, ImVec2(gx, gy), ImVec2(gx + groupW, gy + rowH)))
+                showTooltip(frame, {r.label, r.help});
+            gy += rowH;
+        }
+        tableBottom = std::max(tableBottom, gy);
+    }
+    y = tableBottom;
+
+    // ---- this step's FLOPs by op class ----------------------------------------------------------------
+    const double total = double(t->counters.flops());
+    if (total > 0 && barReserve > 0 && y + frame.px(36) <= float(frame.rect.bottom())) {
+        y += frame.px(6);
+        drawText(dl, small, ImVec2(x0, y), th.textDim, tr("this step's FLOPs by operation"));
+        y += small->FontSize + frame.px(3);
+        const float barH = frame.px(12);
+        float bx = x0;
+        struct Part {
+            OpClass op;
+            double share;
+        };
+        std::vector<Part> parts;
+        for (int i = 0; i < kOpClassCount; ++i) {
+            const double f = double(t->counters.by_op[size_t(i)].flops);
+            if (f <= 0) continue;
+            const OpClass op = OpClass(i);
+            const float w = float(f / total) * (x1 - x0);
+            dl->AddRectFilled(ImVec2(bx, y), ImVec2(bx + w, y + barH), imColor(opClassColour(op, th)));
+            if (mouseIn(frame, ImVec2(bx, y), ImVec2(bx + w, y + barH)))
+                showTooltip(
+                    frame,
+                    {QString::fromLatin1(op_class_name(op)),
+                     tr("%1 (%2% of this step)").arg(formatFlops(f)).arg(f / total * 100.0, 0, 'f', 1)});
+            parts.push_back({op, f / total});
+            bx += w;
+        }
+        y += barH + frame.px(3);
+        if (y + small->FontSize > float(frame.rect.bottom())) parts.clear();  // no room for the legend
+        std::sort(parts.begin(), parts.end(), [](const Part& a, const Part& b) { return a.share > b.share; });
+        float lx = x0;
+        for (size_t i = 0; i < parts.size() && i < 4; ++i) {
+            const QString label = QStringLiteral("%1 %2%")
+                                      .arg(QString::fromLatin1(op_class_name(parts[i].op)))
+                                      .arg(parts[i].share * 100.0, 0, 'f', 0);
+            const float w = textSize(small, label).x + frame.px(16);
+            if (lx + w > x1) break;
+            dl->AddRectFilled(ImVec2(lx, y + frame.px(3)), ImVec2(lx + frame.px(8), y + frame.px(11)),
+                              imColor(opClassColour(parts[i].op, th)));
+            drawText(dl, small, ImVec2(lx + frame.px(11), y), th.textDim, label);
+            lx += w + frame.px(6);
+        }
+    }
+    panel.close();
+}
+
+}  // namespace kvscope::app

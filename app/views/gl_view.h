@@ -1,0 +1,99 @@
+// gl_view.h — the on-screen host of one ViewRenderer, with its own OpenGL context and ImGui context.
+//
+// The host is thin: it makes the GL resources when its context starts (and frees them with it), feeds
+// Qt's mouse, wheel, key and text events to ImGui through the input bridge, repaints when the store says
+// something the view shows has changed (or while an animation runs), and leaves all drawing to the
+// renderer. DisplaySettings (theme, font scale) is shared by every view of the window.
+//
+// Two surfaces, one behaviour (the shared part is ViewHost, in gl_view.cpp):
+//   widget  a QOpenGLWidget. Qt composes it with the rest of the window: cheap on a GPU, but with a
+//           software OpenGL (Mesa's llvmpipe: virtual machines, CI, no GPU) Qt recomposes the whole window
+//           for every frame of any view — about 100 ms a frame at 1920×1080 on two cores.
+//   window  a QOpenGLWindow in a window container: each view presents only its own pixels, so a software
+//           renderer keeps up (see the README's responsiveness figures).
+// defaultSurface() picks the window surface when the OpenGL renderer is software, the widget otherwise;
+// `kvscope --gl-surface widget|window` (or KVSCOPE_GL_SURFACE) overrides it.
+#pragma once
+
+#include <QElapsedTimer>
+#include <QObject>
+#include <QWidget>
+#include <functional>
+#include <memory>
+
+#include "gl/gl_resources.h"
+#include "gl/imgui_layer.h"
+#include "theme.h"
+#include "trace_store.h"
+#include "views/view_renderer.h"
+
+class QOpenGLContext;
+class QOpenGLWidget;
+class QOpenGLWindow;
+
+namespace kvscope::app {
+
+class DisplaySettings : public QObject {
+    Q_OBJECT
+  public:
+    explicit DisplaySettings(QObject* parent = nullptr) : QObject(parent) {}
+    ThemeKind themeKind() const { return m_kind; }
+    const Theme& theme() const { return themeFor(m_kind); }
+    float fontScale() const { return m_fontScale; }
+    // The scale views draw at, before the device pixel ratio: the user's font scale × the theme's type scale.
+    float viewScale() const { return m_fontScale * theme().typeScale; }
+    void setThemeKind(ThemeKind kind);
+    void setFontScale(float scale);  // clamped to [0.6, 3]
+
+  signals:
+    void changed();
+
+  private:
+    ThemeKind m_kind = ThemeKind::dark;
+    float m_fontScale = 1.0f;
+};
+
+// Opens the full-framebuffer ImGui window views draw into, and closes it (between beginFrame/endFrame).
+void beginViewWindow(QSize framebuffer);
+void endViewWindow();
+
+class ViewHost;
+
+class GlView : public QWidget {
+    Q_OBJECT
+  public:
+    enum class Surface { widget, window };
+    static Surface defaultSurface();
+    static void setDefaultSurface(Surface surface);
+    static bool parseSurface(const QString& name, Surface* surface);
+    // The OpenGL renderer string of this machine (e.g. "llvmpipe (LLVM 15.0.6, 256 bits)"), read once.
+    static QString rendererName();
+
+    GlView(TraceStore& store, DisplaySettings& display, std::unique_ptr<ViewRenderer> renderer, Side side,
+           QWidget* parent = nullptr);
+    ~GlView() override;
+
+    ViewRenderer* renderer() const;
+    Side side() const;
+    Surface surface() const { return m_surface; }
+    // Draws now, synchronously (tests: the textures then hold everything in the store).
+    void renderNow();
+    // Runs `fn` with this view's context current (tests read textures back through it).
+    void withContext(const std::function<void(GlResources&)>& fn);
+    const QString& glError() const;
+    double lastPaintMilliseconds() const;
+    void requestRepaint();
+
+  signals:
+    void painted(double milliseconds);
+    void frameSwapped();
+
+  private:
+    std::unique_ptr<ViewHost> m_host;
+    Surface m_surface;
+    QWidget* m_widget = nullptr;  // the QOpenGLWidget, or the window container
+    QOpenGLWidget* m_glWidget = nullptr;
+    QOpenGLWindow* m_glWindow = nullptr;
+};
+
+}  // namespace kvscope::app

@@ -1,0 +1,66 @@
+// kv_cache_renderer.h — the KV cache of one run: for every layer, K and V of every KV head as heatmaps
+// (a row per token, a column per dimension) that grow a row per step, the rows the selected step wrote
+// highlighted, each layer's bytes beside it and the size formula with this model's numbers above.
+//
+// The uncached run keeps no cache: its view shows the K and V it rebuilt from scratch this step, every
+// row tinted as recomputed, with a sweep down the rows as a step lands (the values come from the trace
+// when the worker recorded every recomputed row; past kRecomputedRowsLimitBytes only the new row is
+// recorded and the older rows shown are the ones earlier steps computed — the same numbers).
+//
+// Textures: per layer one R32F texture for K and one for V, [rows = positions][columns = all KV heads'
+// dimensions]; new rows go up with glTexSubImage2D. Uploads are keyed by each stored step's serial, so
+// rewinding and stepping again re-uploads only the steps that changed.
+#pragma once
+
+#include <vector>
+
+#include "views/view_renderer.h"
+
+namespace kvscope::app {
+
+class KvCacheRenderer : public ViewRenderer {
+  public:
+    explicit KvCacheRenderer(Side side) : m_side(side) {}
+    const char* name() const override { return "kv_cache"; }
+    void releaseGL(GlResources& gl) override;
+    void render(FrameContext& frame) override;
+    bool affectedBy(const StoreChange& change, Side side) const override;
+    bool animating() const override { return m_animating; }
+
+    // For tests: rows [rowBegin, rowBegin + nRows) of one layer's K (or V) texture as [nRows][kv_dim]
+    // (KV head h's dimensions at columns h·head_dim ...). The GL context must be current.
+    std::vector<float> textureRows(GlResources& gl, int layer, bool key, int rowBegin, int nRows) const;
+    int uploadedSteps() const { return int(m_uploaded.size()); }
+
+  private:
+    struct Stats {  // cumulative over steps, per layer: for the colour range
+        float absK = 0, absV = 0;
+        double sqK = 0, sqV = 0;
+        double n = 0;
+    };
+    struct HeadBox {  // where one KV head's K or V block is drawn (for hover and clicks)
+        ImVec2 a, b;
+        int layer = 0, head = 0;
+        bool key = true;
+    };
+
+    void sync(FrameContext& frame);
+    void releaseTextures(GlResources& gl);
+    float rangeFor(int step, int layer, bool key) const;
+    bool valueAt(const TraceStore& store, int step, int layer, bool key, int head, int row, int dim,
+                 float* value, int* writtenBy) const;
+    void drawHover(FrameContext& frame, const HeadBox& box, int rows, float rowPx, int step);
+
+    Side m_side;
+    const Model* m_model = nullptr;  // the textures match this model's shape
+    int m_layers = 0, m_kvHeads = 0, m_headDim = 0, m_texRows = 0;
+    std::vector<GLuint> m_k, m_v;
+    std::vector<quint64> m_uploaded;          // serial of each uploaded step, by step index
+    std::vector<std::vector<Stats>> m_stats;  // [step][layer], cumulative up to the step
+    quint64 m_arrivalSerial = 0;              // the newest step uploaded, and when (for animations)
+    double m_arrivalTime = 0.0;
+    bool m_animating = false;
+    std::vector<HeadBox> m_boxes;
+};
+
+}  // namespace kvscope::app

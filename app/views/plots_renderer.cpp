@@ -1,0 +1,215 @@
+#include "views/plots_renderer.h"
+
+#include <cmath>
+
+namespace kvscope::app {
+
+namespace {
+
+// A tick step of 1, 2 or 5 × 10^k giving about `count` ticks up to `max`.
+double niceStep(double max, int count) {
+    if (!(max > 0)) return 1;
+    const double raw = max / count;
+    const double mag = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 5.0, 10.0})
+        if (m * mag >= raw) return m * mag;
+    return 10 * mag;
+}
+
+QString formatMs(double seconds) {
+    return formatSeconds(seconds);
+}
+QString formatPlainFlops(double f) {
+    return formatFlops(f);
+}
+QString formatPlainBytes(double b) {
+    return formatBytes(b);
+}
+
+void dashedPolyline(ImDrawList* dl, const std::vector<ImVec2>& pts, ImU32 colour, float thickness,
+                    float dash) {
+    for (size_t i = 1; i < pts.size(); ++i) {
+        const ImVec2 a = pts[i - 1], b = pts[i];
+        const float len = std::hypot(b.x - a.x, b.y - a.y);
+        for (float s = 0; s < len; s += 2 * dash) {
+            const float e = std::min(len, s + dash);
+            dl->AddLine(ImVec2(a.x + (b.x - a.x) * s / len, a.y + (b.y - a.y) * s / len),
+                        ImVec2(a.x + (b.x - a.x) * e / len, a.y + (b.y - a.y) * e / len), colour, thickness);
+        }
+    }
+}
+
+}  // namespace
+
+bool PlotsRenderer::affectedBy(const StoreChange& change, Side) const {
+    if (change.kind == StoreChange::Kind::selection) return change.fields & StoreChange::stepField;
+    return true;
+}
+
+std::vector<PlotsRenderer::Chart> PlotsRenderer::charts(const TraceStore& store) {
+    std::vector<Chart> out(4);
+    out[0] = {tr("Time per token"), tr("wall time of each decode step"), formatMs, {}};
+    out[1] = {tr("FLOPs per token"), tr("each decode step"), formatPlainFlops, {}};
+    out[2] = {tr("Cumulative FLOPs"), tr("prefill included"), formatPlainFlops, {}};
+    out[3] = {tr("KV bytes"), tr("dashed: uncached scratch, thrown away"), formatPlainBytes, {}};
+    for (Side side : kSides) {
+        Series time{side, false, {}}, flops{side, false, {}}, cumulative{side, false, {}},
+            kv{side, false, {}}, peak{side, true, {}};
+        for (const auto& s : store.steps(side)) {
+            const StepTrace& t = *s.trace;
+            const double x = double(t.pos_end);
+            if (t.phase == Phase::decode) {
+                time.points.push_back({x, t.counters.wall_seconds});
+                flops.points.push_back({x, double(t.counters.flops())});
+            }
+            cumulative.points.push_back({x, double(t.cumulative.flops())});
+            kv.points.push_back({x, double(t.counters.kv_bytes_resident)});
+            peak.points.push_back({x, double(t.counters.kv_bytes_peak)});
+        }
+        out[0].series.push_back(std::move(time));
+        out[1].series.push_back(std::move(flops));
+        out[2].series.push_back(std::move(cumulative));
+        out[3].series.push_back(std::move(kv));
+        if (side == Side::uncached) out[3].series.push_back(std::move(peak));
+    }
+    return out;
+}
+
+void PlotsRenderer::render(FrameContext& frame) {
+    const TraceStore& store = frame.store;
+    const Theme& th = frame.theme;
+    Panel panel(frame, tr("Cost per step, both runs"));
+    ImDrawList* dl = panel.dl;
+    ImFont *bold = panel.bold, *small = panel.small;
+    const float x0 = panel.x0, x1 = panel.x1;
+    float y = panel.y;
+    float lx = x0 + panel.titleWidth + frame.px(18);
+    for (Side side : kSides) {
+        dl->AddLine(ImVec2(lx, y + bold->FontSize * 0.55f),
+                    ImVec2(lx + frame.px(22), y + bold->FontSize * 0.55f), imColor(th.side(side)),
+                    frame.px(3));
+        lx += frame.px(28);
+        lx += drawText(dl, small, ImVec2(lx, y + frame.px(2)), th.text, sideTitle(side)).x + frame.px(18);
+    }
+    drawText(dl, small, ImVec2(lx, y + frame.px(2)), th.textDim, tr("x axis: tokens in the sequence"));
+    y += frame.px(26);
+    if (store.empty()) {
+        panel.close();
+        drawCentredMessage(frame, tr("No steps yet"),
+                           tr("Both runs' costs will be drawn here, step by step."));
+        return;
+    }
+    const std::vector<Chart> all = charts(store);
+    double xMax = 16;
+    for (Side side : kSides)
+        if (!store.steps(side).empty())
+            xMax = std::max(xMax, double(store.steps(side).back().trace->pos_end));
+    xMax *= 1.08;
+    const StepTrace* sel = store.trace(Side::cached, store.stepFor(Side::cached));
+    const double selectedX = sel ? double(sel->pos_end) : -1;
+    // Four charts in a row when the view is wide, else two by two.
+    const float w = x1 - x0, h = float(frame.rect.bottom()) - y - frame.px(4);
+    const bool row = w / 4 >= h * 0.9f || h < frame.px(260);
+    const int cols = row ? 4 : 2, rowsN = row ? 1 : 2;
+    const float gap = frame.px(16);
+    const float cw = (w - gap * float(cols - 1)) / float(cols),
+                ch = (h - gap * float(rowsN - 1)) / float(rowsN);
+    for (int i = 0; i < 4; ++i) {
+        const float cx = x0 + float(i % cols) * (cw + gap), cy = y + float(i / cols) * (ch + gap);
+        drawChart(frame, all[size_t(i)], ImVec2(cx, cy), ImVec2(cx + cw, cy + ch), xMax, selectedX);
+    }
+    panel.close();
+}
+
+void PlotsRenderer::drawChart(FrameContext& frame, const Chart& chart, ImVec2 a, ImVec2 b, double xMax,
+                              double selectedX) {
+    const Theme& th = frame.theme;
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImFont* small = frame.imgui.font(FontRole::small);
+    ImFont* body = frame.imgui.font(FontRole::bold);
+    drawPanel(dl, a, b, th.panelRaised, th.border, frame.px(4));
+    const float titleW = drawText(dl, body, ImVec2(a.x + frame.px(8), a.y + frame.px(5)), th.text,
+                                  elide(body, chart.title, b.x - a.x - frame.px(16)))
+                             .x;
+    drawText(dl, small, ImVec2(a.x + frame.px(16) + titleW, a.y + frame.px(7)), th.textDim,
+             elide(small, chart.note, b.x - a.x - titleW - frame.px(26)));
+    double yMax = 0;
+    size_t points = 0;
+    for (const Series& s : chart.series) {
+        points += s.points.size();
+        for (const Point& p : s.points)
+            yMax = std::max(yMax, p.y);
+    }
+    if (points == 0) {
+        const QString empty = tr("appears with the first decode step");
+        const ImVec2 size = textSize(small, empty);
+        drawText(dl, small, ImVec2((a.x + b.x - size.x) / 2, (a.y + b.y - size.y) / 2), th.textDim, empty);
+        return;
+    }
+    if (!(yMax > 0)) yMax = 1;
+    const double yStep = niceStep(yMax * 1.05, 4);
+    yMax = std::ceil(yMax * 1.05 / yStep) * yStep;
+    // Plot area, leaving room for the y labels on the left and x labels below.
+    const QString widest = chart.format(yMax);
+    const float left = a.x + frame.px(10) + textSize(small, widest).x + frame.px(6);
+    const float top = a.y + frame.px(12) + body->FontSize;
+    const float right = b.x - frame.px(10), bottom = b.y - frame.px(8) - small->FontSize - frame.px(4);
+    if (right - left < frame.px(30) || bottom - top < frame.px(20)) return;
+    auto X = [&](double x) { return left + float(x / xMax) * (right - left); };
+    auto Y = [&](double v) { return bottom - float(v / yMax) * (bottom - top); };
+    for (double v = 0; v <= yMax * 1.0001; v += yStep) {
+        dl->AddLine(ImVec2(left, Y(v)), ImVec2(right, Y(v)), imColor(th.grid));
+        const QString label = chart.format(v);
+        drawText(dl, small, ImVec2(left - frame.px(6) - textSize(small, label).x, Y(v) - small->FontSize / 2),
+                 th.textDim, label);
+    }
+    const double xStep = niceStep(xMax, std::max(2, int((right - left) / frame.px(60))));
+    for (double v = 0; v <= xMax; v += xStep) {
+        const QString label = QString::number(v, 'f', 0);
+        drawText(dl, small, ImVec2(X(v) - textSize(small, label).x / 2, bottom + frame.px(4)), th.textDim,
+                 label);
+    }
+    dl->AddLine(ImVec2(left, bottom), ImVec2(right, bottom), imColor(th.border));
+    if (selectedX >= 0)
+        dl->AddLine(ImVec2(X(selectedX), top), ImVec2(X(selectedX), bottom), imColor(th.accent, 0.7f),
+                    frame.px(1));
+    dl->PushClipRect(ImVec2(left, top - frame.px(2)), ImVec2(right + frame.px(2), bottom + frame.px(2)),
+                     true);
+    for (const Series& s : chart.series) {
+        std::vector<ImVec2> pts;
+        pts.reserve(s.points.size());
+        for (const Point& p : s.points)
+            pts.push_back(ImVec2(X(p.x), Y(p.y)));
+        const ImU32 colour = imColor(th.side(s.side), s.dashed ? 0.8f : 1.0f);
+        if (pts.size() == 1) dl->AddCircleFilled(pts[0], frame.px(3), colour);
+        if (s.dashed)
+            dashedPolyline(dl, pts, colour, frame.px(2), frame.px(5));
+        else if (pts.size() > 1)
+            dl->AddPolyline(pts.data(), int(pts.size()), colour, 0, frame.px(2.2f));
+    }
+    dl->PopClipRect();
+    // Hover: the values of both runs at the nearest position.
+    if (mouseIn(frame, ImVec2(left, top), ImVec2(right, bottom))) {
+        const double x = double(ImGui::GetIO().MousePos.x - left) / double(right - left) * xMax;
+        QStringList lines{chart.title};
+        double shownX = -1;
+        for (const Series& s : chart.series) {
+            const Point* best = nullptr;
+            for (const Point& p : s.points)
+                if (!best || std::fabs(p.x - x) < std::fabs(best->x - x)) best = &p;
+            if (!best) continue;
+            shownX = best->x;
+            lines << QStringLiteral("%1%2: %3")
+                         .arg(sideTitle(s.side))
+                         .arg(s.dashed ? tr(" (scratch, during the step)") : QString())
+                         .arg(chart.format(best->y));
+        }
+        if (shownX >= 0) {
+            lines.insert(1, tr("at %1 tokens").arg(shownX, 0, 'f', 0));
+            dl->AddLine(ImVec2(X(shownX), top), ImVec2(X(shownX), bottom), imColor(th.textDim, 0.6f));
+        }
+        showTooltip(frame, lines);
+    }
+}
+
+}  // namespace kvscope::app

@@ -1,0 +1,42 @@
+// plots_renderer.h — both runs on the same charts, against the position in the sequence: time per
+// token, FLOPs per token, cumulative FLOPs, and KV bytes (kept by the cached run; the uncached run keeps
+// none, but builds a scratch copy as large during every step, drawn dashed). Decode steps only on the
+// per-token charts: a prefill step handles the whole prompt at once. The selected step is marked.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include "views/view_renderer.h"
+
+namespace kvscope::app {
+
+class PlotsRenderer : public ViewRenderer {
+  public:
+    const char* name() const override { return "plots"; }
+    void render(FrameContext& frame) override;
+    bool affectedBy(const StoreChange& change, Side) const override;
+
+    struct Point {
+        double x, y;
+    };
+    struct Series {
+        Side side;
+        bool dashed = false;
+        std::vector<Point> points;
+    };
+    struct Chart {
+        QString title;
+        QString note;
+        QString (*format)(double);
+        std::vector<Series> series;
+    };
+    // The charts' data, from the store (every step of both runs).
+    static std::vector<Chart> charts(const TraceStore& store);
+
+  private:
+    void drawChart(FrameContext& frame, const Chart& chart, ImVec2 a, ImVec2 b, double xMax,
+                   double selectedX);
+};
+
+}  // namespace kvscope::app

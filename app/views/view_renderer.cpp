@@ -1,0 +1,102 @@
+#include "views/view_renderer.h"
+
+#include <QStringList>
+
+namespace kvscope::app {
+
+ImU32 imColor(const QColor& c, float alphaScale) {
+    return IM_COL32(c.red(), c.green(), c.blue(),
+                    int(std::clamp(float(c.alpha()) * alphaScale, 0.0f, 255.0f)));
+}
+
+ImVec4 imVec4(const QColor& c) {
+    return ImVec4(float(c.redF()), float(c.greenF()), float(c.blueF()), float(c.alphaF()));
+}
+
+ImVec2 textSize(ImFont* font, const QString& text) {
+    const QByteArray utf8 = text.toUtf8();
+    return font->CalcTextSizeA(font->FontSize, FLT_MAX, 0.0f, utf8.constData(),
+                               utf8.constData() + utf8.size());
+}
+
+ImVec2 drawText(ImDrawList* dl, ImFont* font, ImVec2 pos, const QColor& colour, const QString& text) {
+    const QByteArray utf8 = text.toUtf8();
+    dl->AddText(font, font->FontSize, ImVec2(std::round(pos.x), std::round(pos.y)), imColor(colour),
+                utf8.constData(), utf8.constData() + utf8.size());
+    return font->CalcTextSizeA(font->FontSize, FLT_MAX, 0.0f, utf8.constData(),
+                               utf8.constData() + utf8.size());
+}
+
+QString elide(ImFont* font, const QString& text, float width) {
+    if (textSize(font, text).x <= width + 0.5f)
+        return text;  // + half a pixel: float rounding of the same width
+    QString t = text;
+    while (!t.isEmpty() && textSize(font, t + QChar(0x2026)).x > width)
+        t.chop(1);
+    return t.isEmpty() ? QString() : t + QChar(0x2026);
+}
+
+void drawPanel(ImDrawList* dl, ImVec2 a, ImVec2 b, const QColor& fill, const QColor& border, float rounding) {
+    dl->AddRectFilled(a, b, imColor(fill), rounding);
+    if (border.isValid()) dl->AddRect(a, b, imColor(border), rounding, 0, 1.0f);
+}
+
+void showTooltip(const FrameContext& frame, const QStringList& lines, const QColor& accent) {
+    if (!frame.interactive || lines.isEmpty()) return;
+    ImGui::BeginTooltip();
+    ImGui::PushFont(frame.imgui.font(FontRole::bold));
+    if (accent.isValid()) ImGui::PushStyleColor(ImGuiCol_Text, imVec4(accent));
+    ImGui::TextUnformatted(lines.front().toUtf8().constData());
+    if (accent.isValid()) ImGui::PopStyleColor();
+    ImGui::PopFont();
+    for (int i = 1; i < lines.size(); ++i)
+        ImGui::TextUnformatted(lines[i].toUtf8().constData());
+    ImGui::EndTooltip();
+}
+
+void drawCentredMessage(FrameContext& frame, const QString& title, const QString& detail) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    ImFont* big = frame.imgui.font(FontRole::bold);
+    ImFont* body = frame.imgui.font(FontRole::small);
+    const ImVec2 c(float(frame.rect.center().x()), float(frame.rect.center().y()));
+    const ImVec2 ts = textSize(big, title);
+    drawText(dl, big, ImVec2(c.x - ts.x / 2, c.y - ts.y), frame.theme.textDim, title);
+    if (!detail.isEmpty()) {
+        const QString d = elide(body, detail, float(frame.rect.width()) - frame.px(16));
+        const ImVec2 ds = textSize(body, d);
+        drawText(dl, body, ImVec2(c.x - ds.x / 2, c.y + frame.px(4)), frame.theme.textDim, d);
+    }
+}
+
+bool mouseIn(const FrameContext& frame, ImVec2 a, ImVec2 b) {
+    if (!frame.interactive) return false;
+    const ImVec2 m = ImGui::GetIO().MousePos;
+    return m.x >= a.x && m.x < b.x && m.y >= a.y && m.y < b.y;
+}
+
+Panel::Panel(FrameContext& f, const QString& title)
+    : frame(f),
+      dl(ImGui::GetWindowDrawList()),
+      bold(f.imgui.font(FontRole::bold)),
+      body(f.imgui.font(FontRole::body)),
+      small(f.imgui.font(FontRole::small)),
+      mono(f.imgui.font(FontRole::mono)),
+      x0(float(f.rect.left()) + f.px(10)),
+      x1(float(f.rect.right()) - f.px(10)),
+      y(float(f.rect.top()) + f.px(6)) {
+    dl->PushClipRect(f.topLeft(), f.bottomRight(), true);
+    titleWidth = drawText(dl, bold, ImVec2(x0, y), f.theme.textStrong, title).x;
+}
+
+void Panel::note(const QString& text, const QColor& colour) const {
+    const float left = x0 + titleWidth + frame.px(12);
+    drawText(dl, small, ImVec2(left, y + frame.px(2)), colour, elide(small, text, x1 - left));
+}
+
+void Panel::close() {
+    if (!m_open) return;
+    m_open = false;
+    dl->PopClipRect();
+}
+
+}  // namespace kvscope::app

@@ -1,0 +1,99 @@
+// view_renderer.h — the interface every view's drawing implements, and the state a frame is drawn from.
+//
+// A renderer draws one view (KV cache, attention, token strip, counters, plots) into whatever OpenGL
+// framebuffer is current, inside a rectangle, at a pixel scale and theme, from the TraceStore at its
+// selected step. It knows nothing of widgets: a GlView (a QOpenGLWidget) hosts one on screen, the
+// LayoutRenderer places several in one framebuffer, and the offscreen renderer draws that for export
+// and tests. Given the same store, selection, theme, scale and animation time, a frame is the same.
+//
+// Drawing goes through ImGui's draw lists (panels, text, lines) and, for heatmaps, through GL draws
+// queued into the same draw order (ImGuiLayer::addGlDraw). Texture uploads happen in render(), with
+// the GL context current.
+#pragma once
+
+#include <imgui.h>
+#include <QColor>
+#include <QRectF>
+#include <QString>
+
+#include "format.h"
+#include "gl/gl_resources.h"
+#include "gl/imgui_layer.h"
+#include "theme.h"
+#include "trace_store.h"
+
+namespace kvscope::app {
+
+struct FrameContext {
+    FrameContext(TraceStore& s, const Theme& t, GlResources& g, ImGuiLayer& i)
+        : store(s), theme(t), gl(g), imgui(i) {}
+    TraceStore& store;  // non-const: a click may change the selection (interactive frames only)
+    const Theme& theme;
+    GlResources& gl;
+    ImGuiLayer& imgui;
+    Side side = Side::cached;
+    QRectF rect;              // where to draw, in framebuffer pixels (origin top left)
+    QSize framebuffer;        // the whole framebuffer, in pixels
+    float scale = 1.0f;       // pixels per design unit: device pixel ratio × font scale
+    double time = 0.0;        // seconds, for animations; the offscreen renderer passes a fixed value
+    bool interactive = true;  // hover tooltips and clicks (false when rendering offscreen)
+
+    float px(float designUnits) const { return designUnits * scale; }
+    ImVec2 topLeft() const { return ImVec2(float(rect.left()), float(rect.top())); }
+    ImVec2 bottomRight() const { return ImVec2(float(rect.right()), float(rect.bottom())); }
+};
+
+class ViewRenderer {
+  public:
+    virtual ~ViewRenderer() = default;
+    virtual const char* name() const = 0;
+    // GL objects: made with the context current, freed the same way.
+    virtual void initializeGL(GlResources&) {}
+    virtual void releaseGL(GlResources&) {}
+    virtual void render(FrameContext& frame) = 0;
+    // Whether a change of the store alters this view (its host repaints only then).
+    virtual bool affectedBy(const StoreChange&, Side) const { return true; }
+    // Whether the last frame was mid-animation and wants another one soon.
+    virtual bool animating() const { return false; }
+};
+
+// ---- drawing helpers shared by the renderers -------------------------------------------------------------
+ImU32 imColor(const QColor& c, float alphaScale = 1.0f);
+ImVec4 imVec4(const QColor& c);
+// Text at a position, in a font, clipped by the current clip rect. Returns the size it took.
+ImVec2 drawText(ImDrawList* dl, ImFont* font, ImVec2 pos, const QColor& colour, const QString& text);
+ImVec2 textSize(ImFont* font, const QString& text);
+// Text cut with "…" to fit a width.
+QString elide(ImFont* font, const QString& text, float width);
+// Draws a rectangle with a 1-pixel border.
+void drawPanel(ImDrawList* dl, ImVec2 a, ImVec2 b, const QColor& fill, const QColor& border, float rounding);
+// A tooltip with lines of text; the first line in bold.
+void showTooltip(const FrameContext& frame, const QStringList& lines, const QColor& accent = QColor());
+// A message centred in the rectangle (nothing to show yet).
+void drawCentredMessage(FrameContext& frame, const QString& title, const QString& detail);
+bool mouseIn(const FrameContext& frame, ImVec2 a, ImVec2 b);
+
+// How every view starts drawing: its draw list clipped to its rectangle, its fonts, the content margins,
+// and its title at the top left (titleWidth says how much room it took). The clip is popped by close()
+// (before hover tooltips, which may leave the rectangle) or when the panel goes.
+class Panel {
+  public:
+    Panel(FrameContext& frame, const QString& title);
+    ~Panel() { close(); }
+    Panel(const Panel&) = delete;
+    Panel& operator=(const Panel&) = delete;
+    // A short note in small type beside the title, cut to the width left.
+    void note(const QString& text, const QColor& colour) const;
+    void close();
+
+    FrameContext& frame;
+    ImDrawList* dl;
+    ImFont *bold, *body, *small, *mono;
+    float x0, x1, y;  // content left and right edges; the top of the title line
+    float titleWidth;
+
+  private:
+    bool m_open = true;
+};
+
+}  // namespace kvscope::app
