@@ -3,12 +3,15 @@
 #include <cstdio>
 #include <sstream>
 
+#include "kvscope/default_model.h"
 #include "kvscope/tokenizer.h"
 
 namespace kvscope::cli {
 
 void ModelOptions::add_to(CLI::App& app) {
-    app.add_option("model", model, "Model file or folder (GGUF, Hugging Face folder, llama2.c .bin)");
+    app.add_option("model", model,
+                   "Model file or folder (GGUF, Hugging Face folder, llama2.c .bin); default: the embedded "
+                   "model, kvscope-shakespeare.gguf");
     app.add_option("--tokenizer", tokenizer,
                    "Tokenizer file for models that carry none (llama2.c tokenizer.bin)");
     app.add_option("--device", device, "cpu, cuda, or auto (CUDA when a GPU is usable, else the CPU)")
@@ -24,10 +27,18 @@ int fail(const std::string& message) {
 }
 
 Result<std::shared_ptr<const Model>> load_model_only(const ModelOptions& options) {
-    if (options.model.empty()) return Status::error("no model given (kvscope-cli COMMAND MODEL ...)");
     LoadOptions lo;
     lo.tokenizer_path = options.tokenizer;
-    return load_model(options.model, lo);
+    if (!options.model.empty()) return load_model(options.model, lo);
+    const std::string embedded = find_default_model(executable_dir());
+    if (embedded.empty()) {
+        std::string where;
+        for (const std::string& p : default_model_candidates(executable_dir()))
+            where += "\n  " + p;
+        return Status::error("no model given, and the embedded model " + std::string(kDefaultModelFile) +
+                             " is not in any of:" + where + "\n(give one: kvscope-cli COMMAND MODEL ...)");
+    }
+    return load_model(embedded, lo);
 }
 
 Result<std::shared_ptr<Backend>> make_device_backend(const ModelOptions& options) {
