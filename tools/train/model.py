@@ -15,8 +15,8 @@ One forward pass, in math order:
 Every parameter has the shape and meaning of the Hugging Face tensor of the same role, so export is a
 renaming (see export_hf.py) and needs no permutation: RoPE here rotates the two halves of each head
 (x1 = x[..., :hd/2], x2 = x[..., hd/2:]) exactly as HF's `rotate_half`.
-Dropout is used only in training and only where the residual stream is added to (and on the attention
-probabilities); it has no weights, so the exported model is unaffected by it.
+Dropout is used only in training, where the residual stream is added to (and optionally on the
+attention probabilities); it has no weights, so the exported model is unaffected by it.
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ class ModelConfig:
     norm_eps: float = 1e-5    # rms_norm_eps
     rope_theta: float = 10000.0
     tie_embeddings: bool = True  # lm_head shares the embedding matrix
-    dropout: float = 0.0      # training only
+    dropout: float = 0.0      # training only: on the embeddings and on what each block adds to the stream
+    attn_dropout: float = 0.0  # training only: on the attention probabilities (costly on a CPU: T x T masks)
 
 
 class RMSNorm(nn.Module):
@@ -96,13 +97,15 @@ class Attention(nn.Module):
         v = self.v_proj(x).view(B, T, cfg.n_kv_heads, cfg.head_dim).transpose(1, 2)  # [B, KVH, T, hd]
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
 
-        # Grouped-query attention without copying K/V: query heads g*group .. g*group+group-1 form one
-        # group that broadcasts against KV head g (HF's repeat_kv gives the same pairing).
-        q = q.view(B, cfg.n_kv_heads, group, T, cfg.head_dim)                        # [B, KVH, G, T, hd]
-        scores = (q @ k.unsqueeze(2).transpose(-1, -2)) / math.sqrt(cfg.head_dim)   # [B, KVH, G, T, T]
-        scores = scores.masked_fill(mask, float("-inf"))
-        probs = F.dropout(scores.softmax(dim=-1), cfg.dropout, self.training)
-        out = probs @ v.unsqueeze(2)                                                 # [B, KVH, G, T, hd]
+        # Grouped-query attention without copying K/V: the `group` query heads that share KV head g
+        # (heads g*group .. g*group+group-1, the pairing of HF's repeat_kv) are stacked along the time
+        # axis, so each KV head meets all its query rows in one plain batched matmul.
+        # The 1/sqrt(hd) scale goes on q (T x hd numbers) rather than on the scores (T x T).
+        q = (q * (1.0 / math.sqrt(cfg.head_dim))).reshape(B, cfg.n_kv_heads, group * T, cfg.head_dim)  # [B, KVH, G*T, hd]
+        scores = q @ k.transpose(-1, -2)                                             # [B, KVH, G*T, T]
+        scores = scores.masked_fill(mask.repeat(group, 1), float("-inf"))
+        probs = F.dropout(scores.softmax(dim=-1), cfg.attn_dropout, self.training)
+        out = probs @ v                                                              # [B, KVH, G*T, hd]
         out = out.view(B, cfg.n_heads, T, cfg.head_dim).transpose(1, 2).reshape(B, T, -1)  # [B, T, H*hd]
         return self.o_proj(out)
 

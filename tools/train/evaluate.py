@@ -1,0 +1,100 @@
+"""evaluate.py — validation loss of a model on a token stream, in nats per token and per character.
+
+How every validation token is scored exactly once:
+    chunks of `context` tokens, each starting one token before the previous chunk ended,
+        chunk 0: tokens [0, 512)      predicts tokens 1..511 from their predecessors in the chunk
+        chunk 1: tokens [511, 1023)   predicts tokens 512..1022
+        ...
+    so a token sees between 0 and 510 tokens of context (the same spread the model was trained on).
+    The first token of the split has nothing before it (the model has no BOS); it is charged
+    ln(vocab_size) nats, the cost of a uniform guess, so that every character is paid for.
+nats/char = total nats / number of characters of the split's text; bits/char = nats/char / ln 2.
+
+Run on a Hugging Face folder (e.g. the exported F16 weights):
+    /usr/bin/python3 tools/train/evaluate.py assets/models/kvscope-shakespeare-hf
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import time
+
+import torch
+import torch.nn.functional as F
+
+
+@torch.no_grad()
+def total_nats(model, ids: torch.Tensor, context: int, batch_size: int = 8) -> float:
+    """Sum of -ln p(token | previous tokens in its chunk) over ids[1:], plus ln V for ids[0]."""
+    model.eval()
+    n = ids.numel()
+    starts = list(range(0, max(n - 1, 1), context - 1))
+    nats = math.log(model.cfg.vocab_size)  # the first token: a uniform guess
+    for b in range(0, len(starts), batch_size):
+        group = starts[b:b + batch_size]
+        # The last chunk is usually shorter; run chunks of one length together.
+        by_length: dict[int, list[int]] = {}
+        for s in group:
+            by_length.setdefault(min(context, n - s), []).append(s)
+        for length, ss in by_length.items():
+            if length < 2:
+                continue
+            x = torch.stack([ids[s:s + length] for s in ss])                     # [b, length]
+            logits = model(x[:, :-1])                                             # [b, length-1, V]
+            nats += F.cross_entropy(logits.reshape(-1, logits.shape[-1]).float(), x[:, 1:].reshape(-1),
+                                    reduction="sum").item()
+    return nats
+
+
+def report(model, ids: torch.Tensor, n_chars: int, context: int) -> dict:
+    t0 = time.time()
+    nats = total_nats(model, ids, context)
+    return {"tokens": ids.numel(), "chars": n_chars, "total_nats": nats,
+            "nats_per_token": nats / ids.numel(), "nats_per_char": nats / n_chars,
+            "bits_per_char": nats / n_chars / math.log(2), "eval_seconds": time.time() - t0}
+
+
+def find_corpus() -> str:
+    """tinyshakespeare.txt lives in shared/ beside the repository (../shared from the repository root;
+    a git worktree one level deeper finds it one more level up). $KVSCOPE_CORPUS overrides."""
+    if os.environ.get("KVSCOPE_CORPUS"):
+        return os.environ["KVSCOPE_CORPUS"]
+    repo = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+    candidates = [os.path.join(repo, "..", "shared"), os.path.join(repo, "..", "..", "shared")]
+    for folder in candidates:
+        path = os.path.normpath(os.path.join(folder, "corpora", "tinyshakespeare.txt"))
+        if os.path.isfile(path):
+            return path
+    raise SystemExit("tinyshakespeare.txt not found in ../shared/corpora/ (set KVSCOPE_CORPUS or pass --corpus)")
+
+
+def split_corpus(text: str, train_fraction: float = 0.9) -> tuple[str, str]:
+    """The first 90% of the characters train, the last 10% validate."""
+    cut = int(len(text) * train_fraction)
+    return text[:cut], text[cut:]
+
+
+def main():
+    from bpe import ByteBPE
+    from hf_folder import load_hf_model
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", help="Hugging Face model folder (config.json, model.safetensors, vocab.json, merges.txt)")
+    ap.add_argument("--corpus", default=None, help="default: ../shared/corpora/tinyshakespeare.txt")
+    ap.add_argument("--threads", type=int, default=1)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    model = load_hf_model(args.folder)
+    tok = ByteBPE.load(args.folder)
+    with open(args.corpus or find_corpus(), encoding="utf-8") as f:
+        _, val_text = split_corpus(f.read())
+    ids = torch.tensor(tok.encode(val_text), dtype=torch.long)
+    r = report(model, ids, len(val_text), model.cfg.context_length)
+    print(f"validation (last 10%): {r['tokens']} tokens, {r['chars']} chars")
+    print(f"  {r['nats_per_token']:.4f} nats/token  {r['nats_per_char']:.4f} nats/char  "
+          f"{r['bits_per_char']:.4f} bits/char  ({r['eval_seconds']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
