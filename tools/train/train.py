@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from bpe import ByteBPE, train_bpe
 from evaluate import find_corpus, report, split_corpus, total_nats
 from model import Llama, ModelConfig
+from muon import Muon
 
 
 
@@ -59,7 +60,9 @@ def parse_args(argv=None):
     # optimisation
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--batch", type=int, default=8, help="sequences of --context tokens per step")
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--optimizer", default="adamw", choices=["adamw", "muon"])
+    ap.add_argument("--lr", type=float, default=2e-3, help="AdamW's peak learning rate")
+    ap.add_argument("--muon-lr", type=float, default=0.02, help="Muon's peak learning rate (block matrices)")
     ap.add_argument("--min-lr-frac", type=float, default=0.1, help="cosine decays to lr * this")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--weight-decay", type=float, default=0.1)
@@ -69,21 +72,28 @@ def parse_args(argv=None):
     return ap.parse_args(argv)
 
 
-def lr_at(step: int, args) -> float:
-    """Linear warmup, then cosine decay from lr to lr * min_lr_frac at the last step."""
+def lr_factor(step: int, args) -> float:
+    """Linear warmup, then cosine decay from 1 to min_lr_frac at the last step (times each group's lr)."""
     if step < args.warmup:
-        return args.lr * (step + 1) / args.warmup
+        return (step + 1) / args.warmup
     progress = (step - args.warmup) / max(1, args.steps - args.warmup)
-    return args.lr * (args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * progress)))
+    return args.min_lr_frac + (1 - args.min_lr_frac) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
-def make_optimizer(model: Llama, args):
+def make_optimizers(model: Llama, args) -> list[torch.optim.Optimizer]:
     # Weight decay on the matrices only; the RMSNorm gains stay free (decaying them toward 0 would
     # fight the normalisation rather than regularise).
-    matrices = [p for p in model.parameters() if p.dim() >= 2]
     gains = [p for p in model.parameters() if p.dim() < 2]
-    groups = [{"params": matrices, "weight_decay": args.weight_decay}, {"params": gains, "weight_decay": 0.0}]
-    return torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
+    if args.optimizer == "adamw":
+        matrices = [p for p in model.parameters() if p.dim() >= 2]
+        groups = [{"params": matrices, "weight_decay": args.weight_decay}, {"params": gains, "weight_decay": 0.0}]
+        return [torch.optim.AdamW(groups, lr=args.lr, betas=(0.9, 0.95), eps=1e-8)]
+    # Muon for the blocks' matrices; AdamW for the embedding (also the output layer when tied) and gains.
+    block_matrices = [p for p in model.layers.parameters() if p.dim() == 2]
+    others = [p for p in model.parameters() if p.dim() == 2 and all(p is not q for q in block_matrices)]
+    adamw = torch.optim.AdamW([{"params": others, "weight_decay": args.weight_decay},
+                               {"params": gains, "weight_decay": 0.0}], lr=args.lr, betas=(0.9, 0.95), eps=1e-8)
+    return [adamw, Muon(block_matrices, lr=args.muon_lr, momentum=0.95, weight_decay=args.weight_decay)]
 
 
 def main(argv=None):
@@ -132,7 +142,8 @@ def main(argv=None):
     model = Llama(cfg).to(device)
     log(f"model: {cfg}")
     log(f"parameters: {model.n_params()} ({model.n_params() / 1e6:.3f} M)")
-    optimizer = make_optimizer(model, args)
+    optimizers = make_optimizers(model, args)
+    base_lrs = [[group["lr"] for group in opt.param_groups] for opt in optimizers]
     batch_rng = torch.Generator().manual_seed(args.seed)  # the batch order, separate from dropout's stream
     train_dev, val_dev = train_ids.to(device), val_ids.to(device)
 
@@ -170,20 +181,25 @@ def main(argv=None):
         window = torch.stack([train_ids[s:s + cfg.context_length + 1] for s in starts.tolist()]).to(device)
         x, y = window[:, :-1], window[:, 1:]                     # [B, T] each
 
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(step, args)
+        for opt, lrs in zip(optimizers, base_lrs):
+            for group, base_lr in zip(opt.param_groups, lrs):
+                group["lr"] = base_lr * lr_factor(step, args)
         logits = model(x)                                        # [B, T, V]
         loss = F.cross_entropy(logits.reshape(-1, cfg.vocab_size), y.reshape(-1))
-        optimizer.zero_grad(set_to_none=True)
+        for opt in optimizers:
+            opt.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip)
-        optimizer.step()
+        for opt in optimizers:
+            opt.step()
         if step % args.log_every == 0:
             elapsed = time.time() - t_train
-            log(f"step {step:5d}  loss {loss.item():.4f} nats/token  lr {lr_at(step, args):.2e}"
+            log(f"step {step:5d}  loss {loss.item():.4f} nats/token  lr {args.lr * lr_factor(step, args):.2e}"
                 f"  |g| {grad_norm.item():.2f}  {elapsed:.0f} s  "
-                f"({(step + 1) * args.batch * cfg.context_length / max(elapsed - eval_seconds, 1e-9):.0f} tokens/s)")
+                f"({(step + 1) * args.batch * cfg.context_length / max(elapsed - eval_seconds, 1e-9):.0f} tokens/s, "
+                f"load {os.getloadavg()[0]:.1f})")
     train_seconds = time.time() - t_train
+    cpu_seconds = time.process_time()  # all threads; well below threads x wall time when the CPUs are shared
 
     # --- 5. final numbers and files -----------------------------------------------------------
     model.load_state_dict(best_state)
@@ -197,7 +213,8 @@ def main(argv=None):
         "best_step": best["step"], "steps": args.steps, "history": history,
         "validation": val, "train_probe": train_rep,
         "parameters": model.n_params(), "config": dataclasses.asdict(cfg), "args": vars(args),
-        "train_seconds": train_seconds, "total_seconds": time.time() - t_start,
+        "train_seconds": train_seconds, "total_seconds": time.time() - t_start, "cpu_seconds": cpu_seconds,
+        "load_average_at_end": os.getloadavg(),
         "threads": args.threads, "device": str(device), "torch": torch.__version__,
         "tokens_seen": args.steps * args.batch * cfg.context_length, "train_tokens": len(train_ids),
     }
@@ -210,7 +227,8 @@ def main(argv=None):
     log(f"validation: {val['nats_per_token']:.4f} nats/token  {val['nats_per_char']:.4f} nats/char  "
         f"{val['bits_per_char']:.4f} bits/char")
     log(f"train probe: {train_rep['nats_per_token']:.4f} nats/token  {train_rep['nats_per_char']:.4f} nats/char")
-    log(f"total wall time {(time.time() - t_start) / 60:.1f} min")
+    log(f"total wall time {(time.time() - t_start) / 60:.1f} min; process CPU time {cpu_seconds / 60:.1f} min "
+        f"on {args.threads} thread(s); load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":
