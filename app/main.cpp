@@ -5,8 +5,10 @@
 #include <QSurfaceFormat>
 #include <QTimer>
 #include <cstdio>
+#include <cstring>
 
 #include "command_line.h"
+#include "export/export_command.h"
 #include "main_window.h"
 #include "ui_benchmark.h"
 #include "views/gl_view.h"
@@ -14,6 +16,8 @@
 using namespace kvscope::app;
 
 int main(int argc, char** argv) {
+    // `kvscope export …`: no window (export/export_command.h).
+    if (argc > 1 && std::strcmp(argv[1], "export") == 0) return runExportCommand(argc, argv);
     // The engine's OpenMP threads should sleep, not spin, between parallel regions: spinning threads
     // take the cores the GUI thread (and a software OpenGL renderer) needs. Set before OpenMP starts.
     if (qEnvironmentVariableIsEmpty("OMP_WAIT_POLICY")) qputenv("OMP_WAIT_POLICY", "PASSIVE");

@@ -65,6 +65,7 @@ class MainWindow : public QMainWindow {
     void setTheme(ThemeKind kind);
     void setFontScale(float scale);
     void setPresenterMode(bool on);
+    void showExportDialog();  // File ▸ Export for slides…
 
     TraceStore& store() { return m_store; }
     DisplaySettings& display() { return *m_display; }
@@ -162,6 +163,7 @@ class MainWindow : public QMainWindow {
 
     QAction* m_openAction = nullptr;
     QAction* m_openDefaultAction = nullptr;
+    QAction* m_exportAction = nullptr;
     QAction* m_quitAction = nullptr;
     QAction* m_prefillAction = nullptr;
     QAction* m_stepAction = nullptr;

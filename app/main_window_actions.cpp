@@ -16,6 +16,7 @@
 
 #include "app_paths.h"
 #include "engine_worker.h"
+#include "export/export_dialog.h"
 #include "icons.h"
 #include "main_window.h"
 #include "timeline_bar.h"
@@ -43,6 +44,9 @@ void MainWindow::buildActions() {
     m_openAction = make(tr("&Open model…"), QKeySequence::Open, [this] { chooseModelFile(); });
     m_openDefaultAction =
         make(tr("Open the &embedded model"), QKeySequence(), [this] { openDefaultModel(); });
+    m_exportAction =
+        make(tr("&Export for slides…"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] { showExportDialog(); });
+    m_exportAction->setToolTip(tr("The steps run so far as MP4, GIF, PNG, SVG or the counters (Ctrl+E)"));
     m_quitAction = make(tr("&Quit"), QKeySequence::Quit, [this] { close(); });
     m_prefillAction = make(tr("Pre&fill"), QKeySequence(Qt::CTRL | Qt::Key_Return), [this] { prefill(); });
     m_prefillAction->setToolTip(tr("Run the prompt through both models (Ctrl+Enter); restarts the runs"));
@@ -128,6 +132,8 @@ void MainWindow::buildMenus() {
     file->addAction(m_openAction);
     m_recentMenu = file->addMenu(tr("Open &recent"));
     file->addAction(m_openDefaultAction);
+    file->addSeparator();
+    file->addAction(m_exportAction);
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu* run = menuBar()->addMenu(tr("&Run"));
@@ -320,6 +326,16 @@ void MainWindow::setPresenterMode(bool on) {
         menuBar()->show();
         m_beforePresenter.maximized ? showMaximized() : showNormal();
     }
+}
+
+void MainWindow::showExportDialog() {
+    if (m_store.empty()) {
+        showError(tr("Nothing to export yet"),
+                  tr("Export draws the steps the runs have taken: press Step (Space) first."));
+        return;
+    }
+    ExportDialog dialog(m_store, m_display->themeKind(), this);
+    dialog.exec();
 }
 
 }  // namespace kvscope::app

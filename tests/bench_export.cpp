@@ -16,7 +16,7 @@
 #include <cstdio>
 
 #include "export/exporter.h"
-#include "export/offscreen_gl.h"
+#include "gl/offscreen_renderer.h"
 
 using namespace kvscope;
 using namespace kvscope::app;
@@ -70,7 +70,7 @@ class LayoutLikeSource : public FrameSource {
 };
 
 int benchReadback(QSize size, int frames, int samples) {
-    OffscreenGlTarget target;
+    OffscreenRenderer target;
     if (Status s = target.create(size, samples); !s) {
         std::fprintf(stderr, "bench_export: %s\n", s.message().c_str());
         return 1;
@@ -111,8 +111,8 @@ int main(int argc, char** argv) {
         {QStringLiteral("keep"), QStringLiteral("write the result here"), QStringLiteral("path")});
     parser.addOption({QStringLiteral("samples"), QStringLiteral("--gl-readback: samples per pixel"),
                       QStringLiteral("n"), QStringLiteral("4")});
-    parser.addOption(
-        {QStringLiteral("gl-readback"), QStringLiteral("time the offscreen GL target's resolve + readback")});
+    parser.addOption({QStringLiteral("gl-readback"),
+                      QStringLiteral("time the offscreen renderer's clear + resolve + readback")});
     parser.process(app);
     const QStringList wh = parser.value(QStringLiteral("size")).split(QLatin1Char('x'));
     const QSize size(wh.value(0).toInt(), wh.value(1).toInt());

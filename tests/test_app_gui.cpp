@@ -261,18 +261,19 @@ class AppGuiTest : public QObject {
 
     void offscreenLayoutDrawsWithoutAWindow() {
         OffscreenRenderer offscreen;
-        QVERIFY2(offscreen.initialize(), qPrintable(offscreen.error()));
+        const Status created = offscreen.create(QSize(1280, 720));
+        QVERIFY2(created, created.message().c_str());
         LayoutRenderer layout;
         OffscreenOptions o;
-        o.size = QSize(1280, 720);
         o.theme = ThemeKind::light;
-        const QImage image = offscreen.render(layout, m_window->store(), o);
-        QCOMPARE(image.size(), QSize(1280, 720));
+        const Result<QImage> image = offscreen.render(layout, m_window->store(), o);
+        QVERIFY2(image, image.message().c_str());
+        QCOMPARE(image->size(), QSize(1280, 720));
         // Not blank: the heatmaps and text put many colours on it.
         QSet<QRgb> colours;
-        for (int y = 0; y < image.height(); y += 7)
-            for (int x = 0; x < image.width(); x += 7)
-                colours.insert(image.pixel(x, y));
+        for (int y = 0; y < image->height(); y += 7)
+            for (int x = 0; x < image->width(); x += 7)
+                colours.insert(image->pixel(x, y));
         QVERIFY2(colours.size() > 200, qPrintable(QString::number(colours.size())));
         // Its textures hold the same rows as the window's.
         const int positions = m_window->store().trace(Side::cached, kPresses - 1)->pos_end;
@@ -282,13 +283,13 @@ class AppGuiTest : public QObject {
         });
         QCOMPARE(texture, expectedKvRows(m_window->store(), Side::cached, 1, false, positions));
         // Same store, same options: the same picture.
-        QCOMPARE(offscreen.render(layout, m_window->store(), o), image);
+        QCOMPARE(*offscreen.render(layout, m_window->store(), o), *image);
         offscreen.release(layout);
     }
 
     void shaderErrorsNameFileAndLine() {
         OffscreenRenderer offscreen;
-        QVERIFY(offscreen.initialize());
+        QVERIFY(offscreen.create(QSize(64, 64)));
         offscreen.withContext([](GlResources& gl) {
             ShaderLibrary library(&gl.gl());
             const QByteArray vert = "#version 330 core\nvoid main() { gl_Position = vec4(0.0); }\n";

@@ -1,6 +1,7 @@
-// test_export_offscreen_gl — the offscreen OpenGL target export draws into: a 3.3 core context with no
-// window, a multisampled framebuffer at any size resolved and read back top row first and opaque, and a
-// clear "no OpenGL available" error where the platform has none. Runs under its own Xvfb (ctest GUI tests).
+// test_export_offscreen_gl — the offscreen renderer export draws with (app/gl/offscreen_renderer.h), as
+// plain OpenGL sees it: a 3.3 core context with no window, a framebuffer at any size (multisampled and
+// resolved when asked) read back top row first and opaque, frames drawn on the GUI thread and encoded on
+// a worker, and a clear "no OpenGL available" error where the platform has none. Runs under its own Xvfb.
 #include <QGuiApplication>
 #include <QOpenGLBuffer>
 #include <QOpenGLExtraFunctions>
@@ -12,8 +13,10 @@
 #include <QtTest>
 #include <cstdio>
 
+#include "export/export_io.h"
 #include "export/exporter.h"
-#include "export/offscreen_gl.h"
+#include "export/forwarded_frames.h"
+#include "gl/offscreen_renderer.h"
 #include "support/synthetic_frames.h"
 #include "support/video_decode.h"
 
@@ -25,7 +28,7 @@ namespace {
 // Clears to blue with alpha 0, paints the top-left quadrant red (a scissored clear, in GL's bottom-up
 // coordinates: y from h/2 up), and draws a green triangle over the lower-right half, its hypotenuse the
 // diagonal from the top-left corner to the bottom-right one.
-void drawTestScene(OffscreenGlTarget& target) {
+void drawTestScene(OffscreenRenderer& target) {
     QOpenGLExtraFunctions* gl = target.context()->extraFunctions();
     const int w = target.size().width(), h = target.size().height();
     gl->glClearColor(0, 0, 1, 0);
@@ -76,7 +79,7 @@ int partlyCoveredPixels(const QImage& image) {
 // a FrameSource as the app's view renderers will be, one frame = begin, draw, grab.
 class GlGridSource : public FrameSource {
   public:
-    GlGridSource(OffscreenGlTarget& target) : m_target(target), m_layout(target.size()) {}
+    GlGridSource(OffscreenRenderer& target) : m_target(target), m_layout(target.size()) {}
     int frameCount() const override { return test::GrowingGridSource::kRows; }
     QSize frameSize() const override { return m_target.size(); }
     Result<QImage> renderFrame(int index) override {
@@ -98,7 +101,7 @@ class GlGridSource : public FrameSource {
         gl->glClearColor(colour.redF(), colour.greenF(), colour.blueF(), 1.0f);
         gl->glClear(GL_COLOR_BUFFER_BIT);
     }
-    OffscreenGlTarget& m_target;
+    OffscreenRenderer& m_target;
     test::GrowingGridSource m_layout;  // for its cell geometry and colours
 };
 
@@ -115,7 +118,7 @@ class TestExportOffscreenGl : public QObject {
 };
 
 void TestExportOffscreenGl::drawsResolvesAndFlips() {
-    OffscreenGlTarget target;
+    OffscreenRenderer target;
     const Status created = target.create(QSize(96, 64), 4);
     QVERIFY2(created, created.message().c_str());
     qInfo("%s", qPrintable(target.description()));
@@ -147,7 +150,7 @@ void TestExportOffscreenGl::drawsResolvesAndFlips() {
 }
 
 void TestExportOffscreenGl::withoutMultisamplingEdgesAreHard() {
-    OffscreenGlTarget target;
+    OffscreenRenderer target;
     QVERIFY(target.create(QSize(96, 64), 0));
     QCOMPARE(target.samples(), 0);
     drawTestScene(target);
@@ -156,44 +159,47 @@ void TestExportOffscreenGl::withoutMultisamplingEdgesAreHard() {
 
 void TestExportOffscreenGl::exportSizes() {
     for (QSize size : {QSize(1920, 1080), QSize(1080, 1080), QSize(1, 1)}) {
-        OffscreenGlTarget target;
+        OffscreenRenderer target;
         const Status s = target.create(size);
         QVERIFY2(s, s.message().c_str());
         QCOMPARE(target.grab()->size(), size);
     }
-    OffscreenGlTarget tooBig;
+    OffscreenRenderer tooBig;
     QCOMPARE(QString::fromStdString(tooBig.create(QSize(8193, 10)).message()),
              QStringLiteral("export size 8193×10: each side must be 1 to 8192 pixels"));
 }
 
-// The path the Export dialog takes: the target made on the GUI thread, the frames drawn, encoded and
-// written on a worker thread, then the context handed back. The MP4 and the PNG frames read back show
-// the GL-drawn grid: frame count, size, and a known cell's colour (exact in the PNGs: the drawing is
-// axis-aligned, so multisampling changes nothing inside a cell; within 3 in the MP4, as in
-// test_export_video).
+// The path every export takes: frames drawn with OpenGL on the GUI thread (where Dear ImGui's one
+// context lives), encoded and written on a worker thread that asks for them through ForwardedFrames while
+// the GUI thread's event loop runs. The MP4 and the PNG frames read back show the GL-drawn grid: frame
+// count, size, and a known cell's colour (exact in the PNGs; within 3 in the MP4, as in
+// test_export_video). Also: a cancel while the worker waits for a frame, and the drawing side going away.
 void TestExportOffscreenGl::exportsGlFramesFromAWorkerThread() {
-    OffscreenGlTarget target;
+    OffscreenRenderer target;
     QVERIFY(target.create(QSize(320, 240)));
+    GlGridSource source(target);
     QTemporaryDir dir;
+    QObject owner;  // frames are drawn in its thread's event loop: this one
+    std::atomic<bool> cancel{false};
+    ForwardedFrames forwarded(source, &owner, &cancel);
     ExportResult mp4, png;
-    QThread* gui = QThread::currentThread();
+    std::atomic<bool> done{false};
     std::unique_ptr<QThread> worker(QThread::create([&] {
-        GlGridSource source(target);
-        ExportControl control;
+        ExportControl control(&cancel, {});
         ExportRequest r;
         r.format = ExportFormat::mp4;
         r.outPath = dir.filePath(QStringLiteral("gl.mp4"));
         r.video.fps = 10;
         r.video.threads = 1;
-        mp4 = exportFrames(source, r, control);
+        mp4 = exportFrames(forwarded, r, control);
         r.format = ExportFormat::pngFrames;
         r.outPath = dir.filePath(QStringLiteral("frames"));
-        png = exportFrames(source, r, control);
-        target.moveToThread(gui);
+        png = exportFrames(forwarded, r, control);
+        done = true;
     }));
-    target.moveToThread(worker.get());
     worker->start();
-    QVERIFY(worker->wait(120000));
+    QTRY_VERIFY_WITH_TIMEOUT(done.load(), 120000);  // QTRY runs this thread's event loop: it draws
+    QVERIFY(worker->wait(10000));
     QVERIFY2(mp4.ok(), qPrintable(mp4.error));
     QVERIFY2(png.ok(), qPrintable(png.error));
 
@@ -214,6 +220,32 @@ void TestExportOffscreenGl::exportsGlFramesFromAWorkerThread() {
         test::meanColour(video.frames[9], QRect(cell.center() - QPoint(3, 3), QSize(7, 7)));
     QVERIFY(std::abs(got.r - want.red()) <= 3 && std::abs(got.g - want.green()) <= 3 &&
             std::abs(got.b - want.blue()) <= 3);
+
+    // No event loop runs here while the worker waits: a cancel must still wake it, and a detached
+    // drawing side answers with an error rather than leaving it waiting.
+    {
+        std::atomic<bool> stop{false};
+        ForwardedFrames waiting(source, &owner, &stop);
+        Result<QImage> got1 = exportFailure(QStringLiteral("not asked"));
+        std::unique_ptr<QThread> t(QThread::create([&] { got1 = waiting.renderFrame(0); }));
+        t->start();
+        QThread::msleep(100);
+        stop = true;
+        QVERIFY(t->wait(5000));
+        QVERIFY(!got1);
+        QVERIFY2(QString::fromStdString(got1.message()).contains(QStringLiteral("cancelled")),
+                 got1.message().c_str());
+    }
+    {
+        ForwardedFrames detached(source, &owner, nullptr);
+        Result<QImage> got2 = exportFailure(QStringLiteral("not asked"));
+        std::unique_ptr<QThread> t(QThread::create([&] { got2 = detached.renderFrame(1); }));
+        t->start();
+        QThread::msleep(100);
+        detached.detach();
+        QVERIFY(t->wait(5000));
+        QCOMPARE(QString::fromStdString(got2.message()), QStringLiteral("the export was stopped"));
+    }
 }
 
 // Qt's "minimal" platform makes no OpenGL contexts: run this test binary there as a child.
@@ -234,7 +266,7 @@ void TestExportOffscreenGl::noOpenGlIsAClearError() {
 int main(int argc, char** argv) {
     QGuiApplication app(argc, argv);
     if (argc > 1 && qstrcmp(argv[1], "--create-target") == 0) {
-        OffscreenGlTarget target;
+        OffscreenRenderer target;
         const Status s = target.create(QSize(64, 64));
         std::fprintf(stderr, "%s\n", s.message().c_str());
         return s ? 0 : 3;

@@ -112,18 +112,18 @@ void TestExportSettings::commandDefaults() {
     QCOMPARE(c->model, QStringLiteral("m"));
     QCOMPARE(c->prompt, QStringLiteral("To be"));
     QCOMPARE(c->steps, 10);
-    QCOMPARE(c->format, ExportFormat::mp4);  // from the suffix
-    QCOMPARE(c->view, ExportView::sideBySide);
-    QCOMPARE(c->size, QSize(1920, 1080));
-    QCOMPARE(c->fps, 30);
-    QCOMPARE(c->framesPerStep, 15);
-    QCOMPARE(c->theme, QStringLiteral("light"));
-    QCOMPARE(c->force, false);
-    QCOMPARE(c->lastStep, -1);
+    QCOMPARE(c->settings.format, ExportFormat::mp4);  // from the suffix
+    QCOMPARE(c->settings.view, ExportView::sideBySide);
+    QCOMPARE(c->settings.size, QSize(1920, 1080));
+    QCOMPARE(c->settings.fps, 30);
+    QCOMPARE(c->settings.framesPerStep, 15);
+    QCOMPARE(c->settings.theme, QStringLiteral("light"));
+    QCOMPARE(c->settings.force, false);
+    QCOMPARE(c->settings.lastStep, -1);
     QCOMPARE(c->temperature, 0.0f);
     const Result<ExportCommand> gif = parseExportCommand(args(kBase + "--out a.gif"));
-    QCOMPARE(gif->fps, 15);
-    QCOMPARE(gif->framesPerStep, 7);
+    QCOMPARE(gif->settings.fps, 15);
+    QCOMPARE(gif->settings.framesPerStep, 7);
 }
 
 void TestExportSettings::commandOptions() {
@@ -134,32 +134,40 @@ void TestExportSettings::commandOptions() {
              "--font-scale 1.5 --title \"KV cache\" --caption \"step by step\" --seed 7 --temperature 0.8 "
              "--force"));
     QVERIFY2(c, c.message().c_str());
-    QCOMPARE(c->format, ExportFormat::pngFrames);
-    QCOMPARE(c->view, ExportView::attention);
-    QVERIFY(c->uncachedRun);
-    QCOMPARE(c->layer, 1);
-    QVERIFY(!c->head.has_value());
-    QCOMPARE(c->size, QSize(1080, 1080));
-    QCOMPARE(c->fps, 24);
-    QCOMPARE(c->framesPerStep, 6);
-    QCOMPARE(c->firstStep, 2);
-    QCOMPARE(c->lastStep, 8);
-    QCOMPARE(c->theme, QStringLiteral("dark"));
-    QCOMPARE(c->fontScale, 1.5);
-    QCOMPARE(c->title, QStringLiteral("KV cache"));
-    QCOMPARE(c->caption, QStringLiteral("step by step"));
+    QCOMPARE(c->settings.format, ExportFormat::pngFrames);
+    QCOMPARE(c->settings.view, ExportView::attention);
+    QVERIFY(c->settings.uncachedRun);
+    QCOMPARE(c->settings.layer, 1);
+    QVERIFY(c->settings.allHeads);
+    QCOMPARE(c->settings.size, QSize(1080, 1080));
+    QCOMPARE(c->settings.fps, 24);
+    QCOMPARE(c->settings.framesPerStep, 6);
+    QCOMPARE(c->settings.firstStep, 2);
+    QCOMPARE(c->settings.lastStep, 8);
+    QCOMPARE(c->settings.theme, QStringLiteral("dark"));
+    QCOMPARE(c->settings.fontScale, 1.5);
+    QCOMPARE(c->settings.title, QStringLiteral("KV cache"));
+    QCOMPARE(c->settings.caption, QStringLiteral("step by step"));
     QCOMPARE(c->seed, quint64(7));
     QCOMPARE(c->temperature, 0.8f);
-    QVERIFY(c->force);
-    QCOMPARE(parseExportCommand(args(kBase + "--out a.svg --head 3 --still-step 4"))->head,
-             std::optional<int>(3));
+    QVERIFY(c->settings.force);
+    const Result<ExportCommand> still =
+        parseExportCommand(args(kBase + "--out a.svg --head 3 --still-step 4"));
+    QCOMPARE(still->settings.head, 3);
+    QVERIFY(!still->settings.allHeads);
+    QVERIFY(still->settings.animate);
+    QVERIFY(!parseExportCommand(args(kBase + "--out a.gif --animation off"))->settings.animate);
+    // No --model: the embedded model, found where the app finds it.
+    QVERIFY(parseExportCommand(args("--prompt a --steps 3 --out a.mp4"))->model.isEmpty());
 }
 
 void TestExportSettings::commandErrors_data() {
     QTest::addColumn<QString>("line");
     QTest::addColumn<QString>("error");
-    QTest::newRow("no model") << "--prompt a --steps 3 --out a.mp4"
-                              << "--model is required";
+    QTest::newRow("no prompt") << "--model m --steps 3 --out a.mp4"
+                               << "--prompt is required";
+    QTest::newRow("bad animation") << kBase + "--out a.mp4 --animation maybe"
+                                   << "--animation maybe: use on or off";
     QTest::newRow("no out") << kBase << "--out is required";
     QTest::newRow("unknown option") << kBase + "--out a.mp4 --colour red"
                                     << "Unknown option 'colour'.";

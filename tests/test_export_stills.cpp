@@ -118,10 +118,10 @@ void TestExportStills::svgCellsAndLabels() {
     page.panels = {causalHeatmap(QStringLiteral("head 0"), 6, 0),
                    causalHeatmap(QStringLiteral("head 1"), 6, 90)};
     page.panels[0].colLabels[2] = QStringLiteral("<&\"'>");
-    page.legend = SvgLegend{QStringLiteral("weight"),
-                            QStringLiteral("0"),
-                            QStringLiteral("1"),
-                            {qRgb(0, 0, 80), qRgb(0, 128, 128), qRgb(250, 250, 0)}};
+    page.legends.push_back(SvgLegend{QStringLiteral("weight"),
+                                     QStringLiteral("0"),
+                                     QStringLiteral("1"),
+                                     {qRgb(0, 0, 80), qRgb(0, 128, 128), qRgb(250, 250, 0)}});
     QTemporaryDir dir;
     ExportRequest r = request(ExportFormat::svg, dir.filePath(QStringLiteral("attention.svg")));
     const ExportResult result = exportSvg(page, r);

@@ -14,7 +14,7 @@ QList<QCommandLineOption> options() {
                                   QString::fromLatin1(valueName));
     };
     return {
-        value("model", "the model file or folder", "file"),
+        value("model", "the model file or folder (default: the embedded model)", "file"),
         value("prompt", "the prompt (text, or token ids for a model without a tokenizer)", "text"),
         value("steps", "tokens to generate after the prompt", "n"),
         value("out", "the file (or, for png-frames, the folder) to write", "path"),
@@ -33,6 +33,8 @@ QList<QCommandLineOption> options() {
         value("font-scale", "text size, 1 = the app's", "x"),
         value("title", "a title drawn on every frame", "text"),
         value("caption", "a caption drawn on every frame", "text"),
+        value("animation", "on: each step's arrival plays over its first frames; off: still frames",
+              "on|off"),
         value("seed", "the sampler's seed", "n"),
         value("temperature", "sampling temperature (0: greedy)", "t"),
         QCommandLineOption(QStringLiteral("force"), QStringLiteral("replace --out if it exists")),
@@ -89,15 +91,16 @@ Result<ExportCommand> parseExportCommand(const QStringList& arguments) {
     if (!p.parse(arguments)) return exportFailure(p.errorText());
     if (!p.positionalArguments().isEmpty())
         return exportFailure(QStringLiteral("unexpected argument '%1'").arg(p.positionalArguments().first()));
-    for (const char* required : {"model", "prompt", "steps", "out"})
+    for (const char* required : {"prompt", "steps", "out"})
         if (!p.isSet(QString::fromLatin1(required)))
             return exportFailure(QStringLiteral("--%1 is required").arg(QLatin1String(required)));
 
     ExportCommand c;
     c.model = p.value(QStringLiteral("model"));
     c.prompt = p.value(QStringLiteral("prompt"));
-    c.out = p.value(QStringLiteral("out"));
-    c.force = p.isSet(QStringLiteral("force"));
+    ExportSettings& e = c.settings;
+    e.out = p.value(QStringLiteral("out"));
+    e.force = p.isSet(QStringLiteral("force"));
     Result<long long> steps = integer(p, "steps", 0, 100000);
     if (!steps) return steps.status();
     c.steps = int(*steps);
@@ -105,64 +108,63 @@ Result<ExportCommand> parseExportCommand(const QStringList& arguments) {
     if (p.isSet(QStringLiteral("format"))) {
         Result<ExportFormat> f = parseFormat(p.value(QStringLiteral("format")));
         if (!f) return f.status();
-        c.format = *f;
+        e.format = *f;
     } else {
-        const QString suffix = QFileInfo(c.out).suffix();
+        const QString suffix = QFileInfo(e.out).suffix();
         const std::optional<ExportFormat> f = formatFromName(suffix);
         if (!f || suffix.isEmpty() || writesFolder(*f))
             return exportFailure(QStringLiteral("cannot tell the format from '%1': add --format (%2)")
-                                     .arg(c.out, formatNames().join(QStringLiteral(", "))));
-        c.format = *f;
+                                     .arg(e.out, formatNames().join(QStringLiteral(", "))));
+        e.format = *f;
     }
     if (p.isSet(QStringLiteral("view"))) {
         Result<ExportView> v = parseView(p.value(QStringLiteral("view")));
         if (!v) return v.status();
-        c.view = *v;
+        e.view = *v;
     }
     if (p.isSet(QStringLiteral("run"))) {
         const QString run = p.value(QStringLiteral("run"));
         if (run != QLatin1String("cached") && run != QLatin1String("uncached"))
             return exportFailure(QStringLiteral("--run %1: use cached or uncached").arg(run));
-        c.uncachedRun = run == QLatin1String("uncached");
+        e.uncachedRun = run == QLatin1String("uncached");
     }
-    KVSCOPE_TRY(readInt(p, "layer", 0, 1 << 20, c.layer));
-    if (p.isSet(QStringLiteral("head")) && p.value(QStringLiteral("head")) != QLatin1String("all")) {
-        Result<long long> h = integer(p, "head", 0, 1 << 20);
-        if (!h) return h.status();
-        c.head = int(*h);
+    KVSCOPE_TRY(readInt(p, "layer", 0, 1 << 20, e.layer));
+    if (p.isSet(QStringLiteral("head"))) {
+        e.allHeads = p.value(QStringLiteral("head")) == QLatin1String("all");
+        if (!e.allHeads) KVSCOPE_TRY(readInt(p, "head", 0, 1 << 20, e.head));
     }
     if (p.isSet(QStringLiteral("size"))) {
         Result<QSize> s = parseExportSize(p.value(QStringLiteral("size")));
         if (!s) return s.status();
-        c.size = *s;
+        e.size = *s;
     }
-    c.fps = c.format == ExportFormat::gif ? 15 : 30;
-    KVSCOPE_TRY(readInt(p, "fps", 1, kMaxVideoFps, c.fps));
-    c.framesPerStep = std::max(1, c.fps / 2);
-    KVSCOPE_TRY(readInt(p, "frames-per-step", 1, 600, c.framesPerStep));
-    KVSCOPE_TRY(readInt(p, "first-step", 0, 100000, c.firstStep));
-    KVSCOPE_TRY(readInt(p, "last-step", 0, 100000, c.lastStep));
-    KVSCOPE_TRY(readInt(p, "still-step", 0, 100000, c.stillStep));
+    e.fps = e.format == ExportFormat::gif ? 15 : 30;
+    KVSCOPE_TRY(readInt(p, "fps", 1, kMaxVideoFps, e.fps));
+    e.framesPerStep = std::max(1, e.fps / 2);
+    KVSCOPE_TRY(readInt(p, "frames-per-step", 1, 600, e.framesPerStep));
+    KVSCOPE_TRY(readInt(p, "first-step", 0, 100000, e.firstStep));
+    KVSCOPE_TRY(readInt(p, "last-step", 0, 100000, e.lastStep));
+    KVSCOPE_TRY(readInt(p, "still-step", 0, 100000, e.stillStep));
     const int lastRun = c.steps;  // step 0 is the prefill, then one step per generated token
-    if (c.lastStep > lastRun || c.firstStep > (c.lastStep < 0 ? lastRun : c.lastStep))
+    if (e.lastStep > lastRun || e.firstStep > (e.lastStep < 0 ? lastRun : e.lastStep))
         return exportFailure(QStringLiteral("steps %1 to %2: the run has steps 0 (the prefill) to %3")
-                                 .arg(c.firstStep)
-                                 .arg(c.lastStep < 0 ? lastRun : c.lastStep)
+                                 .arg(e.firstStep)
+                                 .arg(e.lastStep < 0 ? lastRun : e.lastStep)
                                  .arg(lastRun));
-    if (c.stillStep > lastRun)
+    if (e.stillStep > lastRun)
         return exportFailure(QStringLiteral("--still-step %1: the run has steps 0 (the prefill) to %2")
-                                 .arg(c.stillStep)
+                                 .arg(e.stillStep)
                                  .arg(lastRun));
     if (p.isSet(QStringLiteral("theme"))) {
-        c.theme = p.value(QStringLiteral("theme"));
+        e.theme = p.value(QStringLiteral("theme"));
         if (!QStringList{QStringLiteral("light"), QStringLiteral("dark"), QStringLiteral("projector")}
-                 .contains(c.theme))
-            return exportFailure(QStringLiteral("--theme %1: use light, dark or projector").arg(c.theme));
+                 .contains(e.theme))
+            return exportFailure(QStringLiteral("--theme %1: use light, dark or projector").arg(e.theme));
     }
     if (p.isSet(QStringLiteral("font-scale"))) {
         Result<double> s = number(p, "font-scale", 0.25, 8.0);
         if (!s) return s.status();
-        c.fontScale = *s;
+        e.fontScale = *s;
     }
     if (p.isSet(QStringLiteral("temperature"))) {
         Result<double> t = number(p, "temperature", 0.0, 10.0);
@@ -176,11 +178,17 @@ Result<ExportCommand> parseExportCommand(const QStringList& arguments) {
             return exportFailure(
                 QStringLiteral("--seed %1: expected a whole number").arg(p.value(QStringLiteral("seed"))));
     }
-    c.title = p.value(QStringLiteral("title"));
-    c.caption = p.value(QStringLiteral("caption"));
+    if (p.isSet(QStringLiteral("animation"))) {
+        const QString a = p.value(QStringLiteral("animation"));
+        if (a != QLatin1String("on") && a != QLatin1String("off"))
+            return exportFailure(QStringLiteral("--animation %1: use on or off").arg(a));
+        e.animate = a == QLatin1String("on");
+    }
+    e.title = p.value(QStringLiteral("title"));
+    e.caption = p.value(QStringLiteral("caption"));
     // What the encoders would refuse, refused now: before a model is loaded or a step is run.
-    KVSCOPE_TRY(validateFrameSize(c.format, c.size));
-    if (isAnimation(c.format)) KVSCOPE_TRY(validateFps(c.format, c.fps));
+    KVSCOPE_TRY(validateFrameSize(e.format, e.size));
+    if (isAnimation(e.format)) KVSCOPE_TRY(validateFps(e.format, e.fps));
     return c;
 }
 

@@ -1,12 +1,13 @@
 // export_command_line.h — the options of `kvscope export`, the export without a window:
 //
-//   kvscope export --model FILE --prompt TEXT --steps N --out FILE
+//   kvscope export [--model FILE] --prompt TEXT --steps N --out FILE
 //                  [--format mp4|gif|png-frames|png|svg|csv|json]   (default: from --out's suffix)
 //                  [--view side-by-side|pane|kv-cache|attention|counters|plots|tokens] [--run
 //                  cached|uncached]
 //                  [--layer L] [--head H|all] [--size 1080p|720p|square|WxH] [--fps F] [--frames-per-step K]
 //                  [--first-step S] [--last-step S] [--still-step S] [--theme light|dark|projector]
-//                  [--font-scale X] [--title TEXT] [--caption TEXT] [--seed N] [--temperature T] [--force]
+//                  [--font-scale X] [--title TEXT] [--caption TEXT] [--animation on|off] [--seed N]
+//                  [--temperature T] [--force]
 //
 // Defaults are for slides: side-by-side at 1920×1080 in the light theme, 30 fps for MP4 and 15 for GIF
 // (smaller files), half a second a step, steps 0 (the prefill) to N, greedy sampling (so an export is
@@ -18,7 +19,6 @@
 #include <QSize>
 #include <QString>
 #include <QStringList>
-#include <optional>
 
 #include "export/export_format.h"
 #include "export/export_settings.h"
@@ -27,27 +27,12 @@
 namespace kvscope::app {
 
 struct ExportCommand {
-    QString model;
+    QString model;  // empty: the embedded default model, found where the app finds it
     QString prompt;
     int steps = 0;  // decode steps after the prefill
-    ExportFormat format = ExportFormat::mp4;
-    QString out;
-    bool force = false;
-    ExportView view = ExportView::sideBySide;
-    bool uncachedRun = false;  // single-run views: which run (default: the cached one)
-    int layer = 0;
-    std::optional<int> head;  // attention: one head, or all heads as small multiples (nullopt)
-    QSize size{1920, 1080};
-    int fps = 30;
-    int framesPerStep = 15;
-    int firstStep = 0;
-    int lastStep = -1;   // -1: the last step run (= steps)
-    int stillStep = -1;  // png, svg: the step drawn; -1: the last step
-    QString theme = QStringLiteral("light");
-    double fontScale = 1.0;
-    QString title, caption;
     quint64 seed = 0;
     float temperature = 0.0f;  // 0: greedy
+    ExportSettings settings;
 };
 
 // Parses the arguments that follow "export" (arguments[0] is taken as the program name, as Qt does).

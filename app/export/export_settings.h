@@ -34,6 +34,30 @@ const std::vector<SizePreset>& sizePresets();
 // "1080p", "720p", "square", or WIDTHxHEIGHT ("1920x1080", "1920×1080"); each side 1…8192.
 Result<QSize> parseExportSize(const QString& text);
 
+// What an export draws and where it writes it, as the Export dialog and `kvscope export` both fill it in.
+struct ExportSettings {
+    ExportFormat format = ExportFormat::mp4;
+    QString out;         // the file (a folder for png-frames)
+    bool force = false;  // replace `out` if it exists (the dialog asks first; the CLI needs --force)
+    ExportView view = ExportView::sideBySide;
+    bool uncachedRun = false;  // single-run views: which run (default: the cached one)
+    int layer = 0;             // the layer kv-cache and attention show
+    int head = 0;              // the attention head shown large…
+    bool allHeads = false;     // …or every head of the layer as small multiples
+    QSize size{1920, 1080};
+    int fps = 30;
+    int framesPerStep = 15;
+    int firstStep = 0;
+    int lastStep = -1;   // -1: the last step run
+    int stillStep = -1;  // png, svg: the step drawn; -1: the last step
+    QString theme = QStringLiteral("light");
+    double fontScale = 1.0;
+    QString title, caption;
+    // Each step's arrival plays over its first frames (the new rows flash, the uncached run's sweep down
+    // the rows it recomputed); off: every frame of a step is the finished picture.
+    bool animate = true;
+};
+
 // Frames of an export: steps firstStep…lastStep (inclusive), each shown for framesPerStep frames.
 class FrameTimeline {
   public:

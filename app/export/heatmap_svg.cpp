@@ -26,7 +26,7 @@ struct PanelGeometry {
 struct PageGeometry {
     QRectF panels;  // where the panel grid goes
     int columns = 1, rows = 1;
-    QRectF legend;  // the ramp (empty without a legend)
+    std::vector<QRectF> legends;  // the ramps
 };
 
 double labelExtent(const QStringList& labels, double font) {
@@ -42,10 +42,12 @@ PageGeometry pageGeometry(const SvgPage& page) {
     QRectF body(f, f, page.size.width() - 2 * f, page.size.height() - 2 * f);
     if (!page.title.isEmpty()) body.setTop(body.top() + 1.8 * f);
     if (!page.caption.isEmpty()) body.setBottom(body.bottom() - 1.6 * f);
-    if (page.legend) {
+    if (!page.legends.empty()) {
         const double width = 5.0 * f;
-        g.legend =
-            QRectF(body.right() - width + 3.0 * f, body.top() + 1.5 * f, 1.2 * f, body.height() - 3.0 * f);
+        const double slot = body.height() / double(page.legends.size());
+        for (size_t i = 0; i < page.legends.size(); ++i)
+            g.legends.push_back(QRectF(body.right() - width + 3.0 * f,
+                                       body.top() + double(i) * slot + 1.5 * f, 1.2 * f, slot - 3.0 * f));
         body.setRight(body.right() - width);
     }
     const int n = std::max<int>(1, int(page.panels.size()));
@@ -200,8 +202,10 @@ Status validateSvgPage(const SvgPage& page) {
                                      .arg(h.colLabels.size())
                                      .arg(h.cols));
     }
-    if (page.legend && page.legend->ramp.empty())
-        return exportFailure(QStringLiteral("SVG export: the legend has no colours"));
+    for (const SvgLegend& legend : page.legends)
+        if (legend.ramp.empty())
+            return exportFailure(
+                QStringLiteral("SVG export: the legend '%1' has no colours").arg(legend.label));
     return Status::ok();
 }
 
@@ -237,7 +241,8 @@ QByteArray heatmapSvg(const SvgPage& page) {
     const PageGeometry pg = pageGeometry(page);
     for (size_t i = 0; i < page.panels.size(); ++i)
         writePanel(xml, page, page.panels[i], panelGeometry(page, pg, int(i)));
-    if (page.legend) writeLegend(xml, page, *page.legend, pg.legend);
+    for (size_t i = 0; i < page.legends.size(); ++i)
+        writeLegend(xml, page, page.legends[i], pg.legends[i]);
     if (!page.caption.isEmpty()) writeText(xml, QPointF(f, page.size.height() - f), f, page.caption);
     xml.writeEndElement();
     xml.writeEndDocument();

@@ -9,9 +9,9 @@
 // file needs no knowledge of the data behind them. XML goes through QXmlStreamWriter (escaping is Qt's).
 //
 // Layout (user units are pixels of `size`): a margin of one font size all round; the page title on top,
-// the caption at the bottom, the legend (a colour ramp) on the right; panels in a grid of `columns`
-// (0: as square as possible); each panel has its title, row labels on the left, column labels below
-// (vertical), and square cells as large as fit, centred. heatmapCellRect() says where a cell lands.
+// the caption at the bottom, the legends (colour ramps) on the right, one above the other; panels in a grid
+// of `columns` (0: as square as possible); each panel has its title, row labels on the left, column labels
+// below (vertical), and square cells as large as fit, centred. heatmapCellRect() says where a cell lands.
 #pragma once
 
 #include <QByteArray>
@@ -50,7 +50,7 @@ struct SvgPage {
     QString title, caption;
     std::vector<SvgHeatmap> panels;
     int columns = 0;
-    std::optional<SvgLegend> legend;
+    std::vector<SvgLegend> legends;  // stacked top to bottom on the right (one per colour map used)
 };
 
 // The page's problems (size, cell counts, label counts), or ok.

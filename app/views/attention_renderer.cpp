@@ -93,6 +93,12 @@ std::vector<float> AttentionRenderer::textureRows(GlResources& gl, int head, int
     return out;
 }
 
+QRectF AttentionRenderer::tileRect(int head) const {
+    for (const Tile& t : m_tiles)
+        if (t.head == head) return QRectF(t.a.x, t.a.y, t.b.x - t.a.x, t.b.y - t.a.y);
+    return {};
+}
+
 bool AttentionRenderer::weightAt(const TraceStore& store, Side side, int step, int layer, int head, int query,
                                  int key, float* weight) {
     for (int i = step; i >= 0; --i) {
@@ -116,6 +122,17 @@ void AttentionRenderer::drawHeader(FrameContext& frame, float& y) {
     float x = x0 + drawText(dl, bold, ImVec2(x0, y), th.textStrong, tr("Attention")).x + frame.px(14);
     if (!store.hasModel()) return;
     const ModelConfig& c = store.model().config();
+    if (!frame.interactive) {
+        // A picture (export): the selection as text, no buttons to press.
+        const QString what = store.allHeads()
+                                 ? tr("layer %1 · all %2 heads").arg(store.layer()).arg(c.n_heads)
+                                 : tr("layer %1 · head %2").arg(store.layer()).arg(store.head());
+        ImFont* body = frame.imgui.font(FontRole::body);
+        drawText(dl, body, ImVec2(x, y + (bold->FontSize - body->FontSize) / 2), th.textDim,
+                 elide(body, what, float(frame.rect.right()) - frame.px(10) - x));
+        y += frame.px(26);
+        return;
+    }
     ImGui::PushID(this);
     const float right = float(frame.rect.right()) - frame.px(10);
     const float buttonW = ImGui::GetFontSize() + ImGui::GetStyle().FramePadding.x * 2;

@@ -26,6 +26,8 @@ class AttentionRenderer : public ViewRenderer {
     // For tests: head `head`'s rows [0, n) over keys [0, n) of the uploaded layer, as [n][n].
     std::vector<float> textureRows(GlResources& gl, int head, int n) const;
     int uploadedLayer() const { return m_layer; }
+    // Where the last frame drew head `head`'s heatmap (framebuffer pixels); empty if it did not.
+    QRectF tileRect(int head) const;
 
     // The weight query `query` gave key `key` in head `head` of `layer`, as the trace recorded it.
     static bool weightAt(const TraceStore& store, Side side, int step, int layer, int head, int query,

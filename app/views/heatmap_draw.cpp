@@ -114,6 +114,26 @@ void drawColourBar(ImDrawList* dl, ImVec2 a, ImVec2 b, const std::vector<QColor>
     }
 }
 
+float kvColourPosition(float value, float range) {
+    return std::clamp(value / std::max(range, 1e-20f) * 0.5f + 0.5f, 0.0f, 1.0f);
+}
+
+float attentionColourPosition(float weight, float gamma) {
+    return std::pow(std::clamp(weight, 0.0f, 1.0f), gamma);
+}
+
+QRgb lutColour(const std::vector<unsigned char>& lut, float t) {
+    const int n = int(lut.size() / 4);
+    const float x = std::clamp(t, 0.0f, 1.0f) * float(n - 1);  // texel centres: t·(n−1)/n + 0.5/n
+    const int i0 = std::min(int(x), n - 1), i1 = std::min(i0 + 1, n - 1);
+    const float f = x - float(i0);
+    int c[3];
+    for (int k = 0; k < 3; ++k)
+        c[k] =
+            int(std::lround(float(lut[size_t(i0) * 4 + k]) * (1 - f) + float(lut[size_t(i1) * 4 + k]) * f));
+    return qRgb(c[0], c[1], c[2]);
+}
+
 void resetPixelStore(GlFunctions& gl) {
     // Others (Qt's framebuffer grabs, ImGui) may leave row lengths or skips set; ours are tightly packed.
     for (GLenum p : {GL_PACK_ROW_LENGTH, GL_PACK_SKIP_ROWS, GL_PACK_SKIP_PIXELS, GL_UNPACK_ROW_LENGTH,

@@ -43,6 +43,13 @@ bool queueAttentionDraw(FrameContext& frame, ImDrawList* dl, const AttentionDraw
 // A colour bar of a lookup table: drawn from the theme's stops with ImGui (no texture needed).
 void drawColourBar(ImDrawList* dl, ImVec2 a, ImVec2 b, const std::vector<QColor>& stops, bool vertical);
 
+// Where a value lands on its colour map (0…1), exactly as kv_rows.frag and attention.frag compute it, and
+// the colour the lookup texture gives there (linear between neighbouring entries, as the shaders sample
+// it): export's SVG and the tests know a cell's colour from the traced value without reading pixels.
+float kvColourPosition(float value, float range);
+float attentionColourPosition(float weight, float gamma = 1.0f);
+QRgb lutColour(const std::vector<unsigned char>& lut, float t);
+
 // Sets every pack/unpack parameter to tightly packed rows (call before uploads and read-backs).
 void resetPixelStore(GlFunctions& gl);
 

@@ -23,6 +23,31 @@ int niceStep(float rowPx, float minGap) {
 }
 }  // namespace
 
+void KvValueStats::addNewRows(const StepTrace& t, int layer) {
+    if (layer < 0 || layer >= int(t.kv.size())) return;
+    const LayerKV& lk = t.kv[size_t(layer)];
+    const int hd = t.head_dim;
+    // Position by position, every KV head's dimensions in turn: the order the view's texture rows have.
+    for (int r = std::max(0, t.pos_begin - lk.row_begin); r < lk.n_rows; ++r)
+        for (int h = 0; h < t.n_kv_heads; ++h)
+            for (int d = 0; d < hd; ++d) {
+                const size_t i = (size_t(h) * lk.n_rows + r) * hd + d;
+                const float k = lk.k[i], v = lk.v[i];
+                absK = std::max(absK, std::fabs(k));
+                absV = std::max(absV, std::fabs(v));
+                sqK += double(k) * k;
+                sqV += double(v) * v;
+                n += 1;
+            }
+}
+
+float KvValueStats::range(bool key) const {
+    if (n <= 0) return 1.0f;
+    const float rms = float(std::sqrt((key ? sqK : sqV) / n));
+    const float peak = key ? absK : absV;
+    return std::max(1e-6f, std::min(peak, 3.0f * rms));
+}
+
 bool KvCacheRenderer::affectedBy(const StoreChange& change, Side side) const {
     if (change.kind == StoreChange::Kind::appended) return change.side == side;
     if (change.kind == StoreChange::Kind::selection)
@@ -79,7 +104,8 @@ void KvCacheRenderer::sync(FrameContext& frame) {
     resetPixelStore(gl);
     for (size_t i = first; i < steps.size(); ++i) {
         const StepTrace& t = *steps[i].trace;
-        std::vector<Stats> stats = i > 0 ? m_stats[i - 1] : std::vector<Stats>(size_t(m_layers));
+        std::vector<KvValueStats> stats =
+            i > 0 ? m_stats[i - 1] : std::vector<KvValueStats>(size_t(m_layers));
         for (int l = 0; l < m_layers && l < int(t.kv.size()); ++l) {
             const LayerKV& lk = t.kv[size_t(l)];
             if (lk.n_rows <= 0 || lk.row_begin + lk.n_rows > m_texRows) continue;
@@ -100,17 +126,7 @@ void KvCacheRenderer::sync(FrameContext& frame) {
             gl.glTexSubImage2D(GL_TEXTURE_2D, 0, 0, lk.row_begin, kvDim, lk.n_rows, GL_RED, GL_FLOAT,
                                rowsV.data());
             // Colour-range statistics over the rows this step added (not the recomputed ones again).
-            Stats& s = stats[size_t(l)];
-            const int newFrom = std::max(0, t.pos_begin - lk.row_begin);
-            for (int r = newFrom; r < lk.n_rows; ++r)
-                for (int c = 0; c < kvDim; ++c) {
-                    const float k = rowsK[size_t(r) * kvDim + c], v = rowsV[size_t(r) * kvDim + c];
-                    s.absK = std::max(s.absK, std::fabs(k));
-                    s.absV = std::max(s.absV, std::fabs(v));
-                    s.sqK += double(k) * k;
-                    s.sqV += double(v) * v;
-                    s.n += 1;
-                }
+            stats[size_t(l)].addNewRows(t, l);
         }
         gl.glBindTexture(GL_TEXTURE_2D, 0);
         m_uploaded.push_back(steps[i].serial);
@@ -122,30 +138,30 @@ void KvCacheRenderer::sync(FrameContext& frame) {
 
 float KvCacheRenderer::rangeFor(int step, int layer, bool key) const {
     if (step < 0 || step >= int(m_stats.size())) return 1.0f;
-    const Stats& s = m_stats[size_t(step)][size_t(layer)];
-    if (s.n <= 0) return 1.0f;
-    // Three standard deviations (about zero) or the largest value, whichever is smaller: one outlier
-    // should not wash the whole map out.
-    const float rms = float(std::sqrt((key ? s.sqK : s.sqV) / s.n));
-    const float peak = key ? s.absK : s.absV;
-    return std::max(1e-6f, std::min(peak, 3.0f * rms));
+    return m_stats[size_t(step)][size_t(layer)].range(key);
 }
 
-bool KvCacheRenderer::valueAt(const TraceStore& store, int step, int layer, bool key, int head, int row,
-                              int dim, float* value, int* writtenBy) const {
-    // The newest recorded copy of the row at or before `step`: the selected step itself first (the
-    // uncached run's latest step holds every row it recomputed), then the step that first wrote it.
+bool KvCacheRenderer::valueAt(const TraceStore& store, Side side, int step, int layer, bool key, int head,
+                              int row, int dim, float* value, int* writtenBy) {
     for (int i = step; i >= 0; --i) {
-        const StepTrace* t = store.trace(m_side, i);
+        const StepTrace* t = store.trace(side, i);
         if (!t || layer >= int(t->kv.size())) continue;
         const LayerKV& lk = t->kv[size_t(layer)];
         if (row < lk.row_begin || row >= lk.row_begin + lk.n_rows) continue;
         const auto& data = key ? lk.k : lk.v;
-        *value = data[(size_t(head) * lk.n_rows + size_t(row - lk.row_begin)) * m_headDim + size_t(dim)];
+        *value =
+            data[(size_t(head) * lk.n_rows + size_t(row - lk.row_begin)) * size_t(t->head_dim) + size_t(dim)];
         *writtenBy = i;
         return true;
     }
     return false;
+}
+
+QRectF KvCacheRenderer::headRect(int layer, bool key, int head) const {
+    for (const HeadBox& b : m_boxes)
+        if (b.layer == layer && b.key == key && b.head == head)
+            return QRectF(b.a.x, b.a.y, b.b.x - b.a.x, b.b.y - b.a.y);
+    return {};
 }
 
 std::vector<float> KvCacheRenderer::textureRows(GlResources& gl, int layer, bool key, int rowBegin,
@@ -224,7 +240,7 @@ void KvCacheRenderer::render(FrameContext& frame) {
 
     // ---- the selected step: rows written, recomputation sweep -----------------------------------------
     const bool animate = frame.interactive && store.step(m_side, step).serial == m_arrivalSerial;
-    const double age = animate ? frame.time - m_arrivalTime : 1e9;
+    const double age = frame.stepAge >= 0 ? frame.stepAge : animate ? frame.time - m_arrivalTime : 1e9;
     KvHeadDraw d;
     d.rows = rows;
     d.cols = m_headDim;
@@ -366,7 +382,7 @@ void KvCacheRenderer::drawHover(FrameContext& frame, const HeadBox& box, int row
         lines << tr("position %1: %2").arg(row).arg(tokenQuoted(tok, tokens[size_t(row)], row == 0));
     float value = 0;
     int writtenBy = -1;
-    if (valueAt(store, step, box.layer, box.key, box.head, row, dim, &value, &writtenBy))
+    if (valueAt(store, m_side, step, box.layer, box.key, box.head, row, dim, &value, &writtenBy))
         lines << tr("dimension %1 = %2").arg(dim).arg(double(value), 0, 'f', 4);
     if (m_side == Side::uncached)
         lines << tr("recomputed from scratch at this step (and at every step before)");

@@ -18,6 +18,18 @@
 
 namespace kvscope::app {
 
+// The colour range of one layer's K and V heatmaps: three standard deviations about zero or the largest
+// |value|, whichever is smaller (one outlier should not wash the map out), over the rows the steps so far
+// added. The view and the SVG export both colour with it.
+struct KvValueStats {
+    float absK = 0, absV = 0;
+    double sqK = 0, sqV = 0;
+    double n = 0;
+    // Adds the rows `trace` wrote at its own positions in `layer` (not rows it recomputed).
+    void addNewRows(const StepTrace& trace, int layer);
+    float range(bool key) const;
+};
+
 class KvCacheRenderer : public ViewRenderer {
   public:
     explicit KvCacheRenderer(Side side) : m_side(side) {}
@@ -31,13 +43,18 @@ class KvCacheRenderer : public ViewRenderer {
     // (KV head h's dimensions at columns h·head_dim ...). The GL context must be current.
     std::vector<float> textureRows(GlResources& gl, int layer, bool key, int rowBegin, int nRows) const;
     int uploadedSteps() const { return int(m_uploaded.size()); }
+    // Where the last frame drew one KV head's K (or V) block of a layer, positions top to bottom
+    // (framebuffer pixels); empty if it did not. The colour range it used: rangeFor().
+    QRectF headRect(int layer, bool key, int head) const;
+    float rangeFor(int step, int layer, bool key) const;
+
+    // The value of dimension `dim` of KV head `head`'s K (or V) row at position `row`, as run `side` had it
+    // at step `step`: from the newest recorded copy at or before the step (the uncached run's latest step
+    // holds every row it recomputed), with the step that wrote it. What hover shows and export colours.
+    static bool valueAt(const TraceStore& store, Side side, int step, int layer, bool key, int head, int row,
+                        int dim, float* value, int* writtenBy);
 
   private:
-    struct Stats {  // cumulative over steps, per layer: for the colour range
-        float absK = 0, absV = 0;
-        double sqK = 0, sqV = 0;
-        double n = 0;
-    };
     struct HeadBox {  // where one KV head's K or V block is drawn (for hover and clicks)
         ImVec2 a, b;
         int layer = 0, head = 0;
@@ -46,18 +63,15 @@ class KvCacheRenderer : public ViewRenderer {
 
     void sync(FrameContext& frame);
     void releaseTextures(GlResources& gl);
-    float rangeFor(int step, int layer, bool key) const;
-    bool valueAt(const TraceStore& store, int step, int layer, bool key, int head, int row, int dim,
-                 float* value, int* writtenBy) const;
     void drawHover(FrameContext& frame, const HeadBox& box, int rows, float rowPx, int step);
 
     Side m_side;
     const Model* m_model = nullptr;  // the textures match this model's shape
     int m_layers = 0, m_kvHeads = 0, m_headDim = 0, m_texRows = 0;
     std::vector<GLuint> m_k, m_v;
-    std::vector<quint64> m_uploaded;          // serial of each uploaded step, by step index
-    std::vector<std::vector<Stats>> m_stats;  // [step][layer], cumulative up to the step
-    quint64 m_arrivalSerial = 0;              // the newest step uploaded, and when (for animations)
+    std::vector<quint64> m_uploaded;                 // serial of each uploaded step, by step index
+    std::vector<std::vector<KvValueStats>> m_stats;  // [step][layer], cumulative up to the step
+    quint64 m_arrivalSerial = 0;                     // the newest step uploaded, and when (for animations)
     double m_arrivalTime = 0.0;
     bool m_animating = false;
     std::vector<HeadBox> m_boxes;

@@ -2,30 +2,7 @@
 
 namespace kvscope::app {
 
-LayoutRenderer::LayoutRenderer() {
-    for (Side side : kSides) {
-        Pane& p = m_panes[size_t(sideIndex(side))];
-        p.tokens = std::make_unique<TokenStripRenderer>(side);
-        p.kv = std::make_unique<KvCacheRenderer>(side);
-        p.attention = std::make_unique<AttentionRenderer>(side);
-        p.counters = std::make_unique<CountersRenderer>(side);
-    }
-}
-
-void LayoutRenderer::releaseGL(GlResources& gl) {
-    for (Pane& p : m_panes) {
-        p.kv->releaseGL(gl);
-        p.attention->releaseGL(gl);
-    }
-}
-
-bool LayoutRenderer::animating() const {
-    for (const Pane& p : m_panes)
-        if (p.kv->animating()) return true;
-    return false;
-}
-
-void LayoutRenderer::renderChild(FrameContext& frame, ViewRenderer& child, Side side, const QRectF& rect) {
+void renderOnPanel(FrameContext& frame, ViewRenderer& child, Side side, const QRectF& rect) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     drawPanel(dl, ImVec2(float(rect.left()), float(rect.top())),
               ImVec2(float(rect.right()), float(rect.bottom())), frame.theme.panel, frame.theme.border,
@@ -53,33 +30,69 @@ void drawPaneHeader(FrameContext& frame, Side side, const QRectF& rect) {
              elide(small, what, b.x - a.x - w - frame.px(40)));
 }
 
+// ---- PaneRenderer
+// ------------------------------------------------------------------------------------------
+
+PaneRenderer::PaneRenderer(Side side)
+    : m_side(side), m_tokens(side), m_kv(side), m_attention(side), m_counters(side) {}
+
+void PaneRenderer::releaseGL(GlResources& gl) {
+    m_kv.releaseGL(gl);
+    m_attention.releaseGL(gl);
+}
+
+void PaneRenderer::render(FrameContext& frame) {
+    const QRectF r = frame.rect;
+    const float gap = frame.px(8);
+    const float x = float(r.left()), w = float(r.width());
+    float y = float(r.top());
+    const float headerH = frame.px(34);
+    drawPaneHeader(frame, m_side, QRectF(x, y, w, headerH));
+    y += headerH + gap;
+    const float h = float(r.bottom()) - y;
+    const float tokensH = std::max(frame.px(70), h * 0.17f);
+    renderOnPanel(frame, m_tokens, m_side, QRectF(x, y, w, tokensH));
+    y += tokensH + gap;
+    const float countersH = std::max(frame.px(150), h * 0.30f);
+    const float middleH = float(r.bottom()) - y - countersH - gap;
+    const float kvW = w * 0.56f;
+    renderOnPanel(frame, m_kv, m_side, QRectF(x, y, kvW - gap / 2, middleH));
+    renderOnPanel(frame, m_attention, m_side, QRectF(x + kvW + gap / 2, y, w - kvW - gap / 2, middleH));
+    y += middleH + gap;
+    renderOnPanel(frame, m_counters, m_side, QRectF(x, y, w, countersH));
+}
+
+// ---- LayoutRenderer
+// ----------------------------------------------------------------------------------------
+
+LayoutRenderer::LayoutRenderer() : m_panes{PaneRenderer(Side::cached), PaneRenderer(Side::uncached)} {}
+
+void LayoutRenderer::releaseGL(GlResources& gl) {
+    for (PaneRenderer& p : m_panes)
+        p.releaseGL(gl);
+}
+
+bool LayoutRenderer::animating() const {
+    for (const PaneRenderer& p : m_panes)
+        if (p.animating()) return true;
+    return false;
+}
+
 void LayoutRenderer::render(FrameContext& frame) {
     const QRectF r = frame.rect;
     const float gap = frame.px(8);
     const float plotsH = std::max(frame.px(180), float(r.height()) * 0.24f);
     const float paneW = (float(r.width()) - 3 * gap) / 2;
     const float paneTop = float(r.top()) + gap, paneBottom = float(r.bottom()) - plotsH - 2 * gap;
-    for (Side side : kSides) {
-        Pane& p = m_panes[size_t(sideIndex(side))];
-        const float x = float(r.left()) + gap + float(sideIndex(side)) * (paneW + gap);
-        float y = paneTop;
-        const float headerH = frame.px(34);
-        drawPaneHeader(frame, side, QRectF(x, y, paneW, headerH));
-        y += headerH + gap;
-        const float h = paneBottom - y;
-        const float tokensH = std::max(frame.px(70), h * 0.17f);
-        renderChild(frame, *p.tokens, side, QRectF(x, y, paneW, tokensH));
-        y += tokensH + gap;
-        const float countersH = std::max(frame.px(150), h * 0.30f);
-        const float middleH = paneBottom - y - countersH - gap;
-        const float kvW = paneW * 0.56f;
-        renderChild(frame, *p.kv, side, QRectF(x, y, kvW - gap / 2, middleH));
-        renderChild(frame, *p.attention, side, QRectF(x + kvW + gap / 2, y, paneW - kvW - gap / 2, middleH));
-        y += middleH + gap;
-        renderChild(frame, *p.counters, side, QRectF(x, y, paneW, countersH));
+    for (PaneRenderer& pane : m_panes) {
+        FrameContext sub = frame;
+        sub.side = pane.side();
+        sub.rect = QRectF(float(r.left()) + gap + float(sideIndex(pane.side())) * (paneW + gap), paneTop,
+                          paneW, paneBottom - paneTop);
+        pane.render(sub);
     }
-    renderChild(frame, m_plots, Side::cached,
-                QRectF(float(r.left()) + gap, paneBottom + gap, float(r.width()) - 2 * gap, plotsH));
+    renderOnPanel(frame, m_plots, Side::cached,
+                  QRectF(float(r.left()) + gap, paneBottom + gap, float(r.width()) - 2 * gap, plotsH));
 }
 
 }  // namespace kvscope::app

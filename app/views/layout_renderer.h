@@ -1,7 +1,9 @@
-// layout_renderer.h — the whole side-by-side picture in one framebuffer: for each run (with and without
-// a KV cache) a header, the token strip, the KV cache, the attention and the counters, and below both
-// the plots. The on-screen window arranges the same renderers in dockable widgets instead; this layout
-// is what export (and the GUI tests) draw offscreen, at any resolution, without a window.
+// layout_renderer.h — whole pictures made of several views in one framebuffer, for export and the GUI
+// tests, at any resolution and without a window (the on-screen window arranges the same renderers in
+// dockable widgets instead):
+//   PaneRenderer    one run (with or without a KV cache): a header, the token strip, the KV cache, the
+//                   attention and the counters;
+//   LayoutRenderer  the side-by-side picture: both runs' panes, and below them the plots of both.
 #pragma once
 
 #include <array>
@@ -15,6 +17,26 @@
 
 namespace kvscope::app {
 
+class PaneRenderer : public ViewRenderer {
+  public:
+    explicit PaneRenderer(Side side);
+    const char* name() const override { return "pane"; }
+    void releaseGL(GlResources& gl) override;
+    void render(FrameContext& frame) override;  // draws run `side` whatever frame.side says
+    bool animating() const override { return m_kv.animating(); }
+
+    Side side() const { return m_side; }
+    KvCacheRenderer& kvCache() { return m_kv; }
+    AttentionRenderer& attention() { return m_attention; }
+
+  private:
+    Side m_side;
+    TokenStripRenderer m_tokens;
+    KvCacheRenderer m_kv;
+    AttentionRenderer m_attention;
+    CountersRenderer m_counters;
+};
+
 class LayoutRenderer : public ViewRenderer {
   public:
     LayoutRenderer();
@@ -23,21 +45,17 @@ class LayoutRenderer : public ViewRenderer {
     void render(FrameContext& frame) override;
     bool animating() const override;
 
-    KvCacheRenderer& kvCache(Side side) { return *m_panes[size_t(sideIndex(side))].kv; }
-    AttentionRenderer& attention(Side side) { return *m_panes[size_t(sideIndex(side))].attention; }
+    PaneRenderer& pane(Side side) { return m_panes[size_t(sideIndex(side))]; }
+    KvCacheRenderer& kvCache(Side side) { return pane(side).kvCache(); }
+    AttentionRenderer& attention(Side side) { return pane(side).attention(); }
 
   private:
-    struct Pane {
-        std::unique_ptr<TokenStripRenderer> tokens;
-        std::unique_ptr<KvCacheRenderer> kv;
-        std::unique_ptr<AttentionRenderer> attention;
-        std::unique_ptr<CountersRenderer> counters;
-    };
-    void renderChild(FrameContext& frame, ViewRenderer& child, Side side, const QRectF& rect);
-    std::array<Pane, kSideCount> m_panes;
+    std::array<PaneRenderer, kSideCount> m_panes;
     PlotsRenderer m_plots;
 };
 
+// Draws `child` for run `side` in `rect`, on a panel (the frame every view of a layout sits in).
+void renderOnPanel(FrameContext& frame, ViewRenderer& child, Side side, const QRectF& rect);
 // The header strip of a run's pane: its title in the run's colour, and a one-line status.
 void drawPaneHeader(FrameContext& frame, Side side, const QRectF& rect);
 

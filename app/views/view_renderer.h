@@ -32,10 +32,14 @@ struct FrameContext {
     GlResources& gl;
     ImGuiLayer& imgui;
     Side side = Side::cached;
-    QRectF rect;              // where to draw, in framebuffer pixels (origin top left)
-    QSize framebuffer;        // the whole framebuffer, in pixels
-    float scale = 1.0f;       // pixels per design unit: device pixel ratio × font scale
-    double time = 0.0;        // seconds, for animations; the offscreen renderer passes a fixed value
+    QRectF rect;         // where to draw, in framebuffer pixels (origin top left)
+    QSize framebuffer;   // the whole framebuffer, in pixels
+    float scale = 1.0f;  // pixels per design unit: device pixel ratio × font scale
+    double time = 0.0;   // seconds, for animations
+    // Seconds since the selected step arrived when the host knows it (an export's timeline: animations
+    // play over the step's frames, the same every time); < 0: on screen, renderers time arrivals
+    // themselves, and offscreen (not interactive) every animation has finished.
+    double stepAge = -1.0;
     bool interactive = true;  // hover tooltips and clicks (false when rendering offscreen)
 
     float px(float designUnits) const { return designUnits * scale; }
