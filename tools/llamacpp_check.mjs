@@ -142,6 +142,21 @@ for (const fixture of ["tiny-gpt2", "tiny-llama-gqa", "tiny-qwen2", "tiny-llama-
         if (type !== "q8_0" && (!result.identical || !textAgrees)) failed = true;
     }
 }
+// The shipped model, as it is: its own tokenizer inside, F16 weights.
+{
+    const shipped = path.join(path.dirname(cli), "../../..", "assets/models/kvscope-shakespeare.gguf");
+    const gguf = fs.existsSync(shipped) ? shipped : path.resolve("assets/models/kvscope-shakespeare.gguf");
+    const prompt = "ROMEO:";
+    const ref = await llamacppGreedy(llama, gguf, prompt);
+    const ours = kvscopeIds(kvscope(["generate", gguf, "--prompt", prompt, "--steps", String(STEPS), "--print-ids",
+                                     "--ignore-eos", "--threads", "1"]));
+    const sameIds = JSON.stringify(kvscopeIds(kvscope(["tokenize", gguf, "--text", prompt]))) ===
+                    JSON.stringify(ref.promptIds);
+    const result = compare(ref, ours);
+    console.log(`${"kvscope-shakespeare.gguf".padEnd(24)} f16   prompt "${prompt}" (${ref.promptIds.length} ids, ` +
+                `tokenization ${sameIds ? "identical" : "DIFFERENT"}): ${result.text}`);
+    if (!result.identical || !sameIds) failed = true;
+}
 fs.rmSync(work, {recursive: true, force: true});
 await llama.dispose();
 process.exit(failed ? 1 : 0);

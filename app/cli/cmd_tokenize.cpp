@@ -10,6 +10,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "kvscope/model.h"
 #include "kvscope/tokenizer.h"
 
 namespace kvscope::cli {
@@ -46,8 +47,19 @@ std::string printable(const std::string& bytes) {
     return out;
 }
 
+// A GGUF model carries its tokenizer: take it from there; anything else is a tokenizer file or folder.
+Result<std::shared_ptr<const Tokenizer>> tokenizer_from(const std::string& path) {
+    char magic[4] = {0, 0, 0, 0};
+    std::ifstream(path, std::ios::binary).read(magic, 4);
+    if (std::string_view(magic, 4) != "GGUF") return load_tokenizer(path);
+    auto model = load_model(path);
+    if (!model) return model.status();
+    if (!model.value()->tokenizer) return Status::error(path + ": this GGUF carries no tokenizer");
+    return model.value()->tokenizer;
+}
+
 int run(const TokenizeOptions& o) {
-    auto tok = load_tokenizer(o.tokenizer);
+    auto tok = tokenizer_from(o.tokenizer);
     if (!tok) return fail(tok.message());
     const Tokenizer& t = *tok.value();
 
@@ -93,8 +105,8 @@ void add_tokenize_command(CLI::App& app, int& exit_code) {
     auto o = std::make_shared<TokenizeOptions>();
     CLI::App* cmd = app.add_subcommand("tokenize", "Encode a text with a tokenizer, or decode ids");
     cmd->add_option("tokenizer", o->tokenizer,
-                    "Tokenizer file (tokenizer.json, vocab.json, tokenizer.bin, tokenizer.model) or a "
-                    "Hugging Face folder")
+                    "Tokenizer file (tokenizer.json, vocab.json, tokenizer.bin, tokenizer.model), a "
+                    "Hugging Face folder, or a GGUF model (its tokenizer)")
         ->required();
     cmd->add_option("--text", o->text, "Text to encode");
     cmd->add_option("--file", o->file, "File whose contents to encode");

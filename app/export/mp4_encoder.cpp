@@ -50,7 +50,8 @@ Result<AvCodecContextPtr> openH264(QSize size, const VideoOptions& options, bool
     if (globalHeader) enc->flags |= AV_CODEC_FLAG_GLOBAL_HEADER;
 
     AVDictionary* dict = nullptr;
-    av_dict_set(&dict, "preset", "medium", 0);
+    // "fast": about 1.5x the speed of "medium" on these flat, slowly changing pictures, a few % larger.
+    av_dict_set(&dict, "preset", "fast", 0);
     av_dict_set(&dict, "tune", "animation", 0);
     av_dict_set(&dict, "profile", "high", 0);
     av_dict_set_int(&dict, "crf", options.crf, 0);
