@@ -160,9 +160,15 @@ int run(const BenchOptions& o) {
                 std::snprintf(bw, sizeof bw, "%.0f%%", 100.0 * cm->gb_per_s / bw_gb_per_s);
                 std::snprintf(bound, sizeof bound, "%.3f", bound_ms);
             }
-            std::printf("%8d %6s | %12.3f %10.1f %10.2f %7s %9s | %14.3f %10.1f | %7.1fx\n", L,
-                        rec ? "on" : "off", cm->ms_per_token, cm->tokens_per_s, cm->gb_per_s, bw, bound,
-                        um.ms_per_token, um.tokens_per_s, ratio);
+            // Without the uncached run (--no-uncached) its columns say "-", not a measured 0.
+            char u_ms[24] = "-", u_tps[24] = "-", u_ratio[24] = "-";
+            if (o.uncached) {
+                std::snprintf(u_ms, sizeof u_ms, "%.3f", um.ms_per_token);
+                std::snprintf(u_tps, sizeof u_tps, "%.1f", um.tokens_per_s);
+                std::snprintf(u_ratio, sizeof u_ratio, "%.1fx", ratio);
+            }
+            std::printf("%8d %6s | %12.3f %10.1f %10.2f %7s %9s | %14s %10s | %8s\n", L, rec ? "on" : "off",
+                        cm->ms_per_token, cm->tokens_per_s, cm->gb_per_s, bw, bound, u_ms, u_tps, u_ratio);
             std::fflush(stdout);
             nlohmann::ordered_json row;
             row["context"] = L;
@@ -175,11 +181,16 @@ int run(const BenchOptions& o) {
                              {"bound_ms", bound_ms},
                              {"over_bound", bound_ms > 0 ? cm->ms_per_token / bound_ms : 0.0},
                              {"device_bytes", cm->device_bytes}};
-            row["uncached"] = {{"ms_per_token", um.ms_per_token},
-                               {"tokens_per_s", um.tokens_per_s},
-                               {"bytes_read", um.bytes_read},
-                               {"flops", um.flops}};
-            row["uncached_over_cached"] = ratio;
+            if (o.uncached) {
+                row["uncached"] = {{"ms_per_token", um.ms_per_token},
+                                   {"tokens_per_s", um.tokens_per_s},
+                                   {"bytes_read", um.bytes_read},
+                                   {"flops", um.flops}};
+                row["uncached_over_cached"] = ratio;
+            } else {
+                row["uncached"] = nullptr;  // not measured (--no-uncached)
+                row["uncached_over_cached"] = nullptr;
+            }
             rows.push_back(std::move(row));
         }
     }
