@@ -55,10 +55,10 @@ def parse_args(argv=None):
     ap.add_argument("--d-ff", type=int, default=512)
     ap.add_argument("--context", type=int, default=512)
     ap.add_argument("--untied", action="store_true", help="a separate lm_head instead of the embedding")
-    ap.add_argument("--dropout", type=float, default=0.2)
+    ap.add_argument("--dropout", type=float, default=0.25)
     ap.add_argument("--attn-dropout", type=float, default=0.0)
     # optimisation
-    ap.add_argument("--steps", type=int, default=1250)
+    ap.add_argument("--steps", type=int, default=1800)
     ap.add_argument("--batch", type=int, default=8, help="sequences of --context tokens per step")
     ap.add_argument("--optimizer", default="muon", choices=["adamw", "muon"])
     ap.add_argument("--lr", type=float, default=3e-3, help="AdamW's peak learning rate")
