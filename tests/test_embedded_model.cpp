@@ -56,6 +56,12 @@ class EmbeddedModelTest : public QObject {
         const std::string back = tok.decode(ids.value());
         QCOMPARE(back.size(), text.size());
         QVERIFY2(back == text, "decode(encode(text)) differs from the text");
+        // The same tokenizer read from the GGUF's header alone (kvscope-cli tokenize MODEL.gguf).
+        auto alone = load_tokenizer(m_path);
+        QVERIFY2(alone, alone.message().c_str());
+        auto ids_alone = alone.value()->encode(text, false);
+        QVERIFY2(ids_alone, ids_alone.message().c_str());
+        QCOMPARE(ids_alone.value(), ids.value());
         qInfo("10,000 characters -> %zu tokens (%.2f characters per token)", ids->size(),
               10000.0 / double(ids->size()));
     }

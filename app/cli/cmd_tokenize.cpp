@@ -10,7 +10,6 @@
 
 #include "cli_common.h"
 #include "commands.h"
-#include "kvscope/model.h"
 #include "kvscope/tokenizer.h"
 
 namespace kvscope::cli {
@@ -47,19 +46,8 @@ std::string printable(const std::string& bytes) {
     return out;
 }
 
-// A GGUF model carries its tokenizer: take it from there; anything else is a tokenizer file or folder.
-Result<std::shared_ptr<const Tokenizer>> tokenizer_from(const std::string& path) {
-    char magic[4] = {0, 0, 0, 0};
-    std::ifstream(path, std::ios::binary).read(magic, 4);
-    if (std::string_view(magic, 4) != "GGUF") return load_tokenizer(path);
-    auto model = load_model(path);
-    if (!model) return model.status();
-    if (!model.value()->tokenizer) return Status::error(path + ": this GGUF carries no tokenizer");
-    return model.value()->tokenizer;
-}
-
 int run(const TokenizeOptions& o) {
-    auto tok = tokenizer_from(o.tokenizer);
+    auto tok = load_tokenizer(o.tokenizer);
     if (!tok) return fail(tok.message());
     const Tokenizer& t = *tok.value();
 

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "model/formats/gguf.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/tokenizer_files.h"
 #include "tokenizer/tokenizer_impl.h"
@@ -111,9 +112,17 @@ Result<std::shared_ptr<const Tokenizer>> load_tokenizer(const std::string& path)
         return Status::error(path + ": no such file");
     } else {
         const std::string name = file_name(path);
-        char head[2] = {0, 0};
-        std::ifstream(path, std::ios::binary).read(head, 2);
-        if (name == "merges.txt") {
+        char head[4] = {0, 0, 0, 0};
+        std::ifstream(path, std::ios::binary).read(head, 4);
+        if (std::memcmp(head, "GGUF", 4) == 0) {
+            // A GGUF model carries its tokenizer in its metadata; only the header is read, not the weights.
+            auto file = open_gguf(path);
+            if (!file) return file.status();
+            auto inside = gguf_read_tokenizer(file.value());
+            if (!inside) return inside.status().with_context(path);
+            if (!inside.value()) return Status::error(path + ": this GGUF file carries no tokenizer");
+            data = std::move(*inside.value());
+        } else if (name == "merges.txt") {
             data = read_vocab_and_merges(path_join(parent_dir(path), "vocab.json"), path);
         } else if (name == "vocab.json") {
             data = read_vocab_and_merges(path, path_join(parent_dir(path), "merges.txt"));

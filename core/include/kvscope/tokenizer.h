@@ -104,7 +104,8 @@ class StreamingDecoder {
 Result<std::shared_ptr<const Tokenizer>> make_tokenizer(TokenizerData data);
 
 // Loads a tokenizer file: tokenizer.json (Hugging Face), vocab.json (merges.txt beside it), llama2.c's
-// tokenizer.bin or sentencepiece's tokenizer.model. A folder loads the first of those it holds.
+// tokenizer.bin, sentencepiece's tokenizer.model, or the tokenizer inside a GGUF model (its header only).
+// A folder loads the first of those it holds.
 Result<std::shared_ptr<const Tokenizer>> load_tokenizer(const std::string& path);
 
 // Whether `bytes` are whole, valid UTF-8 characters (a token's bytes may be one byte of "é").
