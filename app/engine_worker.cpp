@@ -1,5 +1,6 @@
 #include "engine_worker.h"
 
+#include <unistd.h>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QThread>
@@ -27,6 +28,19 @@ double maxLogitDiff(const Session& a, const Session& b) {
     return worst;
 }
 
+// Lockstep: the K and V rows the uncached run rebuilt this step (positions before `rebuilt`), against the
+// cached run's (null when none were rebuilt or the comparison failed).
+RecomputeCheckPtr checkRecomputedRows(const Session& cached, const Session& uncached, int rebuilt) {
+    if (rebuilt <= 0) return nullptr;
+    auto diff = compare_kv_rows(cached, uncached, rebuilt);
+    if (!diff) return nullptr;
+    auto check = std::make_shared<RecomputeCheck>();
+    check->rows = rebuilt;
+    check->diff = std::move(diff.value());
+    check->maxAbs = check->diff.max_abs(-1, &check->worstRow, &check->worstLayer);
+    return check;
+}
+
 // Bytes of the K and V rows of `rows` positions over all layers: what recording them costs.
 uint64_t kvRowBytes(const ModelConfig& c, int rows) {
     return c.kv_bytes_per_token(4) * uint64_t(std::max(rows, 0));
@@ -41,6 +55,12 @@ int historyTokenLimit(const ModelConfig& c, uint64_t budgetBytes) {
     const double b = 16.0 * c.n_layers * c.n_kv_heads * c.head_dim;
     const double t = (-b + std::sqrt(b * b + 4.0 * a * double(budgetBytes))) / (2.0 * a);
     return std::max(1, int(std::floor(t)));
+}
+
+uint64_t historyBudgetBytes() {
+    const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+    const uint64_t memory = pages > 0 && pageSize > 0 ? uint64_t(pages) * uint64_t(pageSize) : 0;
+    return std::clamp<uint64_t>(memory / 4, 1536ull << 20, 6ull << 30);
 }
 
 int lockstepThreads() {
@@ -118,7 +138,7 @@ void EngineWorker::loadModel(const QString& path, quint64 epoch) {
                "(every attention row and K/V row, for scrubbing) stays under %3 MiB.")
                 .arg(info.capacity)
                 .arg(m_model->config.context_length)
-                .arg(kHistoryBudgetBytes >> 20);
+                .arg(historyBudgetBytes() >> 20);
     }
     m_info = info;
     emit modelLoaded(info);
@@ -129,7 +149,7 @@ Status EngineWorker::buildSessions(const std::shared_ptr<const Model>& model, co
                                    QString* backendName) {
     const ModelConfig& c = model->config;
     const int capacity = std::min(
-        {c.context_length, SessionOptions::kDefaultMaxCapacity, historyTokenLimit(c, kHistoryBudgetBytes)});
+        {c.context_length, SessionOptions::kDefaultMaxCapacity, historyTokenLimit(c, historyBudgetBytes())});
     // Race: one backend per run, so each run owns its thread; on the CPU each gets one thread (two pools
     // of every core on the same cores thrash). Lockstep: the runs take turns, so they share one backend
     // that uses every core.
@@ -382,6 +402,7 @@ bool EngineWorker::runLockstepStep() {
     pair.cached = ta.value();
     pair.uncached = tb.value();
     pair.maxLogitDiff = maxLogitDiff(*m_runs[0].session, *m_runs[1].session);
+    pair.recompute = checkRecomputedRows(*a.session, *b.session, tb.value()->pos_begin);
     m_inFlight.fetch_add(1);
     emit stepped(pair);
     emit idle();

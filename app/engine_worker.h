@@ -121,7 +121,9 @@ class EngineWorker : public QObject {
 // History the GUI keeps per run grows with the square of the sequence (attention rows); this is the most
 // tokens a run may reach for the history of both runs to stay under `budgetBytes`.
 int historyTokenLimit(const ModelConfig& config, uint64_t budgetBytes);
-constexpr uint64_t kHistoryBudgetBytes = 1536ull << 20;
+// The budget: a quarter of this machine's memory, between 1.5 and 6 GiB (a 30-layer, 9-head model then
+// reaches 2,048 tokens on a 24 GiB machine; a small machine keeps its 1.5 GiB).
+uint64_t historyBudgetBytes();
 // CPU threads of the shared backend in lockstep mode.
 int lockstepThreads();
 

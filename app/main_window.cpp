@@ -11,6 +11,7 @@
 #include <QScreen>
 #include <QSettings>
 #include <QSplitter>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QToolBar>
 #include <QUrl>
@@ -19,6 +20,7 @@
 #include "explanation_panel.h"
 #include "format.h"
 #include "pane_widget.h"
+#include "presenter_widget.h"
 #include "sampling_panel.h"
 #include "timeline_bar.h"
 #include "views/gl_view.h"
@@ -95,7 +97,9 @@ void MainWindow::buildCentral() {
         split->addWidget(m_panes[sideIndex(side)]);
     }
     split->setChildrenCollapsible(false);
-    setCentralWidget(split);
+    m_central = new QStackedWidget(this);
+    m_central->addWidget(split);
+    setCentralWidget(m_central);
 }
 
 void MainWindow::buildDocks() {
@@ -130,6 +134,7 @@ QList<GlView*> MainWindow::glViews() const {
     for (PaneWidget* p : m_panes)
         views << p->views();
     views << m_plots;
+    if (m_presenterWidget) views << m_presenterWidget->views();
     return views;
 }
 
@@ -225,6 +230,25 @@ void MainWindow::writeSettings() {
 void MainWindow::closeEvent(QCloseEvent* event) {
     writeSettings();
     QMainWindow::closeEvent(event);
+}
+
+void MainWindow::resizeEvent(QResizeEvent* event) {
+    QMainWindow::resizeEvent(event);
+    fitDocksToHeight();
+}
+
+void MainWindow::fitDocksToHeight() {
+    if (m_presenter || !m_plotsDock || !m_explanationDock) return;
+    const bool compact = height() < 900;
+    if (compact == m_compactDocks) return;
+    m_compactDocks = compact;
+    if (compact) {
+        tabifyDockWidget(m_explanationDock, m_plotsDock);
+        m_explanationDock->raise();
+    } else {
+        addDockWidget(Qt::BottomDockWidgetArea, m_plotsDock);
+        resizeDocks({m_plotsDock}, {std::clamp(height() * 22 / 100, 150, 260)}, Qt::Vertical);
+    }
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event) {

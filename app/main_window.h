@@ -25,6 +25,7 @@ class QLineEdit;
 class QMessageBox;
 class QMenu;
 class QSlider;
+class QStackedWidget;
 class QToolBar;
 
 namespace kvscope::app {
@@ -34,6 +35,7 @@ class EngineWorker;
 class ExplanationPanel;
 class GlView;
 class PaneWidget;
+class PresenterWidget;
 class SamplingPanel;
 class TimelineBar;
 
@@ -77,6 +79,8 @@ class MainWindow : public QMainWindow {
     const RunSettings& runSettings() const { return m_settings; }
     bool playing() const { return m_playing; }
     bool presenterMode() const { return m_presenter; }
+    // Presenter mode's own layout (made when presenter mode is first entered; null before).
+    PresenterWidget* presenter() const { return m_presenterWidget; }
     QString lastError() const { return m_lastError; }
 
   signals:
@@ -89,6 +93,7 @@ class MainWindow : public QMainWindow {
     void closeEvent(QCloseEvent* event) override;
     void dragEnterEvent(QDragEnterEvent* event) override;
     void dropEvent(QDropEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
 
   private:
     // main_window.cpp
@@ -98,6 +103,9 @@ class MainWindow : public QMainWindow {
     void writeSettings();
     void updateTitleAndStatus();
     void applyDisplay();
+    // Below 900 px of height the plots become a tab beside the narration, so the panes' views keep a
+    // readable size; above it they go back under the panes.
+    void fitDocksToHeight();
     QMessageBox* showError(const QString& title, const QString& message);
     // main_window_actions.cpp
     void buildActions();
@@ -141,7 +149,11 @@ class MainWindow : public QMainWindow {
         ThemeKind theme = ThemeKind::dark;
         float fontScale = 1.0f;
         bool maximized = false;
+        QByteArray state;  // docks and toolbars
     } m_beforePresenter;
+    QStackedWidget* m_central = nullptr;  // the two panes, or presenter mode's layout
+    PresenterWidget* m_presenterWidget = nullptr;
+    bool m_compactDocks = false;
 
     PaneWidget* m_panes[kSideCount] = {};
     GlView* m_plots = nullptr;

@@ -10,6 +10,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSlider>
+#include <QStackedWidget>
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
@@ -19,6 +20,7 @@
 #include "export/export_dialog.h"
 #include "icons.h"
 #include "main_window.h"
+#include "presenter_widget.h"
 #include "timeline_bar.h"
 #include "views/gl_view.h"
 
@@ -312,18 +314,32 @@ void MainWindow::setPresenterMode(bool on) {
     m_presenter = on;
     m_presenterAction->setChecked(on);
     if (on) {
-        m_beforePresenter = {m_display->themeKind(), m_display->fontScale(), isMaximized()};
+        m_beforePresenter = {m_display->themeKind(), m_display->fontScale(), isMaximized(), saveState()};
+        if (!m_presenterWidget) {
+            m_presenterWidget = new PresenterWidget(m_store, *m_display, m_central);
+            m_presenterWidget->setMode(m_settings.mode);
+            m_central->addWidget(m_presenterWidget);
+        }
+        m_central->setCurrentWidget(m_presenterWidget);
         m_display->setThemeKind(ThemeKind::projector);
         m_display->setFontScale(std::max(1.0f, m_display->fontScale()));
+        // Presenter mode's own layout: the headline, one page of both runs, the narration; the docks and
+        // the run toolbar go (the keyboard drives the run), the timeline stays.
         menuBar()->hide();
-        m_samplingDock->hide();
+        m_toolbar->hide();
+        for (QDockWidget* dock : {m_plotsDock, m_explanationDock, m_samplingDock})
+            dock->hide();
         showFullScreen();
-        statusBar()->showMessage(
-            tr("Presenter mode: Space step · P play · ←/→ scrub · +/− text size · Esc to leave"), 8000);
+        statusBar()->showMessage(tr("Presenter mode: Space step · P play · ←/→ scrub · 1–5 pages · +/− text "
+                                    "size · Esc to leave"),
+                                 8000);
     } else {
+        m_central->setCurrentIndex(0);
         m_display->setThemeKind(m_beforePresenter.theme);
         m_display->setFontScale(m_beforePresenter.fontScale);
         menuBar()->show();
+        m_toolbar->show();
+        restoreState(m_beforePresenter.state);
         m_beforePresenter.maximized ? showMaximized() : showNormal();
     }
 }

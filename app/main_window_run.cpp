@@ -10,6 +10,7 @@
 #include "explanation_panel.h"
 #include "main_window.h"
 #include "pane_widget.h"
+#include "presenter_widget.h"
 #include "prompt_parser.h"
 #include "sampling_panel.h"
 
@@ -67,6 +68,7 @@ void MainWindow::sendSettings() {
         m_worker, [w = m_worker, s = m_settings, e = m_worker->epoch()] { w->applySettings(s, e); },
         Qt::QueuedConnection);
     if (m_explanation) m_explanation->setMode(m_settings.mode);
+    if (m_presenterWidget) m_presenterWidget->setMode(m_settings.mode);
 }
 
 // ---- requests ------------------------------------------------------------------------------------------

@@ -26,8 +26,10 @@ PaneWidget::PaneWidget(Side side, TraceStore& store, DisplaySettings& display, Q
     m_title = new QLabel(sideTitle(side), header);
     m_status = new QLabel(header);
     m_status->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
-    // The status may be cut on a narrow pane, but never widens the window.
-    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    // The status never widens the window: on a narrow pane (or in larger type) it wraps onto a second
+    // line rather than being cut.
+    m_status->setWordWrap(true);
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::MinimumExpanding);
     hl->addWidget(m_title);
     hl->addWidget(m_status, 1);
     layout->addWidget(header);

@@ -12,6 +12,7 @@
 
 #include "kvscope/backend.h"
 #include "kvscope/model.h"
+#include "kvscope/recompute_check.h"
 #include "kvscope/sampler.h"
 #include "kvscope/tokenizer.h"
 #include "kvscope/trace.h"
@@ -47,11 +48,23 @@ struct ModelInfo {
     const kvscope::ModelConfig& config() const { return model->config; }
 };
 
+// Lockstep: the K and V rows the uncached run rebuilt at one step (positions [0, rows), which the cached
+// run kept from earlier steps), compared with the cached run's rows (core's compare_kv_rows). The per-row
+// differences are kept for the latest step only (the store drops them from older steps); the summary stays.
+struct RecomputeCheck {
+    int rows = 0;         // positions rebuilt although the cache held them
+    float maxAbs = 0.0f;  // the largest |Δ| over every layer, row, KV head and dimension
+    int worstLayer = -1, worstRow = -1;
+    kvscope::RowsDifference diff;  // [layer][row] largest |Δ|; empty in older steps
+};
+using RecomputeCheckPtr = std::shared_ptr<const RecomputeCheck>;
+
 // Both runs' traces of one lockstep step (or of the prefill, which both runs always do together).
 struct StepPair {
     kvscope::StepTracePtr cached;
     kvscope::StepTracePtr uncached;
-    double maxLogitDiff = NAN;  // max |logit_cached − logit_uncached| over the vocabulary; NaN if unknown
+    double maxLogitDiff = NAN;    // max |logit_cached − logit_uncached| over the vocabulary; NaN if unknown
+    RecomputeCheckPtr recompute;  // the rebuilt rows against the cached ones (null: the prefill)
 };
 
 struct RunSettings {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kvscope/attention_stats.h"
+
 namespace kvscope::app {
 
 StepTracePtr keepNewKVRows(const StepTrace& trace) {
@@ -48,6 +50,7 @@ void TraceStore::setModel(const ModelInfo& info) {
     m_follow = true;
     m_layer = 0;
     m_head = 0;
+    m_userPickedHead = false;
     emit changed({StoreChange::Kind::model});
 }
 
@@ -71,10 +74,11 @@ const StepTrace* TraceStore::trace(Side side, int index) const {
 
 void TraceStore::appendPair(const StepPair& pair) {
     append(Side::cached, pair.cached, pair.maxLogitDiff);
-    append(Side::uncached, pair.uncached, pair.maxLogitDiff);
+    append(Side::uncached, pair.uncached, pair.maxLogitDiff, pair.recompute);
 }
 
-void TraceStore::append(Side side, const StepTracePtr& trace, double maxLogitDiff) {
+void TraceStore::append(Side side, const StepTracePtr& trace, double maxLogitDiff,
+                        RecomputeCheckPtr recompute) {
     Q_ASSERT_X(trace, "TraceStore::append", "a null trace: the worker sends a trace with every step");
     auto& steps = m_steps[size_t(sideIndex(side))];
     // The previous step's recomputed rows are superseded by this step's: keep only its new rows.
@@ -86,10 +90,18 @@ void TraceStore::append(Side side, const StepTracePtr& trace, double maxLogitDif
             previous.trace = keepNewKVRows(p);
             m_bytes += traceBytes(*previous.trace);
         }
+        // Only the latest step keeps its per-row differences (layers × rows floats a step); older steps
+        // keep the summary.
+        if (previous.recompute && !previous.recompute->diff.row_max.empty()) {
+            auto summary = std::make_shared<RecomputeCheck>(*previous.recompute);
+            summary->diff = {};
+            previous.recompute = std::move(summary);
+        }
     }
-    steps.push_back({trace, maxLogitDiff, m_nextSerial++});
+    steps.push_back({trace, maxLogitDiff, m_nextSerial++, std::move(recompute)});
     m_bytes += traceBytes(*trace);
     const int index = int(steps.size()) - 1;
+    if (index == 0 && side == Side::cached && !m_userPickedHead) openOnInformativeHead(*trace);
     emit changed({StoreChange::Kind::appended, side, index});
     if (m_follow) {
         const int latest = maxStepCount() - 1;
@@ -98,6 +110,11 @@ void TraceStore::append(Side side, const StepTracePtr& trace, double maxLogitDif
             emitSelection(StoreChange::stepField);
         }
     }
+}
+
+int64_t TraceStore::rowsRebuiltUpTo(int index) const {
+    const StepTrace* t = trace(Side::uncached, index);
+    return t ? int64_t(t->cumulative.tokens_recomputed) : 0;
 }
 
 void TraceStore::truncate(int keepSteps) {
@@ -169,8 +186,45 @@ void TraceStore::selectLatest() {
     selectStep(maxStepCount() - 1);
 }
 
+void TraceStore::openOnInformativeHead(const StepTrace& prefill) {
+    if (!hasModel()) return;
+    const HeadScore best = informative_head(prefill, m_model.config().n_heads);
+    unsigned fields = 0;
+    if (best.layer != m_layer) fields |= StoreChange::layerField;
+    if (best.head != m_head) fields |= StoreChange::headField;
+    m_layer = best.layer;
+    m_head = best.head;
+    if (fields) emitSelection(fields);
+}
+
+void TraceStore::setAttentionScale(AttentionScale scale) {
+    if (scale == m_attentionScale) return;
+    m_attentionScale = scale;
+    emitSelection(StoreChange::scaleField);
+}
+
+void TraceStore::setAttentionRowNormalised(bool on) {
+    if (on == m_rowNormalised) return;
+    m_rowNormalised = on;
+    emitSelection(StoreChange::scaleField);
+}
+
+void TraceStore::setCountersPage(int page) {
+    page = std::max(0, page);
+    if (page == m_countersPage) return;
+    m_countersPage = page;
+    emitSelection(StoreChange::layoutField);
+}
+
+void TraceStore::setAttentionZoom(bool on) {
+    if (on == m_attentionZoom) return;
+    m_attentionZoom = on;
+    emitSelection(StoreChange::scaleField);
+}
+
 void TraceStore::selectLayer(int layer) {
     if (!hasModel()) return;
+    m_userPickedHead = true;
     layer = std::clamp(layer, 0, m_model.config().n_layers - 1);
     if (layer == m_layer) return;
     m_layer = layer;
@@ -179,6 +233,7 @@ void TraceStore::selectLayer(int layer) {
 
 void TraceStore::selectHead(int head) {
     if (!hasModel()) return;
+    m_userPickedHead = true;
     head = std::clamp(head, 0, m_model.config().n_heads - 1);
     if (head == m_head) return;
     m_head = head;

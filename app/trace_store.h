@@ -6,7 +6,7 @@
 // selected step, and learn about changes through the one changed(StoreChange) signal.
 //
 // Memory: a run's history grows with the square of its length (attention rows); the worker caps the run
-// length (historyTokenLimit) so both histories fit kHistoryBudgetBytes. The uncached run's recomputed K/V
+// length (historyTokenLimit) so both histories fit historyBudgetBytes(). The uncached run's recomputed K/V
 // rows (every row, each step) are kept only for its latest step: when a newer step arrives, the older
 // trace is replaced by a copy holding only its new rows (the values are the same: the recomputation gives
 // the rows the cache would have held).
@@ -28,7 +28,7 @@ struct StoreChange {
         truncated,  // both histories cut to `index` steps
         selection,  // step, layer, head or attention layout changed (see `fields`)
     };
-    enum Field : unsigned { stepField = 1, layerField = 2, headField = 4, layoutField = 8 };
+    enum Field : unsigned { stepField = 1, layerField = 2, headField = 4, layoutField = 8, scaleField = 16 };
     Kind kind = Kind::cleared;
     Side side = Side::cached;
     int index = 0;
@@ -40,8 +40,9 @@ class TraceStore : public QObject {
   public:
     struct Step {
         StepTracePtr trace;
-        double maxLogitDiff = NAN;  // lockstep: max |logit difference| between the runs at this step
-        quint64 serial = 0;         // unique per stored step: renderers remember what they uploaded by it
+        double maxLogitDiff = NAN;    // lockstep: max |logit difference| between the runs at this step
+        quint64 serial = 0;           // unique per stored step: renderers remember what they uploaded by it
+        RecomputeCheckPtr recompute;  // lockstep, uncached run: its rebuilt rows against the cached ones
     };
 
     explicit TraceStore(QObject* parent = nullptr);
@@ -52,7 +53,10 @@ class TraceStore : public QObject {
     bool hasModel() const { return m_model.valid(); }
     void clear();
     void appendPair(const StepPair& pair);
-    void append(Side side, const StepTracePtr& trace, double maxLogitDiff = NAN);
+    void append(Side side, const StepTracePtr& trace, double maxLogitDiff = NAN,
+                RecomputeCheckPtr recompute = nullptr);
+    // The rows the uncached run rebuilt by step `index`, summed over its steps (what "so far" counts).
+    int64_t rowsRebuiltUpTo(int index) const;
     void truncate(int keepSteps);  // both runs keep their first keepSteps steps
 
     int stepCount(Side side) const { return int(m_steps[size_t(sideIndex(side))].size()); }
@@ -80,10 +84,27 @@ class TraceStore : public QObject {
     int head() const { return m_head; }
     bool allHeads() const { return m_allHeads; }
 
+    // How the attention view colours weights (both panes and export alike): linear, √ (gamma 0.5) or log
+    // (1e-4 … 1); each row divided by its largest weight or not; at long contexts, only the last query rows
+    // that fit at a readable size (zoom) or every row.
+    enum class AttentionScale { linear, sqrt, log };
+    AttentionScale attentionScale() const { return m_attentionScale; }
+    bool attentionRowNormalised() const { return m_rowNormalised; }
+    bool attentionZoom() const { return m_attentionZoom; }
+    void setAttentionScale(AttentionScale scale);
+    void setAttentionRowNormalised(bool on);
+    void setAttentionZoom(bool on);
+    // The page of the counters table when a view cannot show every row at once (both panes alike).
+    int countersPage() const { return m_countersPage; }
+    void setCountersPage(int page);
+
     void selectStep(int index);  // clamped; selecting the last step follows new steps again
     void selectLatest();
     void selectLayer(int layer);
     void selectHead(int head);
+    // The layer and head the views open on after a prefill when the user has not picked one
+    // (kvscope::informative_head of the prefill's attention).
+    void openOnInformativeHead(const StepTrace& prefill);
     void setAllHeads(bool all);
 
   signals:
@@ -101,6 +122,12 @@ class TraceStore : public QObject {
     bool m_follow = true;
     int m_layer = 0, m_head = 0;
     bool m_allHeads = false;
+    // Until the user picks a layer or head, each prefill opens on its most informative head.
+    bool m_userPickedHead = false;
+    AttentionScale m_attentionScale = AttentionScale::sqrt;
+    bool m_rowNormalised = true;
+    bool m_attentionZoom = true;
+    int m_countersPage = 0;
 };
 
 // A copy of `trace` keeping only the K/V rows of the positions it fed (drops recomputed rows).

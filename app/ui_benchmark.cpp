@@ -52,17 +52,16 @@ UiBenchmark::UiBenchmark(MainWindow& window, QString outputFile, QObject* parent
 void UiBenchmark::start() {
     m_clock.start();
     m_heartbeat.start();
-    // First the cost of drawing alone: a sequence of 40 tokens on screen, the engine idle, 3 seconds.
+    // First the cost of drawing alone, the engine idle, 3 seconds, on a sequence of at least 41 tokens: the
+    // prefill, then as many steps as a short prompt needs (a long prompt shows a long context at once).
     m_window.setSpeed(0);
-    m_window.stepRepeatedly(41);
-    auto arrived = std::make_shared<int>(0);
-    auto connection = std::make_shared<QMetaObject::Connection>();
-    *connection = connect(&m_window, &MainWindow::stepArrived, this, [this, arrived, connection] {
-        if (++*arrived < 41) return;
-        disconnect(*connection);
+    auto idle = [this] {
         m_phaseIndex = int(m_phases.size());
         m_phases.push_back({QStringLiteral("idle (drawing only)"), {}, {}, {}, 0, 0});
         m_phases.back().seconds = m_clock.elapsed() / 1000.0;
+        const StepTrace* t =
+            m_window.store().trace(Side::cached, m_window.store().stepCount(Side::cached) - 1);
+        m_phases.back().tokensAtStart = t ? t->pos_end : 0;
         m_recording = true;
         QTimer::singleShot(3000, this, [this] {
             m_recording = false;
@@ -70,7 +69,25 @@ void UiBenchmark::start() {
             report(m_phases.back());
             beginPhase(CompareMode::lockstep);
         });
+    };
+    auto connection = std::make_shared<QMetaObject::Connection>();
+    *connection = connect(&m_window, &MainWindow::stepsFinished, this, [this, connection, idle] {
+        disconnect(*connection);
+        const int tokens =
+            m_window.store().trace(Side::cached, 0) ? m_window.store().trace(Side::cached, 0)->pos_end : 0;
+        const int more = std::max(0, 41 - tokens);
+        if (more == 0) {
+            idle();
+            return;
+        }
+        auto rest = std::make_shared<QMetaObject::Connection>();
+        *rest = connect(&m_window, &MainWindow::stepsFinished, this, [rest, idle] {
+            QObject::disconnect(*rest);
+            idle();
+        });
+        m_window.stepRepeatedly(more);
     });
+    m_window.stepRepeatedly(1);
 }
 
 void UiBenchmark::beginPhase(CompareMode mode) {
@@ -145,6 +162,7 @@ void UiBenchmark::checkDone() {
     if (m_window.playing() || m_phaseIndex < 0) return;
     Phase& p = m_phases[size_t(m_phaseIndex)];
     if (p.name == QStringLiteral("idle (drawing only)")) return;
+    p.tokensAtStart = m_window.store().promptLength(Side::cached);
     p.seconds = m_clock.elapsed() / 1000.0 - p.seconds;
     report(p);
     if (p.name == QStringLiteral("lockstep")) {
@@ -159,6 +177,7 @@ void UiBenchmark::finish() {
     QJsonArray phases;
     for (const Phase& p : m_phases) {
         phases.append(QJsonObject{{QStringLiteral("mode"), p.name},
+                                  {QStringLiteral("tokens_at_start"), p.tokensAtStart},
                                   {QStringLiteral("steps"), p.steps},
                                   {QStringLiteral("seconds"), p.seconds},
                                   {QStringLiteral("frame_time"), summary(p.frameMs)},
@@ -169,6 +188,9 @@ void UiBenchmark::finish() {
     QJsonObject root{
         {QStringLiteral("model"), m.path},
         {QStringLiteral("context"), m.capacity},
+        {QStringLiteral("layers"), m.valid() ? m.config().n_layers : 0},
+        {QStringLiteral("heads"), m.valid() ? m.config().n_heads : 0},
+        {QStringLiteral("kv_heads"), m.valid() ? m.config().n_kv_heads : 0},
         {QStringLiteral("window"), QStringLiteral("%1x%2").arg(m_window.width()).arg(m_window.height())},
         {QStringLiteral("cpu_threads"), QThread::idealThreadCount()},
         {QStringLiteral("machine"), QSysInfo::prettyProductName()},

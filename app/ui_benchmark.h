@@ -38,6 +38,7 @@ class UiBenchmark : public QObject {
         std::vector<double> frameMs, lateMs, cpuMs;
         int steps = 0;
         double seconds = 0;
+        int tokensAtStart = 0;  // idle: the sequence drawn; lockstep and race: the prompt they start from
     };
     void beginPhase(CompareMode mode);
     void heartbeat();

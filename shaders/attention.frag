@@ -1,7 +1,11 @@
 // attention.frag — one head's attention probabilities as a heatmap: a row per query position, a column
 // per key position. Causal: a query never attends to later keys, so cells right of the diagonal are
 // drawn as masked, not as zero. The rows computed by the selected step are outlined.
-// Sampling is exact (texelFetch); where a pixel covers several cells it shows the largest weight.
+// The rectangle shows keys [0, uKeys) across and queries [uQueryBegin, uQueryBegin + uQueryCount) down
+// (at long contexts, the last query rows only). Weights can be divided by their row's largest (uRowMax:
+// at 2,000 keys a row's weights are small and a shared scale shows black) and mapped through √ or a log
+// scale (1e-4 … 1). Sampling is exact (texelFetch); where a pixel covers several cells it shows the
+// largest mapped weight among them (up to 8 × 8).
 #version 330 core
 
 in vec2 vLocal;
@@ -9,31 +13,44 @@ out vec4 fragColor;
 
 uniform sampler2DArray uData;  // R32F: x = key, y = query, layer = head
 uniform sampler2D uLut;        // 256 x 1 RGBA8, sequential
+uniform sampler2D uRowMax;     // R32F: x = query, y = head: the row's largest weight
 uniform vec4 uRect;            // pixels
 uniform int uHead;
-uniform int uCells;            // queries = keys shown
+uniform int uKeys;             // key columns shown
+uniform int uQueryBegin;       // first query row shown
+uniform int uQueryCount;       // query rows shown
 uniform ivec2 uQueryRows;      // [begin, end): rows of the selected step
 uniform vec4 uRowColor;
 uniform vec4 uMaskColor;
 uniform vec4 uGridColor;
-uniform float uGamma;          // 1: linear; < 1 lifts small weights
+uniform int uScale;            // 0 linear, 1 √, 2 log10 over [1e-4, 1]
+uniform int uRowNorm;          // 1: each weight divided by its row's largest
+
+float mapped(int key, int query) {
+    float w = texelFetch(uData, ivec3(key, query, uHead), 0).r;
+    if (uRowNorm == 1) w /= max(texelFetch(uRowMax, ivec2(query, uHead), 0).r, 1e-30);
+    w = clamp(w, 0.0, 1.0);
+    if (uScale == 1) return sqrt(w);
+    if (uScale == 2) return w <= 0.0 ? 0.0 : clamp(1.0 + log(w) / (4.0 * log(10.0)), 0.0, 1.0);
+    return w;
+}
 
 void main() {
-    vec2 cellSize = uRect.zw / float(uCells);
+    vec2 cellSize = uRect.zw / vec2(float(uKeys), float(uQueryCount));
     vec2 p = vLocal * uRect.zw;
-    ivec2 c0 = clamp(ivec2(floor(p / cellSize)), ivec2(0), ivec2(uCells - 1));
-    ivec2 c1 = clamp(ivec2(floor((p + vec2(1.0)) / cellSize - vec2(1e-4))), c0, min(c0 + ivec2(7), ivec2(uCells - 1)));
-    int query = c0.y, key = c0.x;
+    ivec2 last = ivec2(uKeys - 1, uQueryCount - 1);
+    ivec2 c0 = clamp(ivec2(floor(p / cellSize)), ivec2(0), last);
+    ivec2 c1 = clamp(ivec2(floor((p + vec2(1.0)) / cellSize - vec2(1e-4))), c0, min(c0 + ivec2(7), last));
+    int query = uQueryBegin + c0.y, key = c0.x;
     vec3 colour;
-    if (key > c1.y) {
+    if (key > uQueryBegin + c1.y) {
         colour = uMaskColor.rgb;  // every key under this pixel lies after every query: masked
     } else {
-        float w = texelFetch(uData, ivec3(c0.x, c0.y, uHead), 0).r;
-        if (c1 != c0) {  // several cells under this pixel: the largest weight among them
+        float t = mapped(c0.x, query);
+        if (c1 != c0) {  // several cells under this pixel: the largest among them
             for (int y = c0.y; y <= c1.y; ++y)
-                for (int x = c0.x; x <= min(c1.x, y); ++x) w = max(w, texelFetch(uData, ivec3(x, y, uHead), 0).r);
+                for (int x = c0.x; x <= min(c1.x, uQueryBegin + y); ++x) t = max(t, mapped(x, uQueryBegin + y));
         }
-        float t = pow(clamp(w, 0.0, 1.0), uGamma);
         colour = texture(uLut, vec2(t * (255.0 / 256.0) + 0.5 / 256.0, 0.5)).rgb;
     }
     vec2 inCell = p - vec2(c0) * cellSize;

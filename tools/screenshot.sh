@@ -1,10 +1,11 @@
 #!/bin/sh
-# tools/screenshot.sh — takes the README's screenshot: the app under Xvfb at 1920×1080, a prompt typed and
+# tools/screenshot.sh — takes the README's screenshots: the app under Xvfb at 1920×1080 (or $SIZE), a prompt typed and
 # Step pressed twenty times, the whole screen captured with ImageMagick's `import`.
 #
 #   tools/screenshot.sh [OUT.png] [kvscope options...]
 #   tools/screenshot.sh docs/screenshot.png                       # the embedded model and its default prompt
 #   tools/screenshot.sh docs/screenshot.png --model M --prompt "1, 15, 27"
+#   SIZE=1280x720 tools/screenshot.sh docs/presenter-720p.png --presenter   # presenter mode on a projector
 #
 # Needs the built app (build/app/kvscope), Xvfb (tools/deps.sh installs it) and ImageMagick (`import`).
 set -eu
@@ -19,7 +20,7 @@ command -v import >/dev/null || { echo "tools/screenshot.sh: needs ImageMagick (
 case " $* " in *" --prompt "*) ;; *) set -- "$@" --prompt "ROMEO: But soft, what light through yonder window breaks?" ;; esac
 
 display=:$(( 90 + $$ % 9 ))
-Xvfb "$display" -screen 0 1920x1080x24 >/dev/null 2>&1 &
+Xvfb "$display" -screen 0 "${SIZE:-1920x1080}x24" >/dev/null 2>&1 &
 xvfb=$!
 log=$(mktemp)
 cleanup() { kill "$app_pid" 2>/dev/null || true; kill "$xvfb" 2>/dev/null || true; rm -f "$log"; }

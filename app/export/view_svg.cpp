@@ -39,14 +39,25 @@ void addAttention(SvgPage& page, const TraceStore& store, Side side, int step, c
                                .arg(head / std::max(1, c.group_size()));
         h.rows = h.cols = n;
         h.cells.resize(size_t(n) * n);
-        for (int q = 0; q < n; ++q)
+        // Coloured as the view colours them: the store's scale, each row by its largest weight or not.
+        const auto scale = WeightScale(int(store.attentionScale()));
+        std::vector<float> row(static_cast<size_t>(n));
+        for (int q = 0; q < n; ++q) {
+            float rowMax = 0;
             for (int k = 0; k < n; ++k) {
                 float w = 0;
                 const bool known =
                     k <= q && AttentionRenderer::weightAt(store, side, step, s.layer, head, q, k, &w);
-                h.cells[size_t(q) * n + k] =
-                    known ? lutColour(lut, attentionColourPosition(w)) : theme.maskCell.rgb();
+                row[size_t(k)] = known ? w : -1.0f;
+                if (known) rowMax = std::max(rowMax, w);
             }
+            for (int k = 0; k < n; ++k)
+                h.cells[size_t(q) * n + k] =
+                    row[size_t(k)] >= 0
+                        ? lutColour(lut, attentionColourPosition(row[size_t(k)], rowMax, scale,
+                                                                 store.attentionRowNormalised()))
+                        : theme.maskCell.rgb();
+        }
         if (labels.size() == n) h.rowLabels = h.colLabels = labels;
         page.panels.push_back(std::move(h));
     }

@@ -1,5 +1,6 @@
 #include "views/attention_renderer.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "token_text.h"
@@ -30,7 +31,9 @@ bool AttentionRenderer::affectedBy(const StoreChange& change, Side side) const {
 
 void AttentionRenderer::releaseTexture(GlResources& gl) {
     if (m_texture && gl.ready()) gl.gl().glDeleteTextures(1, &m_texture);
+    if (m_rowMax && gl.ready()) gl.gl().glDeleteTextures(1, &m_rowMax);
     m_texture = 0;
+    m_rowMax = 0;
     m_size = 0;
     m_layer = -1;
     m_uploaded.clear();
@@ -60,6 +63,7 @@ void AttentionRenderer::sync(FrameContext& frame) {
         releaseTexture(frame.gl);
         m_size = pow2AtLeast(needed);
         m_texture = createFloatTextureArray(gl, m_size, m_size, m_heads);
+        m_rowMax = createFloatTexture2D(gl, m_size, m_heads);
         m_layer = layer;
     }
     size_t first = 0;
@@ -67,16 +71,30 @@ void AttentionRenderer::sync(FrameContext& frame) {
         ++first;
     m_uploaded.resize(first);
     if (first == steps.size()) return;
-    gl.glBindTexture(GL_TEXTURE_2D_ARRAY, m_texture);
     resetPixelStore(gl);
     for (size_t i = first; i < steps.size(); ++i) {
         const StepTrace& t = *steps[i].trace;
         if (layer < int(t.attention.size())) {
             const LayerAttention& a = t.attention[size_t(layer)];
-            if (a.n_rows > 0 && a.row_begin + a.n_rows <= m_size && a.n_keys <= m_size)
+            if (a.n_rows > 0 && a.row_begin + a.n_rows <= m_size && a.n_keys <= m_size) {
+                gl.glBindTexture(GL_TEXTURE_2D_ARRAY, m_texture);
                 for (int h = 0; h < m_heads; ++h)
                     gl.glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, a.row_begin, h, a.n_keys, a.n_rows, 1,
                                        GL_RED, GL_FLOAT, a.row(h, 0));
+                // Each new row's largest weight, for per-row normalisation (only the new rows: the work
+                // follows what changed).
+                std::vector<float> maxima(size_t(a.n_rows));
+                gl.glBindTexture(GL_TEXTURE_2D, m_rowMax);
+                for (int h = 0; h < m_heads; ++h) {
+                    for (int r = 0; r < a.n_rows; ++r) {
+                        const float* w = a.row(h, r);
+                        maxima[size_t(r)] = *std::max_element(w, w + a.n_keys);
+                    }
+                    gl.glTexSubImage2D(GL_TEXTURE_2D, 0, a.row_begin, h, a.n_rows, 1, GL_RED, GL_FLOAT,
+                                       maxima.data());
+                }
+                gl.glBindTexture(GL_TEXTURE_2D, 0);
+            }
         }
         m_uploaded.push_back(steps[i].serial);
     }
@@ -119,32 +137,53 @@ void AttentionRenderer::drawHeader(FrameContext& frame, float& y) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     ImFont* bold = frame.imgui.font(FontRole::bold);
     const float x0 = float(frame.rect.left()) + frame.px(10);
+    const float right = float(frame.rect.right()) - frame.px(10);
     float x = x0 + drawText(dl, bold, ImVec2(x0, y), th.textStrong, tr("Attention")).x + frame.px(14);
     if (!store.hasModel()) return;
     const ModelConfig& c = store.model().config();
+    const QString scaleName = store.attentionScale() == TraceStore::AttentionScale::log    ? tr("log")
+                              : store.attentionScale() == TraceStore::AttentionScale::sqrt ? tr("√")
+                                                                                           : tr("linear");
     if (!frame.interactive) {
-        // A picture (export): the selection as text, no buttons to press.
-        const QString what = store.allHeads()
-                                 ? tr("layer %1 · all %2 heads").arg(store.layer()).arg(c.n_heads)
-                                 : tr("layer %1 · head %2").arg(store.layer()).arg(store.head());
+        // A picture (export): the selection and the colour scale as text, no buttons to press; on as many
+        // lines as it needs.
         ImFont* body = frame.imgui.font(FontRole::body);
-        drawText(dl, body, ImVec2(x, y + (bold->FontSize - body->FontSize) / 2), th.textDim,
-                 elide(body, what, float(frame.rect.right()) - frame.px(10) - x));
-        y += frame.px(26);
+        QStringList parts;
+        parts << (store.allHeads() ? tr("layer %1 · %2 layers · all %3 heads")
+                                         .arg(store.layer())
+                                         .arg(c.n_layers)
+                                         .arg(c.n_heads)
+                                   : tr("layer %1 · %2 layers · head %3")
+                                         .arg(store.layer())
+                                         .arg(c.n_layers)
+                                         .arg(store.head()));
+        parts << tr("scale %1%2")
+                     .arg(scaleName, store.attentionRowNormalised() ? tr(" · row max = 1") : QString());
+        for (const QString& part : parts) {
+            const float w = textSize(body, part).x;
+            if (x + w > right && x > x0) {
+                x = x0;
+                y += bold->FontSize + frame.px(4);
+            }
+            drawText(dl, body, ImVec2(x, y + (bold->FontSize - body->FontSize) / 2), th.textDim,
+                     elide(body, part, right - x));
+            x += w + frame.px(14);
+        }
+        y += bold->FontSize + frame.px(8);
         return;
     }
     ImGui::PushID(this);
-    const float right = float(frame.rect.right()) - frame.px(10);
     const float buttonW = ImGui::GetFontSize() + ImGui::GetStyle().FramePadding.x * 2;
+    const float lineH = ImGui::GetFontSize() + ImGui::GetStyle().FramePadding.y * 2 + frame.px(4);
     // Each control goes on the next line when it would not fit on this one.
     auto wrapFor = [&](float width) {
         if (x + width > right && x > x0) {
             x = x0;
-            y += frame.px(24);
+            y += lineH;
         }
     };
     auto stepper = [&](const char* id, const QString& label, int value, int count, auto select) {
-        const QString text = label + QStringLiteral(" %1/%2").arg(value).arg(count - 1);
+        const QString text = label.arg(value).arg(count);
         wrapFor(textSize(ImGui::GetFont(), text).x + 2 * buttonW + frame.px(8));
         ImGui::SetCursorScreenPos(ImVec2(x, y - frame.px(2)));
         ImGui::PushID(id);
@@ -156,36 +195,61 @@ void AttentionRenderer::drawHeader(FrameContext& frame, float& y) {
         ImGui::PopID();
         x = ImGui::GetItemRectMax().x + frame.px(14);
     };
-    stepper("layer", tr("layer"), store.layer(), c.n_layers, [&](int v) { store.selectLayer(v); });
+    auto button = [&](const QString& label, const QString& tip, auto press) {
+        const QByteArray text = label.toUtf8();
+        wrapFor(textSize(ImGui::GetFont(), label).x + ImGui::GetStyle().FramePadding.x * 2);
+        ImGui::SetCursorScreenPos(ImVec2(x, y - frame.px(2)));
+        if (ImGui::SmallButton(text.constData())) press();
+        if (ImGui::IsItemHovered()) showTooltip(frame, {label, tip}, th.accent);
+        x = ImGui::GetItemRectMax().x + frame.px(10);
+    };
+    stepper("layer", tr("layer %1 · %2 layers"), store.layer(), c.n_layers,
+            [&](int v) { store.selectLayer(v); });
     if (!store.allHeads())
-        stepper("head", tr("head"), store.head(), c.n_heads, [&](int v) { store.selectHead(v); });
-    const QByteArray toggle =
-        (store.allHeads() ? tr("one head") : tr("all %1 heads").arg(c.n_heads)).toUtf8();
-    wrapFor(textSize(ImGui::GetFont(), QString::fromUtf8(toggle)).x + ImGui::GetStyle().FramePadding.x * 2);
-    ImGui::SetCursorScreenPos(ImVec2(x, y - frame.px(2)));
-    if (ImGui::SmallButton(toggle.constData())) store.setAllHeads(!store.allHeads());
+        stepper("head", tr("head %1 · %2 heads"), store.head(), c.n_heads,
+                [&](int v) { store.selectHead(v); });
+    button(store.allHeads() ? tr("one head") : tr("all %1 heads").arg(c.n_heads),
+           tr("one head large, or every head of the layer grouped by the KV head they read (H)"),
+           [&] { store.setAllHeads(!store.allHeads()); });
+    button(tr("scale: %1").arg(scaleName), tr("how weights map to colour: linear, √ or log (1e-4 … 1)"), [&] {
+        const auto next =
+            store.attentionScale() == TraceStore::AttentionScale::sqrt  ? TraceStore::AttentionScale::log
+            : store.attentionScale() == TraceStore::AttentionScale::log ? TraceStore::AttentionScale::linear
+                                                                        : TraceStore::AttentionScale::sqrt;
+        store.setAttentionScale(next);
+    });
+    button(store.attentionRowNormalised() ? tr("row max = 1: on") : tr("row max = 1: off"),
+           tr("each query row divided by its largest weight: at long contexts a row's weights are small "
+              "and a shared scale shows black"),
+           [&] { store.setAttentionRowNormalised(!store.attentionRowNormalised()); });
+    button(store.attentionZoom() ? tr("last rows: on") : tr("last rows: off"),
+           tr("at long contexts, only the newest query rows that fit at a readable height (all keys across)"),
+           [&] { store.setAttentionZoom(!store.attentionZoom()); });
     ImGui::PopID();
-    y += frame.px(26);
+    y += lineH + frame.px(2);
 }
 
-void AttentionRenderer::drawTile(FrameContext& frame, ImDrawList* dl, const Tile& tile, int cells,
-                                 const StepTrace& t, bool large) {
+void AttentionRenderer::drawTile(FrameContext& frame, ImDrawList* dl, const Tile& tile, const StepTrace& t) {
     const Theme& th = frame.theme;
+    const TraceStore& store = frame.store;
     AttentionDraw d;
     d.texture = m_texture;
+    d.rowMax = m_rowMax;
     d.head = tile.head;
-    d.cells = cells;
+    d.keys = tile.keys;
+    d.queryBegin = tile.queryBegin;
+    d.queryCount = tile.queryCount;
     d.rect = QRectF(tile.a.x, tile.a.y, tile.b.x - tile.a.x, tile.b.y - tile.a.y);
     d.rowBegin = t.pos_begin;
     d.rowEnd = t.pos_end;
-    d.gamma = 1.0f;
+    d.scale = WeightScale(int(store.attentionScale()));
+    d.rowNormalised = store.attentionRowNormalised();
     d.rowColour = th.newRow;
     d.rowColour.setAlphaF(0.9f);
     d.maskColour = th.maskCell;
     d.gridColour = th.grid;
     if (!queueAttentionDraw(frame, dl, d)) return;
     dl->AddRect(ImVec2(tile.a.x - 1, tile.a.y - 1), ImVec2(tile.b.x + 1, tile.b.y + 1), imColor(th.border));
-    (void)large;
 }
 
 void AttentionRenderer::render(FrameContext& frame) {
@@ -215,7 +279,7 @@ void AttentionRenderer::render(FrameContext& frame) {
     ImFont* small = frame.imgui.font(FontRole::small);
     const int cells = t->pos_end;
     const float x0 = float(frame.rect.left()) + frame.px(10), x1 = float(frame.rect.right()) - frame.px(10);
-    const float footerH = frame.px(40);
+    const float footerH = small->FontSize * 2 + frame.px(12);
     const float bottom = float(frame.rect.bottom()) - footerH;
     const Tokenizer* tok = store.model().tokenizer.get();
 
@@ -223,42 +287,98 @@ void AttentionRenderer::render(FrameContext& frame) {
         // ---- one head, large, with token labels when they fit ------------------------------------------
         const float barW = frame.px(12), barGap = frame.px(34);
         const std::vector<int32_t> tokens = store.tokensUpTo(m_side, step);
-        const float probe = std::min(x1 - x0 - barW - barGap, bottom - y) / float(cells);
+        const float availW0 = x1 - x0 - barW - barGap, availH = bottom - y - frame.px(4);
+        // Long contexts: the last query rows that fit at a readable height, every key across.
+        const float readableRow = frame.px(5);
+        int queryCount = cells;
+        if (store.attentionZoom() && float(cells) * readableRow > availH)
+            queryCount = std::clamp(int(availH / readableRow), 1, cells);
+        const int queryBegin = cells - queryCount;
+        const bool zoomed = queryCount < cells;
+        const float probe = (zoomed ? availH / float(queryCount) : std::min(availW0, availH) / float(cells));
         const bool labels = probe >= small->FontSize * 1.05f;
-        const float gutter = labels ? frame.px(64) : frame.px(30);
-        const float side =
-            std::max(frame.px(20), std::min(x1 - x0 - gutter - barW - barGap, bottom - y - frame.px(4)));
-        const float cellPx = side / float(cells);
-        Tile tile{ImVec2(x0 + gutter, y), ImVec2(x0 + gutter + side, y + side), store.head()};
-        drawTile(frame, dl, tile, cells, *t, true);
+        const float gutter = labels ? frame.px(64) : frame.px(34);
+        const float availW = availW0 - gutter;
+        float w, h;
+        if (zoomed) {
+            w = std::max(frame.px(20), availW);
+            h = std::max(frame.px(20), availH);
+        } else {
+            w = h = std::max(frame.px(20), std::min(availW, availH));
+        }
+        reportTooSmall(QStringLiteral("attention: heatmap"), std::min(w, h), frame.px(80));
+        Tile tile{ImVec2(x0 + gutter, y),
+                  ImVec2(x0 + gutter + w, y + h),
+                  store.head(),
+                  cells,
+                  queryBegin,
+                  queryCount};
+        drawTile(frame, dl, tile, *t);
         m_tiles.push_back(tile);
+        const float cellH = h / float(queryCount), cellW = w / float(cells);
         // Query axis: the token of each row (or its position).
-        const int every = labels ? 1 : std::max(1, int(std::ceil(small->FontSize * 1.2f / cellPx)));
-        for (int r = 0; r < cells; r += every) {
-            const float cy = y + (float(r) + 0.5f) * cellPx;
+        const int every = labels ? 1 : std::max(1, int(std::ceil(small->FontSize * 1.2f / cellH)));
+        for (int r = queryBegin; r < cells; r += every) {
+            const float cy = y + (float(r - queryBegin) + 0.5f) * cellH;
             const QString text =
                 labels && r < int(tokens.size())
-                    ? elide(small, tokenLabel(tok, tokens[size_t(r)], r == 0), gutter - frame.px(8))
+                    ? elide(small, tokenLabel(tok, tokens[size_t(r)], r == 0), gutter - frame.px(8), true)
                     : QString::number(r);
             const ImVec2 s = textSize(small, text);
+            if (cy + s.y / 2 > tile.b.y + 1) break;
             const bool current = r >= t->pos_begin && r < t->pos_end;
             drawText(dl, small, ImVec2(tile.a.x - frame.px(6) - s.x, cy - s.y / 2),
                      current ? th.textStrong : th.textDim, text);
         }
-        // Colour bar 0 → 1.
+        // Key axis below: tokens when each column can hold one, else positions at even steps.
+        const float keyY = tile.b.y + frame.px(3);
+        float lastRight = -1e9f;
+        const int keyEvery =
+            std::max(1, int(std::ceil(textSize(small, QString::number(cells)).x * 1.6f / cellW)));
+        for (int k = 0; k < cells; ++k) {
+            QString text;
+            if (cellW >= small->FontSize * 2.2f && k < int(tokens.size()))
+                text = elide(small, tokenLabel(tok, tokens[size_t(k)], k == 0), cellW - frame.px(2), true);
+            else if (k % keyEvery == 0)
+                text = QString::number(k);
+            if (text.isEmpty()) continue;
+            const float cx = tile.a.x + (float(k) + 0.5f) * cellW, tw = textSize(small, text).x;
+            if (cx - tw / 2 < lastRight + frame.px(4) || cx + tw / 2 > x1) continue;
+            drawText(dl, small, ImVec2(cx - tw / 2, keyY), th.textDim, text);
+            lastRight = cx + tw / 2;
+        }
+        // Colour bar: its ends name what they mean under the scale in use.
         const ImVec2 ba(tile.b.x + frame.px(10), tile.a.y), bb(tile.b.x + frame.px(10) + barW, tile.b.y);
         drawColourBar(dl, ba, bb, th.sequentialStops, true);
-        drawText(dl, small, ImVec2(bb.x + frame.px(4), ba.y - frame.px(2)), th.textDim, QStringLiteral("1"));
-        drawText(dl, small, ImVec2(bb.x + frame.px(4), bb.y - small->FontSize), th.textDim,
-                 QStringLiteral("0"));
+        const bool norm = store.attentionRowNormalised();
+        const QString top = norm ? tr("max") : QStringLiteral("1");
+        const QString low = store.attentionScale() == TraceStore::AttentionScale::log ? QStringLiteral("1e-4")
+                                                                                      : QStringLiteral("0");
+        drawText(dl, small, ImVec2(bb.x + frame.px(3), ba.y - frame.px(2)), th.textDim, top);
+        drawText(dl, small, ImVec2(bb.x + frame.px(3), bb.y - small->FontSize), th.textDim, low);
         const int kvHead = store.head() / std::max(1, c.group_size());
-        const QString caption =
-            tr("head %1 of layer %2 · reads KV head %3 · rows: the token asking (query) · columns: the "
-               "tokens it looks at (keys)")
-                .arg(store.head())
-                .arg(store.layer())
-                .arg(kvHead);
-        drawText(dl, small, ImVec2(x0, tile.b.y + frame.px(6)), th.textDim, elide(small, caption, x1 - x0));
+        QStringList caption;
+        caption
+            << tr("head %1 of layer %2 · reads KV head %3").arg(store.head()).arg(store.layer()).arg(kvHead);
+        if (zoomed)
+            caption << tr("the last %1 of %2 query rows (%3–%4)")
+                           .arg(queryCount)
+                           .arg(cells)
+                           .arg(queryBegin)
+                           .arg(cells - 1);
+        caption << tr("rows: the token asking (query) · columns: the tokens it looks at (keys)");
+        if (norm) caption << tr("each row scaled to its largest weight");
+        // The caption under the key axis: the most telling parts that fit the footer, wrapped, whole.
+        const float footerTop = tile.b.y + small->FontSize + frame.px(6);
+        const float footerRoom = float(frame.rect.bottom()) - frame.px(2) - footerTop;
+        for (int n = int(caption.size()); n >= 1; --n) {
+            const QString text = caption.mid(0, n).join(QStringLiteral(" · "));
+            if (drawWrapped(nullptr, small, ImVec2(x0, footerTop), x1 - x0, th.textDim, text) <= footerRoom ||
+                n == 1) {
+                drawWrapped(dl, small, ImVec2(x0, footerTop), x1 - x0, th.textDim, text);
+                break;
+            }
+        }
     } else {
         // ---- every head of the layer, grouped by the KV head they read ----------------------------------
         const int n = c.n_heads, g = std::max(1, c.group_size());
@@ -275,6 +395,7 @@ void AttentionRenderer::render(FrameContext& frame) {
             }
         }
         const float side = std::max(frame.px(10), bestSide);
+        reportTooSmall(QStringLiteral("attention: small multiple"), side, frame.px(40));
         for (int h = 0; h < n; ++h) {
             const int col = h % bestCols, row = h / bestCols;
             const float tx = x0 + float(col) * (side + gap),
@@ -282,9 +403,9 @@ void AttentionRenderer::render(FrameContext& frame) {
             const int group = h / g;
             const QColor gc = groupColour(th, group);
             drawText(dl, small, ImVec2(tx, ty - labelH), gc,
-                     elide(small, tr("q%1 · KV %2").arg(h).arg(group), side));
-            Tile tile{ImVec2(tx, ty), ImVec2(tx + side, ty + side), h};
-            drawTile(frame, dl, tile, cells, *t, false);
+                     elide(small, tr("q%1 · KV %2").arg(h).arg(group), side, true));
+            Tile tile{ImVec2(tx, ty), ImVec2(tx + side, ty + side), h, cells, 0, cells};
+            drawTile(frame, dl, tile, *t);
             dl->AddRect(ImVec2(tile.a.x - 2, tile.a.y - 2), ImVec2(tile.b.x + 2, tile.b.y + 2), imColor(gc),
                         0, 0, 2.0f);
             m_tiles.push_back(tile);
@@ -304,18 +425,22 @@ void AttentionRenderer::render(FrameContext& frame) {
                           .arg(n)
                           .arg(c.n_kv_heads)
                           .arg(g);
+        if (textSize(small, caption).x > x1 - x0)
+            caption = tr("%1 query heads · %2 KV heads: same colour, same K and V").arg(n).arg(c.n_kv_heads);
         drawText(dl, small, ImVec2(x0, bottom + frame.px(6)), th.textDim, elide(small, caption, x1 - x0));
     }
     dl->PopClipRect();
     for (const Tile& tile : m_tiles)
-        if (mouseIn(frame, tile.a, tile.b)) drawHover(frame, tile, cells, step);
+        if (mouseIn(frame, tile.a, tile.b)) drawHover(frame, tile, step);
 }
 
-void AttentionRenderer::drawHover(FrameContext& frame, const Tile& tile, int cells, int step) {
+void AttentionRenderer::drawHover(FrameContext& frame, const Tile& tile, int step) {
     const ImVec2 m = ImGui::GetIO().MousePos;
-    const float cell = (tile.b.x - tile.a.x) / float(cells);
-    const int key = std::clamp(int((m.x - tile.a.x) / cell), 0, cells - 1);
-    const int query = std::clamp(int((m.y - tile.a.y) / cell), 0, cells - 1);
+    const float cellW = (tile.b.x - tile.a.x) / float(tile.keys);
+    const float cellH = (tile.b.y - tile.a.y) / float(tile.queryCount);
+    const int key = std::clamp(int((m.x - tile.a.x) / cellW), 0, tile.keys - 1);
+    const int query = std::clamp(tile.queryBegin + int((m.y - tile.a.y) / cellH), tile.queryBegin,
+                                 tile.queryBegin + tile.queryCount - 1);
     const TraceStore& store = frame.store;
     const std::vector<int32_t> tokens = store.tokensUpTo(m_side, step);
     const Tokenizer* tok = store.model().tokenizer.get();
@@ -333,6 +458,9 @@ void AttentionRenderer::drawHover(FrameContext& frame, const Tile& tile, int cel
         lines << tr("weight %1 (%2% of this query's attention)")
                      .arg(double(w), 0, 'f', 4)
                      .arg(double(w) * 100.0, 0, 'f', 1);
+    if (cellW < 1.0f)
+        lines << tr("(%1 keys share each pixel here: the colour is the largest of them)")
+                     .arg(int(std::ceil(1.0f / cellW)));
     showTooltip(frame, lines, frame.theme.side(m_side));
 }
 

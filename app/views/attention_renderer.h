@@ -2,11 +2,14 @@
 // weights as a lower-triangular heatmap (a row per query position, a column per key position), either
 // one head large or all heads as small multiples grouped by the KV head they share (GQA made visible).
 // The rows the selected step computed are outlined; hover names the query token, the key token and the
-// weight.
+// weight. Readable at long contexts: weights through a √ or log scale, each row scaled to its largest
+// weight, and only the last query rows that fit at a readable height (the store's attention settings);
+// after a prefill the store opens on an informative head (kvscope::informative_head).
 //
 // Texture: a 2D array, one R32F layer per query head, [queries][keys], for the selected layer; its size
 // grows in powers of two with the sequence; rows go up with glTexSubImage3D as steps arrive and the whole
-// layer is uploaded again only when the layer changes.
+// layer is uploaded again only when the layer changes. Beside it, each query row's largest weight
+// ([heads][queries], R32F), computed for the new rows as they arrive.
 #pragma once
 
 #include <vector>
@@ -37,13 +40,14 @@ class AttentionRenderer : public ViewRenderer {
     struct Tile {
         ImVec2 a, b;
         int head = 0;
+        int keys = 0;                        // key columns across: [0, keys)
+        int queryBegin = 0, queryCount = 0;  // query rows down
     };
     void sync(FrameContext& frame);
     void releaseTexture(GlResources& gl);
     void drawHeader(FrameContext& frame, float& y);
-    void drawTile(FrameContext& frame, ImDrawList* dl, const Tile& tile, int cells, const StepTrace& t,
-                  bool large);
-    void drawHover(FrameContext& frame, const Tile& tile, int cells, int step);
+    void drawTile(FrameContext& frame, ImDrawList* dl, const Tile& tile, const StepTrace& t);
+    void drawHover(FrameContext& frame, const Tile& tile, int step);
 
     Side m_side;
     const Model* m_model = nullptr;
@@ -51,6 +55,7 @@ class AttentionRenderer : public ViewRenderer {
     int m_heads = 0;
     int m_size = 0;  // texture width = height (positions)
     GLuint m_texture = 0;
+    GLuint m_rowMax = 0;  // R32F [heads][m_size]: each query row's largest weight
     std::vector<quint64> m_uploaded;
     std::vector<Tile> m_tiles;
 };

@@ -58,12 +58,13 @@ std::vector<CounterRow> counterRows(const StepTrace& t, int stepsSoFar) {
 
 bool CountersRenderer::affectedBy(const StoreChange& change, Side side) const {
     if (change.kind == StoreChange::Kind::appended) return change.side == side;
-    if (change.kind == StoreChange::Kind::selection) return change.fields & StoreChange::stepField;
+    if (change.kind == StoreChange::Kind::selection)
+        return change.fields & (StoreChange::stepField | StoreChange::layoutField);
     return true;
 }
 
 void CountersRenderer::render(FrameContext& frame) {
-    const TraceStore& store = frame.store;
+    TraceStore& store = frame.store;
     const Theme& th = frame.theme;
     Panel panel(frame, tr("Counters"));
     ImDrawList* dl = panel.dl;
@@ -82,47 +83,76 @@ void CountersRenderer::render(FrameContext& frame) {
         const QString text = tr("logits vs the cached run: max |Δ| = %1 %2")
                                  .arg(diff, 0, 'g', 2)
                                  .arg(diff <= 1e-4 ? tr("(the same)") : tr("(differ!)"));
-        panel.note(text, diff <= 1e-4 ? th.textDim : th.error);
+        y += panel.note(text, diff <= 1e-4 ? th.textDim : th.error);
     }
     y += frame.px(24);
 
     // ---- the table: this step | so far, in as many column groups as the view's shape wants ----------------
-    // Rows come most telling first; when even several groups cannot hold them all, the last ones go.
+    // Columns as wide as their widest text (the numbers are never cut); rows come most telling first. When
+    // even several groups cannot hold them all, the table shows them a page at a time (both panes on the
+    // same page) with the page and its arrows at the bottom — never silently fewer rows.
     const std::vector<CounterRow> rows = counterRows(*t, step + 1);
     const float rowH = body->FontSize + frame.px(5);
     const float headH = small->FontSize + frame.px(4);
-    const float minGroupW = frame.px(270), groupGap = frame.px(18);
-    const int maxGroups = std::max(1, int((x1 - x0 + groupGap) / (minGroupW + groupGap)));
+    const float gap = frame.px(10), groupGap = frame.px(18);
+    float labelW = 0, stepW = textSize(small, tr("this step")).x, totalW = textSize(small, tr("so far")).x;
+    bool smallLabels = false;
+    for (size_t i = 0; i < rows.size(); ++i) {
+        labelW = std::max(labelW, textSize(body, rows[i].label).x);
+        stepW = std::max(stepW, textSize(i < 4 ? bold : body, rows[i].stepText).x);
+        totalW = std::max(totalW, textSize(body, rows[i].totalText).x);
+    }
+    if (labelW + stepW + totalW + 2 * gap > x1 - x0) {
+        smallLabels = true;
+        labelW = 0;
+        for (const CounterRow& r : rows)
+            labelW = std::max(labelW, textSize(small, r.label).x);
+    }
+    const float needW = labelW + stepW + totalW + 2 * gap;
+    const int maxGroups = std::max(1, int((x1 - x0 + groupGap) / (needW + groupGap)));
     // The FLOP breakdown bar only when it leaves room for at least six rows.
     float barReserve = frame.px(46);
     if (int((float(frame.rect.bottom()) - y - headH - barReserve) / rowH) * maxGroups < 6) barReserve = 0;
-    const float availH = float(frame.rect.bottom()) - y - headH - barReserve;
-    const int fitRows = std::max(1, int(availH / rowH));
-    const int groups = std::clamp((int(rows.size()) + fitRows - 1) / fitRows, 1, maxGroups);
+    float availH = float(frame.rect.bottom()) - y - headH - barReserve;
+    int fitRows = std::max(1, int(availH / rowH));
+    int groups = std::clamp((int(rows.size()) + fitRows - 1) / fitRows, 1, maxGroups);
+    const float pagerH = small->FontSize + frame.px(6);
+    const bool paged = fitRows * groups < int(rows.size());
+    if (paged) {
+        availH -= pagerH;
+        fitRows = std::max(1, int(availH / rowH));
+        groups = maxGroups;
+    }
+    reportTooSmall(QStringLiteral("counters: rows at once"), float(fitRows * groups), 3.0f);
+    const int perPage = fitRows * groups;
+    const int pages = (int(rows.size()) + perPage - 1) / perPage;
+    const int page = std::clamp(store.countersPage(), 0, pages - 1);
+    const int first = page * perPage, last = std::min(int(rows.size()), first + perPage);
     // Column by column: the first group gets the most telling rows, as many as fit.
-    const int perGroup = std::max(std::min(fitRows, (int(rows.size()) + groups - 1) / groups), 1);
+    const int perGroup = std::max(std::min(fitRows, (last - first + groups - 1) / groups), 1);
     const float groupW = (x1 - x0 - groupGap * float(groups - 1)) / float(groups);
     float tableBottom = y;
     for (int g = 0; g < groups; ++g) {
         const float gx = x0 + float(g) * (groupW + groupGap);
-        const float col1 = gx + groupW * 0.38f, col2 = gx + groupW * 0.70f;
+        const float col1 = gx + labelW + gap, col2 = col1 + stepW + gap;
         float gy = y;
         drawText(dl, small, ImVec2(col1, gy), th.textDim, tr("this step"));
         drawText(dl, small, ImVec2(col2, gy), th.textDim, tr("so far"));
         gy += headH;
-        for (int i = g * perGroup; i < std::min(int(rows.size()), (g + 1) * perGroup); ++i) {
+        for (int i = first + g * perGroup; i < std::min(last, first + (g + 1) * perGroup); ++i) {
             if (gy + rowH > float(frame.rect.bottom())) break;
             const CounterRow& r = rows[size_t(i)];
             if ((i - g * perGroup) % 2 == 0)
                 dl->AddRectFilled(ImVec2(gx - frame.px(4), gy - frame.px(1)),
                                   ImVec2(gx + groupW, gy + rowH - frame.px(1)), imColor(th.panelRaised));
             const bool headline = i < 4;
-            ImFont* labelFont = textSize(body, r.label).x <= col1 - gx - frame.px(6) ? body : small;
+            ImFont* labelFont = smallLabels ? small : body;
             drawText(dl, labelFont, ImVec2(gx, gy + (body->FontSize - labelFont->FontSize) * 0.6f),
-                     th.textDim, elide(labelFont, r.label, col1 - gx - frame.px(6)));
+                     th.textDim, elide(labelFont, r.label, col1 - gx - frame.px(4)));
             drawText(dl, headline ? bold : body, ImVec2(col1, gy), headline ? th.side(m_side) : th.text,
-                     elide(headline ? bold : body, r.stepText, col2 - col1 - frame.px(4)));
-            drawText(dl, body, ImVec2(col2, gy), th.text, elide(body, r.totalText, gx + groupW - col2));
+                     elide(headline ? bold : body, r.stepText, col2 - col1 - frame.px(2)));
+            drawText(dl, body, ImVec2(col2, gy), th.text,
+                     elide(body, r.totalText, gx + groupW - col2 + frame.px(4)));
             if (mouseIn(frame, ImVec2(gx, gy), ImVec2(gx + groupW, gy + rowH)))
                 showTooltip(frame, {r.label, r.help});
             gy += rowH;
@@ -130,6 +160,31 @@ void CountersRenderer::render(FrameContext& frame) {
         tableBottom = std::max(tableBottom, gy);
     }
     y = tableBottom;
+    if (paged) {
+        // The page: what is shown of how many, and arrows (a click, or the wheel over the table).
+        const float py = float(frame.rect.bottom()) - pagerH + frame.px(2);
+        const QString where = tr("rows %1–%2 of %3").arg(first + 1).arg(last).arg(rows.size());
+        const float ww = textSize(small, where).x;
+        float px = x1 - ww;
+        if (frame.interactive) {
+            ImGui::PushID(this);
+            const float bw = ImGui::GetFontSize() + ImGui::GetStyle().FramePadding.x * 2;
+            px = x1 - ww - 2 * bw - frame.px(12);
+            ImGui::SetCursorScreenPos(ImVec2(px, py - frame.px(2)));
+            if (ImGui::SmallButton("\xE2\x97\x80")) frame.store.setCountersPage(page - 1);  // ◀
+            drawText(dl, small, ImVec2(px + bw + frame.px(6), py), th.textDim, where);
+            ImGui::SetCursorScreenPos(ImVec2(x1 - bw, py - frame.px(2)));
+            if (ImGui::SmallButton("\xE2\x96\xB6"))
+                frame.store.setCountersPage(page + 1 < pages ? page + 1 : 0);  // ▶
+            ImGui::PopID();
+            if (mouseIn(frame, ImVec2(x0, panel.y), ImVec2(x1, py)) && ImGui::GetIO().MouseWheel != 0)
+                frame.store.setCountersPage(ImGui::GetIO().MouseWheel < 0 ? std::min(page + 1, pages - 1)
+                                                                          : page - 1);
+        } else {
+            drawText(dl, small, ImVec2(px, py), th.textDim, where);
+        }
+        barReserve = 0;
+    }
 
     // ---- this step's FLOPs by op class ----------------------------------------------------------------
     const double total = double(t->counters.flops());

@@ -11,6 +11,8 @@
 #include <QVBoxLayout>
 #include <QWheelEvent>
 
+#include "views/floating_tip.h"
+
 namespace kvscope::app {
 
 void DisplaySettings::setThemeKind(ThemeKind kind) {
@@ -116,9 +118,19 @@ class ViewHost {
         frame.scale = pixelScale(dpr);
         frame.time = now;
         frame.interactive = true;
+        TooltipRequest tip;
+        frame.tooltip = m_hovering ? &tip : nullptr;
+        m_report.clear();
+        LayoutReport* outer = setLayoutReport(&m_report);
         m_renderer->render(frame);
+        setLayoutReport(outer);
         endViewWindow();
         m_imgui.endFrame();
+        if (!tip.lines.isEmpty())
+            FloatingTip::instance()->showFor(m_view, tip.lines, tip.accent, theme, m_display.viewScale(),
+                                             m_view->mapToGlobal(m_pointer.toPoint()));
+        else
+            FloatingTip::instance()->hideFor(m_view);
         m_lastPaintMs = paintTimer.nsecsElapsed() / 1e6;
         emit m_view->painted(m_lastPaintMs);
         if (m_extraFrames > 0) {
@@ -141,10 +153,14 @@ class ViewHost {
     }
 
     // Qt's input events, in the surface's logical coordinates.
-    void mouseMove(QMouseEvent* e, qreal dpr) {
-        input().mouseMove(e->position(), dpr);
+    void mouseMove(QMouseEvent* e, qreal dpr) { hover(e->position(), dpr); }
+    void hover(QPointF position, qreal dpr) {
+        m_pointer = position;
+        m_hovering = true;
+        input().mouseMove(position, dpr);
         inputChanged();
     }
+    const LayoutReport& layoutReport() const { return m_report; }
     void mouseButton(QMouseEvent* e, qreal dpr, bool down) {
         input().mouseMove(e->position(), dpr);
         input().mouseButton(e->button(), down);
@@ -162,6 +178,8 @@ class ViewHost {
         if (down) inputChanged();
     }
     void leave() {
+        m_hovering = false;
+        FloatingTip::instance()->hideFor(m_view);
         input().leave();
         inputChanged();
     }
@@ -180,6 +198,9 @@ class ViewHost {
     bool m_animationQueued = false;
     int m_extraFrames = 0;
     QString m_glError;
+    QPointF m_pointer;  // the pointer in the view's logical coordinates, while it is over the view
+    bool m_hovering = false;
+    LayoutReport m_report;  // of the last frame
 };
 
 namespace {
@@ -370,6 +391,21 @@ void GlView::requestRepaint() {
 void GlView::renderNow() {
     if (m_glWidget) m_glWidget->grabFramebuffer();
     if (m_glWindow) static_cast<GlViewWindow*>(m_glWindow)->renderNow();
+}
+
+const LayoutReport& GlView::layoutReport() const {
+    return m_host->layoutReport();
+}
+
+void GlView::hoverAt(QPointF position) {
+    m_host->hover(position, devicePixelRatioF());
+    renderNow();
+    renderNow();  // the second frame sees the pointer where the first put it
+}
+
+void GlView::leaveHover() {
+    m_host->leave();
+    renderNow();
 }
 
 void GlView::withContext(const std::function<void(GlResources&)>& fn) {

@@ -82,6 +82,11 @@ class GlView : public QWidget {
     void withContext(const std::function<void(GlResources&)>& fn);
     const QString& glError() const;
     double lastPaintMilliseconds() const;
+    // What the last frame cut or drew too small (the layout checks read it).
+    const LayoutReport& layoutReport() const;
+    // Tests: the pointer moves to `position` (logical pixels) over the view, or leaves it; draws now.
+    void hoverAt(QPointF position);
+    void leaveHover();
     void requestRepaint();
 
   signals:

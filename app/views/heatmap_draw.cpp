@@ -76,21 +76,30 @@ bool queueKvHeadDraw(FrameContext& frame, ImDrawList* dl, const KvHeadDraw& d) {
 bool queueAttentionDraw(FrameContext& frame, ImDrawList* dl, const AttentionDraw& d) {
     ShaderProgram* p =
         frame.gl.shaders().program(QStringLiteral("heatmap.vert"), QStringLiteral("attention.frag"));
-    if (!p || d.cells <= 0 || d.rect.width() < 1 || d.rect.height() < 1) return p != nullptr;
+    if (!p || d.keys <= 0 || d.queryCount <= 0 || d.rect.width() < 1 || d.rect.height() < 1)
+        return p != nullptr;
     GlResources* res = &frame.gl;
     const GLuint lut = res->sequentialLut(frame.theme);
     const QSize fb = frame.framebuffer;
     frame.imgui.addGlDraw(dl, [res, p, d, lut, fb](const ImVec4& clip) {
         bindHeatmap(*res, p, clip, fb, GL_TEXTURE_2D_ARRAY, d.texture, lut, d.rect);
         GlFunctions& gl = res->gl();
+        gl.glActiveTexture(GL_TEXTURE2);
+        gl.glBindTexture(GL_TEXTURE_2D, d.rowMax);
+        gl.glUniform1i(p->uniform("uRowMax"), 2);
         gl.glUniform1i(p->uniform("uHead"), d.head);
-        gl.glUniform1i(p->uniform("uCells"), d.cells);
+        gl.glUniform1i(p->uniform("uKeys"), d.keys);
+        gl.glUniform1i(p->uniform("uQueryBegin"), d.queryBegin);
+        gl.glUniform1i(p->uniform("uQueryCount"), d.queryCount);
         gl.glUniform2i(p->uniform("uQueryRows"), d.rowBegin, d.rowEnd);
-        gl.glUniform1f(p->uniform("uGamma"), d.gamma);
+        gl.glUniform1i(p->uniform("uScale"), int(d.scale));
+        gl.glUniform1i(p->uniform("uRowNorm"), d.rowNormalised && d.rowMax ? 1 : 0);
         setColour(gl, p->uniform("uRowColor"), d.rowColour);
         setColour(gl, p->uniform("uMaskColor"), d.maskColour);
         setColour(gl, p->uniform("uGridColor"), d.gridColour);
         gl.glDrawArrays(GL_TRIANGLE_STRIP, 0, 4);
+        gl.glActiveTexture(GL_TEXTURE2);
+        gl.glBindTexture(GL_TEXTURE_2D, 0);
         gl.glActiveTexture(GL_TEXTURE0);
         gl.glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
     });
@@ -118,8 +127,18 @@ float kvColourPosition(float value, float range) {
     return std::clamp(value / std::max(range, 1e-20f) * 0.5f + 0.5f, 0.0f, 1.0f);
 }
 
-float attentionColourPosition(float weight, float gamma) {
-    return std::pow(std::clamp(weight, 0.0f, 1.0f), gamma);
+float attentionColourPosition(float weight, float rowMax, WeightScale scale, bool rowNormalised) {
+    float w = rowNormalised ? weight / std::max(rowMax, 1e-30f) : weight;
+    w = std::clamp(w, 0.0f, 1.0f);
+    switch (scale) {
+        case WeightScale::sqrt:
+            return std::sqrt(w);
+        case WeightScale::log:
+            return w <= 0.0f ? 0.0f : std::clamp(1.0f + std::log10(w) / 4.0f, 0.0f, 1.0f);
+        case WeightScale::linear:
+            break;
+    }
+    return w;
 }
 
 QRgb lutColour(const std::vector<unsigned char>& lut, float t) {

@@ -26,13 +26,19 @@ struct KvHeadDraw {
     QColor newColour, sweepColour, gridColour;
 };
 
+// How attention weights map to the colour map (attention.frag and attentionColourPosition agree).
+enum class WeightScale { linear = 0, sqrt = 1, log = 2 };
+
 struct AttentionDraw {
     GLuint texture = 0;  // R32F array [heads][queries][keys]
+    GLuint rowMax = 0;   // R32F [heads][queries]: each row's largest weight
     int head = 0;
-    int cells = 0;  // positions shown
+    int keys = 0;                        // key columns shown: [0, keys)
+    int queryBegin = 0, queryCount = 0;  // query rows shown
     QRectF rect;
     int rowBegin = 0, rowEnd = 0;  // query rows of the selected step
-    float gamma = 1.0f;
+    WeightScale scale = WeightScale::linear;
+    bool rowNormalised = false;
     QColor rowColour, maskColour, gridColour;
 };
 
@@ -47,7 +53,8 @@ void drawColourBar(ImDrawList* dl, ImVec2 a, ImVec2 b, const std::vector<QColor>
 // the colour the lookup texture gives there (linear between neighbouring entries, as the shaders sample
 // it): export's SVG and the tests know a cell's colour from the traced value without reading pixels.
 float kvColourPosition(float value, float range);
-float attentionColourPosition(float weight, float gamma = 1.0f);
+float attentionColourPosition(float weight, float rowMax = 1.0f, WeightScale scale = WeightScale::linear,
+                              bool rowNormalised = false);
 QRgb lutColour(const std::vector<unsigned char>& lut, float t);
 
 // Sets every pack/unpack parameter to tightly packed rows (call before uploads and read-backs).

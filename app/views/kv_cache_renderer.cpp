@@ -171,10 +171,24 @@ std::vector<float> KvCacheRenderer::textureRows(GlResources& gl, int layer, bool
                               m_texRows, rowBegin, nRows);
 }
 
+namespace {
+// |Δ| up to which a recomputed row counts as the same numbers: float rounding of a different summation
+// order stays near 1e-7 of the values; the lockstep logits are held to 1e-4.
+constexpr float kSameRowTolerance = 1e-4f;
+
+QString formatDelta(float d) {
+    if (!(d == d)) return QStringLiteral("NaN");
+    if (d == 0.0f) return QStringLiteral("0");
+    return QString::number(double(d), 'g', 2);
+}
+}  // namespace
+
 void KvCacheRenderer::render(FrameContext& frame) {
     sync(frame);
     m_animating = false;
     m_boxes.clear();
+    m_layerBoxes.clear();
+    m_proofBoxes.clear();
     TraceStore& store = frame.store;
     const Theme& th = frame.theme;
     ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -188,8 +202,8 @@ void KvCacheRenderer::render(FrameContext& frame) {
     const float x0 = float(frame.rect.left()) + pad, x1 = float(frame.rect.right()) - pad;
     float y = float(frame.rect.top()) + frame.px(6);
     const bool cached = m_side == Side::cached;
-    drawText(dl, bold, ImVec2(x0, y), th.textStrong,
-             cached ? tr("KV cache") : tr("K and V, rebuilt every step"));
+    const QString title = cached ? tr("KV cache") : tr("K and V, rebuilt every step");
+    drawText(dl, bold, ImVec2(x0, y), th.textStrong, title);
     if (!t || !m_model) {
         dl->PopClipRect();
         drawCentredMessage(frame, store.hasModel() ? tr("The cache is empty") : tr("No model loaded"),
@@ -200,13 +214,20 @@ void KvCacheRenderer::render(FrameContext& frame) {
     const ModelConfig& c = m_model->config;
     const int rows = t->pos_end;
     const double bytes = double(c.kv_bytes_per_token(4)) * rows;
-    // Title, then the size: what the cache holds (cached) or what was rebuilt and dropped (uncached).
-    const float titleW = textSize(bold, cached ? tr("KV cache") : tr("K and V, rebuilt every step")).x;
+    // Title, then the size: what the cache holds (cached) or what was rebuilt and dropped (uncached); on the
+    // next line when the title leaves no room for it.
+    const float titleW = textSize(bold, title).x;
     const QString size = cached ? tr("holds %1").arg(formatBytes(bytes))
                                 : tr("keeps 0 B (rebuilt %1)").arg(formatBytes(bytes));
-    drawText(dl, bold, ImVec2(x0 + titleW + frame.px(12), y), th.side(m_side),
-             elide(bold, size, x1 - x0 - titleW - frame.px(12)));
-    y += bold->FontSize + frame.px(3);
+    ImFont* sizeFont = bold;
+    float sizeX = x0 + titleW + frame.px(12);
+    if (sizeX + textSize(bold, size).x > x1) {
+        y += bold->FontSize + frame.px(2);
+        sizeX = x0;
+        sizeFont = small;
+    }
+    drawText(dl, sizeFont, ImVec2(sizeX, y), th.side(m_side), elide(sizeFont, size, x1 - sizeX));
+    y += sizeFont->FontSize + frame.px(3);
     // The size formula with this model's numbers, as long as the view allows.
     const QString formulas[] = {
         tr("= 2 (K and V) × %1 layers × %2 KV heads × %3 dims × %4 tokens × 4 bytes"),
@@ -220,26 +241,41 @@ void KvCacheRenderer::render(FrameContext& frame) {
             break;
         }
     }
-    y += small->FontSize + frame.px(8);
+    y += small->FontSize + frame.px(4);
 
-    // ---- geometry ------------------------------------------------------------------------------------
-    const int L = m_layers, H = m_kvHeads;
-    const float gutter = frame.px(40);
-    const float gapLayer = frame.px(14), gapKV = frame.px(5), gapHead = frame.px(2);
-    const float gridX0 = x0 + gutter;
-    const float avail =
-        x1 - gridX0 - gapLayer * float(L - 1) - gapKV * float(L) - gapHead * float(2 * L * (H - 1));
-    const float headW = std::max(1.0f, avail / float(2 * L * H));
-    const float labelH = bold->FontSize + small->FontSize + frame.px(6), kvLabelH = frame.px(17),
-                legendH = frame.px(30);
-    const float rowsTop = y + labelH + kvLabelH;
-    const float rowsBottom = float(frame.rect.bottom()) - legendH;
-    const float rowsH = std::max(frame.px(20), rowsBottom - rowsTop);
-    const float rowPx = std::min(frame.px(18), rowsH / float(std::max(rows, 1)));
-    const float blockH = rowPx * float(rows);
+    // ---- the uncached run: what it rebuilt this step, proven equal to the cached run's rows -------------
+    const TraceStore::Step& stored = store.step(m_side, step);
+    const RecomputeCheck* proof = cached ? nullptr : stored.recompute.get();
+    if (!cached) {
+        QStringList lines;
+        const int64_t soFar = store.rowsRebuiltUpTo(step);
+        if (t->pos_begin == 0) {
+            lines << tr("Nothing rebuilt yet: the prefill computes every row once in both runs.");
+        } else {
+            lines << tr("Rebuilt this step: %1 rows per layer and KV head (%2 so far)")
+                         .arg(formatCount(uint64_t(t->pos_begin)))
+                         .arg(formatCount(uint64_t(soFar)));
+            if (proof)
+                lines << tr("max |Δ| against the cached run's rows: %1 (layer %2, row %3) — %4")
+                             .arg(formatDelta(proof->maxAbs))
+                             .arg(proof->worstLayer)
+                             .arg(proof->worstRow)
+                             .arg(proof->maxAbs <= kSameRowTolerance ? tr("the same numbers again")
+                                                                     : tr("they differ!"));
+            else
+                lines << tr("(compared with the cached run's rows in lockstep only)");
+        }
+        // Each line whole, wrapped onto more lines when the view is narrow.
+        const bool alarm = proof && proof->maxAbs > kSameRowTolerance;
+        for (const QString& line : lines)
+            y += drawWrapped(dl, small, ImVec2(x0, y), x1 - x0, alarm ? th.error : th.side(Side::uncached),
+                             line);
+        y += frame.px(3);
+    }
+    y += frame.px(4);
 
     // ---- the selected step: rows written, recomputation sweep -----------------------------------------
-    const bool animate = frame.interactive && store.step(m_side, step).serial == m_arrivalSerial;
+    const bool animate = frame.interactive && stored.serial == m_arrivalSerial;
     const double age = frame.stepAge >= 0 ? frame.stepAge : animate ? frame.time - m_arrivalTime : 1e9;
     KvHeadDraw d;
     d.rows = rows;
@@ -251,34 +287,66 @@ void KvCacheRenderer::render(FrameContext& frame) {
     d.newColour = newColour;
     d.gridColour = th.grid;
     if (!cached) {
-        d.sweepRows = float(rows);
+        // The sweep runs over the rows rebuilt although the cache would have held them; the new row keeps
+        // its own highlight.
+        d.sweepRows = float(t->pos_begin);
         d.sweepColour = th.side(Side::uncached);
         d.sweepFront = age < kSweepSeconds ? float(age / kSweepSeconds) * float(rows) : -1.0f;
-        // The new row's own highlight would hide the point: every row was written this step.
-        d.newColour.setAlphaF(float(d.newColour.alphaF() * 0.8));
     }
     if (age < std::max(kSweepSeconds, kFlashSeconds) * 3) m_animating = true;
 
+    const int L = m_layers, H = m_kvHeads;
+    const float legendH = frame.px(30);
+    const float bottom = float(frame.rect.bottom()) - legendH;
+    // Every layer side by side while each head's block stays wide enough to read; past that, an overview
+    // of all layers (their growth to the context) above the selected layer in detail.
+    const float gutter = frame.px(40);
+    const float gapLayer = frame.px(14), gapKV = frame.px(5), gapHead = frame.px(2);
+    const float allAvail =
+        x1 - x0 - gutter - gapLayer * float(L - 1) - gapKV * float(L) - gapHead * float(2 * L * (H - 1));
+    const float minHeadW = frame.px(10);
+    const bool overview = allAvail / float(2 * L * H) < minHeadW;
+    if (overview) {
+        const float bandH = std::clamp((bottom - y) * 0.34f, frame.px(64), frame.px(200));
+        drawOverview(frame, dl, QRectF(x0, y, x1 - x0, bandH), rows, step, d);
+        y += bandH + frame.px(10);
+    }
+    const int firstLayer = overview ? std::clamp(store.layer(), 0, L - 1) : 0;
+    const int nLayers = overview ? 1 : L;
+    const float avail = x1 - x0 - gutter - gapLayer * float(nLayers - 1) - gapKV * float(nLayers) -
+                        gapHead * float(2 * nLayers * (H - 1));
+    const float headW = std::max(1.0f, avail / float(2 * nLayers * H));
+    reportTooSmall(QStringLiteral("kv_cache: head block width"), headW, std::min(minHeadW, frame.px(6)));
+    const float labelH = bold->FontSize + small->FontSize + frame.px(6),
+                kvLabelH = small->FontSize + frame.px(3);
+    const float rowsTop = y + labelH + kvLabelH;
+    const float rowsH = std::max(frame.px(20), bottom - rowsTop);
+    reportTooSmall(QStringLiteral("kv_cache: rows area height"), bottom - rowsTop, frame.px(60));
+    const float rowPx = std::min(frame.px(18), rowsH / float(std::max(rows, 1)));
+    const float blockH = rowPx * float(rows);
+    const float gridX0 = x0 + gutter;
+
     const QColor sideColour = th.side(m_side);
     float x = gridX0;
-    for (int l = 0; l < L; ++l) {
+    const float proofW = cached ? 0.0f : std::clamp(headW * 0.35f, frame.px(4), frame.px(10));
+    for (int l = firstLayer; l < firstLayer + nLayers; ++l) {
         const float layerW = 2 * (headW * H + gapHead * (H - 1)) + gapKV;
         const bool selected = l == store.layer();
         // Layer name and its bytes, on two lines; the selected layer (the attention view's) is underlined.
         // Labels may use the gap to the next layer; names and units shorten when even that is too narrow.
         const double layerBytes = 2.0 * H * m_headDim * rows * 4.0;
         const float labelW = layerW + gapLayer * 0.8f;
-        const bool longNames = textSize(bold, tr("Layer %1").arg(L - 1)).x <= labelW;
-        const QString name = longNames ? tr("Layer %1").arg(l) : tr("L%1").arg(l);
+        QString name = tr("Layer %1").arg(l);
+        if (textSize(bold, tr("Layer %1").arg(L - 1)).x > labelW) name = tr("L%1").arg(l);
         QString layerSize = formatBytes(layerBytes);
         if (textSize(small, layerSize).x > labelW)
             layerSize =
                 layerSize.section(QLatin1Char(' '), 0, 0) + layerSize.section(QLatin1Char(' '), 1).left(1);
         ImFont* nameFont = selected ? bold : small;
         drawText(dl, nameFont, ImVec2(x, y), selected ? th.textStrong : th.textDim,
-                 elide(nameFont, name, labelW));
+                 elide(nameFont, name, labelW, true));
         drawText(dl, small, ImVec2(x, y + bold->FontSize + frame.px(1)), th.textDim,
-                 elide(small, layerSize, labelW));
+                 elide(small, layerSize, labelW, true));
         if (selected)
             dl->AddRectFilled(ImVec2(x, y + labelH - frame.px(3)),
                               ImVec2(x + layerW, y + labelH - frame.px(1)), imColor(th.accent));
@@ -294,6 +362,7 @@ void KvCacheRenderer::render(FrameContext& frame) {
                     drawText(dl, small, ImVec2(hx + frame.px(12), y + labelH), th.textDim, tr("h%1").arg(h));
                 d.texture = key ? m_k[size_t(l)] : m_v[size_t(l)];
                 d.colOffset = h * m_headDim;
+                d.cols = m_headDim;
                 d.rect = QRectF(a.x, a.y, headW, blockH);
                 d.range = rangeFor(step, l, key);
                 if (!queueKvHeadDraw(frame, dl, d)) {
@@ -305,6 +374,28 @@ void KvCacheRenderer::render(FrameContext& frame) {
                             imColor(selected ? sideColour : th.border, selected ? 0.9f : 1.0f));
                 m_boxes.push_back({a, b, l, h, key});
             }
+        }
+        // The uncached run: beside the layer, the rows it rebuilt marked against the cached run's rows —
+        // in the cached run's colour where they are the same numbers, in the error colour where not.
+        if (!cached && t->pos_begin > 0) {
+            const float px0 = x + layerW + frame.px(2), px1 = px0 + proofW;
+            const float top = rowsTop, rebuiltBottom = rowsTop + rowPx * float(t->pos_begin);
+            dl->AddRectFilled(ImVec2(px0, top), ImVec2(px1, rebuiltBottom),
+                              imColor(th.side(Side::cached), 0.85f));
+            if (proof && !proof->diff.row_max.empty() && l < proof->diff.n_layers) {
+                // Rows that differ: one mark per pixel row at most (the work follows the pixels, not rows).
+                const int perPixel = std::max(1, int(std::ceil(1.0f / std::max(rowPx, 1e-3f))));
+                for (int r0 = 0; r0 < proof->rows; r0 += perPixel) {
+                    float worst = 0;
+                    for (int r = r0; r < std::min(proof->rows, r0 + perPixel); ++r)
+                        worst = std::max(worst, proof->diff.at(l, r));
+                    if (worst > kSameRowTolerance)
+                        dl->AddRectFilled(ImVec2(px0, top + rowPx * float(r0)),
+                                          ImVec2(px1, top + rowPx * float(r0 + perPixel)), imColor(th.error));
+                }
+            }
+            m_proofBoxes.push_back(
+                {ImVec2(px0 - frame.px(2), top), ImVec2(px1 + frame.px(2), rebuiltBottom), l});
         }
         // A click on a layer selects it for the attention view.
         if (mouseIn(frame, ImVec2(x, y), ImVec2(x + layerW, rowsTop + blockH)) && ImGui::IsMouseClicked(0))
@@ -324,12 +415,12 @@ void KvCacheRenderer::render(FrameContext& frame) {
     const int prompt = store.promptLength(m_side);
     if (prompt > 0 && prompt < rows) {
         const float py = rowsTop + float(prompt) * rowPx;
-        dl->AddLine(ImVec2(gridX0 - frame.px(14), py), ImVec2(x1, py), imColor(th.textDim, 0.8f),
+        dl->AddLine(ImVec2(gridX0 - frame.px(14), py), ImVec2(std::min(x, x1), py), imColor(th.textDim, 0.8f),
                     std::max(1.0f, frame.px(1)));
     }
 
-    // ---- legend (items that do not fit are left out, never overlapped) ------------------------------
-    const float ly = float(frame.rect.bottom()) - legendH + frame.px(8);
+    // ---- legend (items that do not fit go to the next line, or are left out when no line is left) ------
+    float ly = float(frame.rect.bottom()) - legendH + frame.px(8);
     float lx = gridX0;
     const float barH = frame.px(10);
     auto item = [&](const QColor& swatch, const std::vector<QColor>* bar, const QString& text) {
@@ -347,16 +438,110 @@ void KvCacheRenderer::render(FrameContext& frame) {
         item(QColor(), &th.divergingStops, tr("− 0 + value"));
         item(th.newRow, nullptr,
              t->phase == Phase::prefill ? tr("written by the prefill") : tr("written this step"));
-        if (!cached)
-            item(th.side(Side::uncached), nullptr, tr("recomputed this step: all %1 rows").arg(rows));
-        else if (t->phase == Phase::decode)
+        if (!cached && t->pos_begin > 0) {
+            item(th.side(Side::uncached), nullptr, tr("rebuilt again"));
+            item(th.side(Side::cached), nullptr, tr("= the cached rows"));
+        } else if (cached && t->phase == Phase::decode) {
             item(th.panelRaised, nullptr, tr("rows above: kept, not recomputed"));
+        }
     }
     dl->PopClipRect();
 
     // ---- hover ---------------------------------------------------------------------------------------
     for (const HeadBox& box : m_boxes)
         if (mouseIn(frame, box.a, box.b)) drawHover(frame, box, rows, rowPx, step);
+    for (const ProofBox& box : m_proofBoxes)
+        if (mouseIn(frame, box.a, box.b)) {
+            const int row = std::clamp(int((ImGui::GetIO().MousePos.y - box.a.y) / rowPx), 0, rows - 1);
+            QStringList lines;
+            if (proof && !proof->diff.row_max.empty() && row < proof->rows &&
+                box.layer < proof->diff.n_layers) {
+                const float delta = proof->diff.at(box.layer, row);
+                lines << tr("Row %1 of layer %2 recomputed: max |Δ| = %3")
+                             .arg(row)
+                             .arg(box.layer)
+                             .arg(formatDelta(delta));
+                lines << (delta <= kSameRowTolerance
+                              ? tr("identical to the cached run's row (float rounding), because a past "
+                                   "token's K and V never change")
+                              : tr("differs from the cached run's row by more than %1")
+                                    .arg(formatDelta(kSameRowTolerance)));
+                lines << tr("over K and V of all %1 KV heads × %2 dimensions").arg(H).arg(m_headDim);
+            } else {
+                lines << tr("Row %1 of layer %2: rebuilt at this step").arg(row).arg(box.layer);
+                lines << tr("the cached run kept it from an earlier step (compared in lockstep only)");
+            }
+            showTooltip(frame, lines, th.side(Side::uncached));
+        }
+    for (const LayerBox& box : m_layerBoxes)
+        if (mouseIn(frame, box.a, box.b)) {
+            const double layerBytes = 2.0 * H * m_headDim * rows * 4.0;
+            showTooltip(
+                frame,
+                {tr("Layer %1 of %2").arg(box.layer).arg(L),
+                 tr("K and V of %1 KV heads × %2 positions = %3")
+                     .arg(H)
+                     .arg(rows)
+                     .arg(formatBytes(layerBytes)),
+                 tr("the column fills as the sequence grows to the context (%1 positions)").arg(m_texRows),
+                 tr("click to show this layer below and in the attention view")},
+                th.side(m_side));
+        }
+}
+
+void KvCacheRenderer::drawOverview(FrameContext& frame, ImDrawList* dl, const QRectF& band, int rows,
+                                   int step, KvHeadDraw d) {
+    TraceStore& store = frame.store;
+    const Theme& th = frame.theme;
+    ImFont* small = frame.imgui.font(FontRole::small);
+    const int L = m_layers;
+    const float x0 = float(band.left()), x1 = float(band.right());
+    const float labelH = small->FontSize + frame.px(3);
+    QString caption = tr("All %1 layers: K | V of %2 KV heads each, filled to %3 of %4 positions · click one")
+                          .arg(L)
+                          .arg(m_kvHeads)
+                          .arg(rows)
+                          .arg(m_texRows);
+    if (textSize(small, caption).x > x1 - x0)
+        caption = tr("All %1 layers · %2 of %3 positions").arg(L).arg(rows).arg(m_texRows);
+    drawText(dl, small, ImVec2(x0, float(band.top())), th.textDim, elide(small, caption, x1 - x0));
+    const float top = float(band.top()) + labelH + frame.px(2);
+    const float numbersH = small->FontSize + frame.px(2);
+    const float fullH = std::max(frame.px(20), float(band.bottom()) - top - numbersH);
+    const float gap = L > 16 ? frame.px(2) : frame.px(4);
+    const float layerW = std::max(2.0f, (x1 - x0 - gap * float(L - 1)) / float(L));
+    reportTooSmall(QStringLiteral("kv_cache: overview column width"), layerW, frame.px(4));
+    // Growth: each column is the whole context tall, filled to the rows held.
+    const float filled = fullH * float(rows) / float(std::max(m_texRows, 1));
+    d.rows = rows;
+    d.cols = m_kvHeads * m_headDim;
+    d.colOffset = 0;
+    const int every = niceStep(layerW + gap, textSize(small, QString::number(L - 1)).x + frame.px(6));
+    for (int l = 0; l < L; ++l) {
+        const float lx = x0 + float(l) * (layerW + gap);
+        const bool selected = l == store.layer();
+        dl->AddRectFilled(ImVec2(lx, top), ImVec2(lx + layerW, top + fullH), imColor(th.panelRaised));
+        const float half = (layerW - 1.0f) / 2.0f;
+        for (int kv = 0; kv < 2; ++kv) {
+            const bool key = kv == 0;
+            d.texture = key ? m_k[size_t(l)] : m_v[size_t(l)];
+            d.rect =
+                QRectF(lx + float(kv) * (half + 1.0f), top, std::max(1.0f, half), std::max(1.0f, filled));
+            d.range = rangeFor(step, l, key);
+            queueKvHeadDraw(frame, dl, d);
+        }
+        dl->AddRect(ImVec2(lx - 1, top - 1), ImVec2(lx + layerW + 1, top + fullH + 1),
+                    imColor(selected ? th.accent : th.border), 0, 0, selected ? frame.px(2) : 1.0f);
+        if (l % every == 0 || selected) {
+            const QString n = QString::number(l);
+            const float w = textSize(small, n).x;
+            drawText(dl, small, ImVec2(lx + layerW / 2 - w / 2, top + fullH + frame.px(2)),
+                     selected ? th.textStrong : th.textDim, n);
+        }
+        const ImVec2 a(lx, top), b(lx + layerW + gap, top + fullH);
+        m_layerBoxes.push_back({a, b, l});
+        if (mouseIn(frame, a, b) && ImGui::IsMouseClicked(0)) store.selectLayer(l);
+    }
 }
 
 void KvCacheRenderer::drawHover(FrameContext& frame, const HeadBox& box, int rows, float rowPx, int step) {
@@ -384,11 +569,21 @@ void KvCacheRenderer::drawHover(FrameContext& frame, const HeadBox& box, int row
     int writtenBy = -1;
     if (valueAt(store, m_side, step, box.layer, box.key, box.head, row, dim, &value, &writtenBy))
         lines << tr("dimension %1 = %2").arg(dim).arg(double(value), 0, 'f', 4);
-    if (m_side == Side::uncached)
-        lines << tr("recomputed from scratch at this step (and at every step before)");
-    else
+    const StepTrace* t = store.trace(m_side, step);
+    if (m_side == Side::uncached) {
+        if (t && row < t->pos_begin) {
+            lines << tr("rebuilt from scratch at this step (and at every step before)");
+            const RecomputeCheck* proof = store.step(m_side, step).recompute.get();
+            if (proof && !proof->diff.row_max.empty() && row < proof->rows)
+                lines << tr("max |Δ| against the cached run's row: %1 — the same numbers again")
+                             .arg(formatDelta(proof->diff.at(box.layer, row)));
+        } else {
+            lines << tr("new at this step: the one row a cache would compute");
+        }
+    } else {
         lines << (writtenBy == step ? tr("written by this step")
                                     : tr("written at step %1, reused since").arg(writtenBy));
+    }
     showTooltip(frame, lines, frame.theme.side(m_side));
 }
 

@@ -2,18 +2,29 @@
 // (a row per token, a column per dimension) that grow a row per step, the rows the selected step wrote
 // highlighted, each layer's bytes beside it and the size formula with this model's numbers above.
 //
-// The uncached run keeps no cache: its view shows the K and V it rebuilt from scratch this step, every
-// row tinted as recomputed, with a sweep down the rows as a step lands (the values come from the trace
-// when the worker recorded every recomputed row; past kRecomputedRowsLimitBytes only the new row is
-// recorded and the older rows shown are the ones earlier steps computed — the same numbers).
+// Any number of layers: while each head's block stays readable every layer is drawn side by side; past
+// that (12 layers × 12 heads, 30 layers × 3 KV heads…) an overview draws every layer as one column (K | V
+// of all its KV heads) as tall as the context and filled to the rows held — the growth of the whole cache —
+// above the selected layer in detail. A click on a column selects the layer.
+//
+// The uncached run keeps no cache: its view shows the K and V it rebuilt from scratch this step. The rows
+// it rebuilt although a cache would have kept them (positions before the step's new ones) are swept and
+// marked, and beside each layer a strip proves them the same numbers again: the per-row max |Δ| against the
+// cached run's rows (RecomputeCheck, measured by the worker in lockstep from both sessions), in the cached
+// run's colour where they agree and the error colour where not; hovering a row states its |Δ|, and the
+// header counts the rows rebuilt this step and so far (the run's tokens_recomputed counter). The values
+// shown come from the trace when the worker recorded every recomputed row; past kRecomputedRowsLimitBytes
+// only the new row is recorded and the older rows shown are the ones earlier steps computed.
 //
 // Textures: per layer one R32F texture for K and one for V, [rows = positions][columns = all KV heads'
 // dimensions]; new rows go up with glTexSubImage2D. Uploads are keyed by each stored step's serial, so
-// rewinding and stepping again re-uploads only the steps that changed.
+// rewinding and stepping again re-uploads only the steps that changed. A frame's work follows the pixels:
+// heatmaps are shader draws over the textures, the proof strip draws at most one mark per pixel row.
 #pragma once
 
 #include <vector>
 
+#include "views/heatmap_draw.h"
 #include "views/view_renderer.h"
 
 namespace kvscope::app {
@@ -43,6 +54,8 @@ class KvCacheRenderer : public ViewRenderer {
     // (KV head h's dimensions at columns h·head_dim ...). The GL context must be current.
     std::vector<float> textureRows(GlResources& gl, int layer, bool key, int rowBegin, int nRows) const;
     int uploadedSteps() const { return int(m_uploaded.size()); }
+    // Layers the last frame showed in its overview (0: every layer was drawn in full).
+    int overviewLayers() const { return int(m_layerBoxes.size()); }
     // Where the last frame drew one KV head's K (or V) block of a layer, positions top to bottom
     // (framebuffer pixels); empty if it did not. The colour range it used: rangeFor().
     QRectF headRect(int layer, bool key, int head) const;
@@ -61,8 +74,18 @@ class KvCacheRenderer : public ViewRenderer {
         bool key = true;
     };
 
+    struct LayerBox {  // a layer's column in the overview, or the proof strip beside a layer
+        ImVec2 a, b;
+        int layer = 0;
+    };
+    using ProofBox = LayerBox;
+
     void sync(FrameContext& frame);
     void releaseTextures(GlResources& gl);
+    // Every layer at once: a column per layer, K | V of all KV heads, as tall as the context and filled to
+    // the rows held (the cache's growth); a click selects the layer shown in detail below.
+    void drawOverview(FrameContext& frame, ImDrawList* dl, const QRectF& band, int rows, int step,
+                      KvHeadDraw d);
     void drawHover(FrameContext& frame, const HeadBox& box, int rows, float rowPx, int step);
 
     Side m_side;
@@ -75,6 +98,8 @@ class KvCacheRenderer : public ViewRenderer {
     double m_arrivalTime = 0.0;
     bool m_animating = false;
     std::vector<HeadBox> m_boxes;
+    std::vector<LayerBox> m_layerBoxes;
+    std::vector<ProofBox> m_proofBoxes;
 };
 
 }  // namespace kvscope::app

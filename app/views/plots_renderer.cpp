@@ -83,14 +83,23 @@ void PlotsRenderer::render(FrameContext& frame) {
     ImFont *bold = panel.bold, *small = panel.small;
     const float x0 = panel.x0, x1 = panel.x1;
     float y = panel.y;
+    // The legend beside the title, each item on the next line when it would not fit on this one.
     float lx = x0 + panel.titleWidth + frame.px(18);
+    auto place = [&](float width) {
+        if (lx + width > x1 && lx > x0) {
+            lx = x0;
+            y += small->FontSize + frame.px(6);
+        }
+    };
     for (Side side : kSides) {
+        place(frame.px(28) + textSize(small, sideTitle(side)).x);
         dl->AddLine(ImVec2(lx, y + bold->FontSize * 0.55f),
                     ImVec2(lx + frame.px(22), y + bold->FontSize * 0.55f), imColor(th.side(side)),
                     frame.px(3));
         lx += frame.px(28);
         lx += drawText(dl, small, ImVec2(lx, y + frame.px(2)), th.text, sideTitle(side)).x + frame.px(18);
     }
+    place(textSize(small, tr("x axis: tokens in the sequence")).x);
     drawText(dl, small, ImVec2(lx, y + frame.px(2)), th.textDim, tr("x axis: tokens in the sequence"));
     y += frame.px(26);
     if (store.empty()) {
@@ -109,8 +118,11 @@ void PlotsRenderer::render(FrameContext& frame) {
     const double selectedX = sel ? double(sel->pos_end) : -1;
     // Four charts in a row when the view is wide, else two by two.
     const float w = x1 - x0, h = float(frame.rect.bottom()) - y - frame.px(4);
+    // Four charts in a row when the view is wide, one above another when it is a narrow column (a tab
+    // beside the narration on a small screen), else two by two.
     const bool row = w / 4 >= h * 0.9f || h < frame.px(260);
-    const int cols = row ? 4 : 2, rowsN = row ? 1 : 2;
+    const bool column = !row && w < frame.px(480);
+    const int cols = row ? 4 : column ? 1 : 2, rowsN = row ? 1 : column ? 4 : 2;
     const float gap = frame.px(16);
     const float cw = (w - gap * float(cols - 1)) / float(cols),
                 ch = (h - gap * float(rowsN - 1)) / float(rowsN);

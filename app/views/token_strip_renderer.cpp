@@ -1,5 +1,7 @@
 #include "views/token_strip_renderer.h"
 
+#include <algorithm>
+
 #include "token_text.h"
 
 namespace kvscope::app {
@@ -34,7 +36,7 @@ void TokenStripRenderer::render(FrameContext& frame) {
                                 .arg(generated)
                                 .arg(step)
                                 .arg(t->phase == Phase::prefill ? tr("prefill") : tr("decode"));
-    panel.note(summary, th.textDim);
+    y += panel.note(summary, th.textDim);
     y += frame.px(24);
 
     // Lay chips out in lines; if they overflow, keep the last lines (the newest tokens).
@@ -57,8 +59,20 @@ void TokenStripRenderer::render(FrameContext& frame) {
     for (int p = 0; p < int(tokens.size()); ++p)
         place(p, tokens[size_t(p)], tokenLabel(tok, tokens[size_t(p)], p == 0));
     place(-1, t->chosen, QStringLiteral("→ ") + tokenLabel(tok, t->chosen, tokens.empty()));
-    const int visibleLines = std::max(1, int((float(frame.rect.bottom()) - y) / lineH));
-    const int firstLine = std::max(0, line + 1 - visibleLines);
+    int visibleLines = std::max(1, int((float(frame.rect.bottom()) - y) / lineH));
+    int firstLine = std::max(0, line + 1 - visibleLines);
+    if (firstLine > 0) {
+        // Earlier tokens scrolled out: say so on a line of its own (never over the title or the chips).
+        const float noteH = small->FontSize + frame.px(4);
+        visibleLines = std::max(1, int((float(frame.rect.bottom()) - y - noteH) / lineH));
+        firstLine = std::max(0, line + 1 - visibleLines);
+        const int hidden =
+            int(std::count_if(lineOf.begin(), lineOf.end(), [&](int l) { return l < firstLine; }));
+        drawText(
+            dl, small, ImVec2(x0, y), th.textDim,
+            elide(small, tr("↑ %1 earlier tokens: scrub back or widen the view").arg(hidden), x1 - x0, true));
+        y += noteH;
+    }
     for (size_t i = 0; i < chips.size(); ++i) {
         if (lineOf[i] < firstLine) continue;
         Chip c = chips[i];
@@ -82,12 +96,9 @@ void TokenStripRenderer::render(FrameContext& frame) {
                                   : isPrompt     ? th.promptChipText
                                                  : th.textStrong;
         drawText(dl, mono, ImVec2(c.a.x + padX, c.a.y + padY), textColour,
-                 elide(mono, c.text, c.b.x - c.a.x - 2 * padX));
+                 elide(mono, c.text, c.b.x - c.a.x - 2 * padX, true));
         m_chips.push_back(c);
     }
-    if (firstLine > 0)
-        drawText(dl, small, ImVec2(x1 - textSize(small, tr("↑ earlier tokens")).x, y - frame.px(20)),
-                 th.textDim, tr("↑ earlier tokens"));
     panel.close();
     for (const Chip& c : m_chips)
         if (mouseIn(frame, c.a, c.b)) drawHover(frame, c, step);

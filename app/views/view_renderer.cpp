@@ -19,21 +19,70 @@ ImVec2 textSize(ImFont* font, const QString& text) {
                                utf8.constData() + utf8.size());
 }
 
+namespace {
+thread_local LayoutReport* t_report = nullptr;
+}
+
+LayoutReport* setLayoutReport(LayoutReport* report) {
+    LayoutReport* previous = t_report;
+    t_report = report;
+    return previous;
+}
+
+void reportTooSmall(const QString& what, float size, float minimum) {
+    if (t_report && size + 0.5f < minimum)
+        t_report->tooSmall << QStringLiteral("%1: %2 px, needs %3 px")
+                                  .arg(what)
+                                  .arg(double(size), 0, 'f', 0)
+                                  .arg(double(minimum), 0, 'f', 0);
+}
+
 ImVec2 drawText(ImDrawList* dl, ImFont* font, ImVec2 pos, const QColor& colour, const QString& text) {
     const QByteArray utf8 = text.toUtf8();
     dl->AddText(font, font->FontSize, ImVec2(std::round(pos.x), std::round(pos.y)), imColor(colour),
                 utf8.constData(), utf8.constData() + utf8.size());
-    return font->CalcTextSizeA(font->FontSize, FLT_MAX, 0.0f, utf8.constData(),
-                               utf8.constData() + utf8.size());
+    const ImVec2 size =
+        font->CalcTextSizeA(font->FontSize, FLT_MAX, 0.0f, utf8.constData(), utf8.constData() + utf8.size());
+    if (t_report && !text.isEmpty()) {
+        // Text running past the clip rectangle (the view's edge) is cut as surely as an elided one.
+        const ImVec2 clipMin = dl->GetClipRectMin(), clipMax = dl->GetClipRectMax();
+        const float right = std::round(pos.x) + size.x, bottom = std::round(pos.y) + font->FontSize;
+        if (right > clipMax.x + 1.0f || bottom > clipMax.y + 1.0f || std::round(pos.x) < clipMin.x - 1.0f ||
+            std::round(pos.y) < clipMin.y - 1.0f)
+            t_report->cuts.push_back({text, size.x, clipMax.x - std::max(clipMin.x, std::round(pos.x))});
+    }
+    return size;
 }
 
-QString elide(ImFont* font, const QString& text, float width) {
-    if (textSize(font, text).x <= width + 0.5f)
-        return text;  // + half a pixel: float rounding of the same width
+QString elide(ImFont* font, const QString& text, float width, bool expected) {
+    const float needed = textSize(font, text).x;
+    if (needed <= width + 0.5f) return text;  // + half a pixel: float rounding of the same width
+    if (t_report && !expected) t_report->cuts.push_back({text, needed, width});
     QString t = text;
     while (!t.isEmpty() && textSize(font, t + QChar(0x2026)).x > width)
         t.chop(1);
     return t.isEmpty() ? QString() : t + QChar(0x2026);
+}
+
+float drawWrapped(ImDrawList* dl, ImFont* font, ImVec2 pos, float width, const QColor& colour,
+                  const QString& text, float lineGap) {
+    float y = pos.y;
+    QString line;
+    auto flush = [&] {
+        if (dl) drawText(dl, font, ImVec2(pos.x, y), colour, elide(font, line, width));
+        y += font->FontSize + lineGap;
+    };
+    for (const QString& word : text.split(QLatin1Char(' '))) {
+        const QString next = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
+        if (!line.isEmpty() && textSize(font, next).x > width) {
+            flush();
+            line = word;
+        } else {
+            line = next;
+        }
+    }
+    if (!line.isEmpty()) flush();
+    return y - pos.y;
 }
 
 void drawPanel(ImDrawList* dl, ImVec2 a, ImVec2 b, const QColor& fill, const QColor& border, float rounding) {
@@ -43,6 +92,11 @@ void drawPanel(ImDrawList* dl, ImVec2 a, ImVec2 b, const QColor& fill, const QCo
 
 void showTooltip(const FrameContext& frame, const QStringList& lines, const QColor& accent) {
     if (!frame.interactive || lines.isEmpty()) return;
+    if (frame.tooltip) {
+        frame.tooltip->lines = lines;
+        frame.tooltip->accent = accent;
+        return;
+    }
     ImGui::BeginTooltip();
     ImGui::PushFont(frame.imgui.font(FontRole::bold));
     if (accent.isValid()) ImGui::PushStyleColor(ImGuiCol_Text, imVec4(accent));
@@ -88,9 +142,28 @@ Panel::Panel(FrameContext& f, const QString& title)
     titleWidth = drawText(dl, bold, ImVec2(x0, y), f.theme.textStrong, title).x;
 }
 
-void Panel::note(const QString& text, const QColor& colour) const {
+float Panel::note(const QString& text, const QColor& colour) const {
     const float left = x0 + titleWidth + frame.px(12);
-    drawText(dl, small, ImVec2(left, y + frame.px(2)), colour, elide(small, text, x1 - left));
+    if (textSize(small, text).x <= x1 - left) {
+        drawText(dl, small, ImVec2(left, y + frame.px(2)), colour, text);
+        return 0.0f;
+    }
+    // Below the title, wrapped at spaces into as many lines as it needs (never cut).
+    float ny = y + bold->FontSize + frame.px(2);
+    QString line;
+    for (const QString& word : text.split(QLatin1Char(' '))) {
+        const QString next = line.isEmpty() ? word : line + QLatin1Char(' ') + word;
+        if (!line.isEmpty() && textSize(small, next).x > x1 - x0) {
+            drawText(dl, small, ImVec2(x0, ny), colour, line);
+            ny += small->FontSize + frame.px(1);
+            line = word;
+        } else {
+            line = next;
+        }
+    }
+    drawText(dl, small, ImVec2(x0, ny), colour, elide(small, line, x1 - x0));
+    ny += small->FontSize + frame.px(1);
+    return ny - (y + bold->FontSize + frame.px(2)) + frame.px(2);
 }
 
 void Panel::close() {

@@ -15,6 +15,8 @@
 #include <QColor>
 #include <QRectF>
 #include <QString>
+#include <QStringList>
+#include <vector>
 
 #include "format.h"
 #include "gl/gl_resources.h"
@@ -23,6 +25,32 @@
 #include "trace_store.h"
 
 namespace kvscope::app {
+
+// What a frame wants shown as its hover tooltip (the host shows it as a window of its own: FloatingTip).
+struct TooltipRequest {
+    QStringList lines;
+    QColor accent;
+};
+
+// What a frame had to compromise, for the layout checks (tests): text it cut with "…" or that ran past
+// its clip rectangle, and parts it drew below their minimum readable size. The drawing helpers write to
+// the report set for the thread (setLayoutReport); none is set outside tests and checks.
+struct LayoutReport {
+    struct Cut {
+        QString text;
+        float needed = 0, available = 0;  // pixels
+    };
+    std::vector<Cut> cuts;
+    QStringList tooSmall;
+    void clear() {
+        cuts.clear();
+        tooSmall.clear();
+    }
+};
+// Sets the report the drawing helpers write to on this thread (null: none); returns the previous one.
+LayoutReport* setLayoutReport(LayoutReport* report);
+// A part of a view drawn at `size` pixels where it needs `minimum` to be read (noted in the report).
+void reportTooSmall(const QString& what, float size, float minimum);
 
 struct FrameContext {
     FrameContext(TraceStore& s, const Theme& t, GlResources& g, ImGuiLayer& i)
@@ -41,6 +69,9 @@ struct FrameContext {
     // themselves, and offscreen (not interactive) every animation has finished.
     double stepAge = -1.0;
     bool interactive = true;  // hover tooltips and clicks (false when rendering offscreen)
+    // On screen: where showTooltip() puts the tooltip for the host to show whole, outside the view's
+    // surface. Null: ImGui draws it inside the framebuffer.
+    TooltipRequest* tooltip = nullptr;
 
     float px(float designUnits) const { return designUnits * scale; }
     ImVec2 topLeft() const { return ImVec2(float(rect.left()), float(rect.top())); }
@@ -67,8 +98,13 @@ ImVec4 imVec4(const QColor& c);
 // Text at a position, in a font, clipped by the current clip rect. Returns the size it took.
 ImVec2 drawText(ImDrawList* dl, ImFont* font, ImVec2 pos, const QColor& colour, const QString& text);
 ImVec2 textSize(ImFont* font, const QString& text);
-// Text cut with "…" to fit a width.
-QString elide(ImFont* font, const QString& text, float width);
+// Text cut with "…" to fit a width. A cut is a layout fault (noted in the report) unless `expected`: token
+// labels and other text where a shortened form is the design.
+QString elide(ImFont* font, const QString& text, float width, bool expected = false);
+// Text wrapped at spaces to `width`, line under line; returns the height it takes. With dl null it only
+// measures.
+float drawWrapped(ImDrawList* dl, ImFont* font, ImVec2 pos, float width, const QColor& colour,
+                  const QString& text, float lineGap = 1.0f);
 // Draws a rectangle with a 1-pixel border.
 void drawPanel(ImDrawList* dl, ImVec2 a, ImVec2 b, const QColor& fill, const QColor& border, float rounding);
 // A tooltip with lines of text; the first line in bold.
@@ -86,8 +122,9 @@ class Panel {
     ~Panel() { close(); }
     Panel(const Panel&) = delete;
     Panel& operator=(const Panel&) = delete;
-    // A short note in small type beside the title, cut to the width left.
-    void note(const QString& text, const QColor& colour) const;
+    // A short note in small type beside the title, or below it (wrapped) when it does not fit there;
+    // returns the height it added below the title line.
+    float note(const QString& text, const QColor& colour) const;
     void close();
 
     FrameContext& frame;
