@@ -31,6 +31,18 @@ using namespace kvscope::app;
 
 namespace {
 
+// Where the attention views put weight `w` of query `q` on the colour map: the store's scale, the row
+// divided by its largest weight when the store says so (as attention.frag does).
+float attentionPosition(const TraceStore& store, Side side, int step, int q, float w) {
+    float rowMax = 0;
+    for (int k = 0; k <= q; ++k) {
+        float x = 0;
+        if (AttentionRenderer::weightAt(store, side, step, 0, 0, q, k, &x)) rowMax = std::max(rowMax, x);
+    }
+    return attentionColourPosition(w, rowMax, WeightScale(int(store.attentionScale())),
+                                   store.attentionRowNormalised());
+}
+
 constexpr int kDecodeSteps = 9;  // with the prefill: a 10-step lesson
 const QString kPrompt = QStringLiteral("1, 15, 27, 99, 5, 42");
 
@@ -109,7 +121,7 @@ std::vector<CellCheck> knownCells(ViewFrames& frames, bool withKv) {
                     continue;
                 cells.push_back(
                     {tile.topLeft() + QPointF((k + 0.5) * cell, (q + 0.5) * cell),
-                     lutColour(sequential, attentionColourPosition(w)),
+                     lutColour(sequential, attentionPosition(store, side, step, q, w)),
                      QStringLiteral("%1 attention q%2 k%3 = %4").arg(sideTitle(side)).arg(q).arg(k).arg(w)});
             }
     }
@@ -307,8 +319,9 @@ void TestExportApp::svgCellsHaveTheColourMapsColours() {
             float w = 0;
             QVERIFY(AttentionRenderer::weightAt(m_store, Side::cached, kDecodeSteps, 0, 0, q, k, &w));
             const QPointF at = heatmapCellRect(*page, 0, q, k).center();
-            QCOMPARE(QColor(picture.pixel(at.toPoint())),
-                     QColor(lutColour(sequential, attentionColourPosition(w))));
+            QCOMPARE(
+                QColor(picture.pixel(at.toPoint())),
+                QColor(lutColour(sequential, attentionPosition(m_store, Side::cached, kDecodeSteps, q, w))));
             ++checked;
         }
     // Above the diagonal: masked, as in the view.
