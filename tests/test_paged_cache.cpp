@@ -8,6 +8,7 @@
 #include <map>
 
 #include "kvscope/batch_session.h"
+#include "kvscope/conversations.h"
 #include "support/engine_helpers.h"
 #include "support/fixtures.h"
 
@@ -358,6 +359,61 @@ class PagedCacheTest : public QObject {
         qInfo("%s", third.message().c_str());
         QVERIFY(third.message().find("no room for another reservation of 100 tokens") != std::string::npos);
         QCOMPARE(b.value()->memory().bytes_allocated, engine->config().kv_bytes_per_token() * 200);
+    }
+
+    // Serving until memory is full: reservation admits budget / (limit x bytes per token) conversations;
+    // paging holds every conversation's real length in blocks, so more fit, and it wastes less.
+    void serveUntilFull() {
+        std::string error;
+        auto engine = make_cpu_engine(model_fixture_path("tiny-llama-gqa"), error);
+        QVERIFY2(engine, error.c_str());
+        const uint64_t per_token = engine->config().kv_bytes_per_token();
+        std::vector<std::vector<int32_t>> prompts;
+        for (int i = 0; i < 40; ++i)
+            prompts.push_back(std::vector<int32_t>(size_t(5 + (i * 7) % 23), int32_t(10 + i)));
+        ServeOptions o;
+        o.batch.max_tokens = 64;
+        o.batch.budget_bytes = per_token * 64 * 4;  // four reservations
+        o.in_flight = 3;
+        o.max_new_tokens = 6;
+        o.batch.layout = KVLayout::contiguous;
+        o.batch.share_prefixes = false;
+        auto reserved = serve_until_full(engine, prompts, o);
+        QVERIFY2(reserved.is_ok(), reserved.message().c_str());
+        o.batch.layout = KVLayout::paged;
+        auto paged = serve_until_full(engine, prompts, o);
+        QVERIFY2(paged.is_ok(), paged.message().c_str());
+        qInfo(
+            "reservation holds %d conversations (waste %llu bytes), paging %d (waste %llu bytes, %d dropped)",
+            int(reserved->completed.size()), (unsigned long long)reserved->memory.wasted_bytes(),
+            int(paged->completed.size()), (unsigned long long)paged->memory.wasted_bytes(), paged->preempted);
+        QCOMPARE(int(reserved->completed.size()), 4);
+        QVERIFY(reserved->memory_full);
+        QVERIFY(paged->memory_full);
+        QVERIFY(paged->completed.size() > reserved->completed.size());
+        QVERIFY(paged->memory.bytes_allocated <= paged->memory.budget_bytes);
+        QVERIFY(paged->memory.wasted_bytes() < reserved->memory.wasted_bytes());
+        // What the paged memory holds is exactly the completed conversations' tokens.
+        uint64_t tokens = 0;
+        for (const auto& c : paged->completed)
+            tokens += uint64_t(c.prompt_tokens + c.reply_tokens - 1);
+        QCOMPARE(paged->memory.bytes_holding_tokens, tokens * per_token);
+    }
+
+    // A chat's second turn: with turn 1's cache only the new message runs; the first token is the same.
+    void secondTurnReusesTheCache() {
+        std::string error;
+        auto engine = make_cpu_engine(model_fixture_path("tiny-qwen2"), error);
+        QVERIFY2(engine, error.c_str());
+        std::vector<int32_t> turn1(40, 7), turn2 = {3, 4, 5, 6};
+        auto t = measure_second_turn(engine, turn1, turn2, 10, nullptr, 1);
+        QVERIFY2(t.is_ok(), t.message().c_str());
+        QCOMPARE(t->history_tokens, 40 + 10 - 1);
+        QCOMPARE(t->turn2_tokens, 5);
+        QVERIFY(t->flops_cached < t->flops_uncached);
+        QVERIFY(t->max_logit_diff <= 1e-4f);
+        qInfo("turn 2: %s vs %s FLOPs; logits differ by %g", std::to_string(t->flops_cached).c_str(),
+              std::to_string(t->flops_uncached).c_str(), double(t->max_logit_diff));
     }
 };
 
