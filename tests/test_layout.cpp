@@ -29,9 +29,6 @@
 using namespace kvscope;
 using namespace kvscope::app;
 
-// SLICE1: the every-layout check lands once the 1280×720 layouts pass it.
-#define LAYOUT_CHECK(name) (void)(name)
-
 namespace {
 
 QString ids(int n, int vocab) {
@@ -170,7 +167,7 @@ class LayoutTest : public QObject {
         QVERIFY2(!path.empty(), "the embedded model is missing");
         open(QString::fromStdString(path),
              QStringLiteral("ROMEO: But soft, what light through yonder window breaks?"), 12);
-        LAYOUT_CHECK(QStringLiteral("embedded"));
+        checkEveryLayout(QStringLiteral("embedded"));
     }
 
     void tooltipsShowWholeOnTheScreen() {
@@ -276,7 +273,7 @@ class LayoutTest : public QObject {
 
     void twelveLayersFitEveryLayout() {
         open(m_dir.filePath(QStringLiteral("gpt2-12")), ids(20, 320), 10);
-        LAYOUT_CHECK(QStringLiteral("12 layers"));
+        checkEveryLayout(QStringLiteral("12 layers"));
     }
 
     void thirtyLayersShowEveryLayer() {
@@ -290,7 +287,7 @@ class LayoutTest : public QObject {
         // The selected layer in detail: every KV head's K and V drawn.
         for (int h = 0; h < 3; ++h)
             QVERIFY(!renderer->headRect(m_window->store().layer(), true, h).isEmpty());
-        LAYOUT_CHECK(QStringLiteral("30 layers"));
+        checkEveryLayout(QStringLiteral("30 layers"));
     }
 };
 

@@ -183,6 +183,60 @@ QString formatDelta(float d) {
 }
 }  // namespace
 
+QStringList KvCacheRenderer::stepLines(const TraceStore& store, Side side, int step) {
+    const StepTrace* t = store.trace(side, step);
+    if (!t) return {};
+    QStringList lines;
+    if (side == Side::cached) {
+        if (t->pos_begin == 0) {
+            lines << tr("The prefill computed the K and V of every prompt token once; the cache keeps them.");
+        } else {
+            lines << tr("This step: 1 new row per layer and KV head; %1 rows reused from the cache")
+                         .arg(formatCount(uint64_t(t->pos_begin)));
+            lines << tr("0 rows rebuilt so far: a past token's K and V never change");
+        }
+        return lines;
+    }
+    if (t->pos_begin == 0) {
+        lines << tr("Nothing rebuilt yet: the prefill computes every row once in both runs.");
+        return lines;
+    }
+    lines << tr("Rebuilt this step: %1 rows per layer and KV head (%2 so far)")
+                 .arg(formatCount(uint64_t(t->pos_begin)))
+                 .arg(formatCount(uint64_t(store.rowsRebuiltUpTo(step))));
+    const RecomputeCheck* proof = store.step(side, step).recompute.get();
+    if (proof)
+        lines << tr("max |Δ| against the cached run's rows: %1 (layer %2, row %3) — %4")
+                     .arg(formatDelta(proof->maxAbs))
+                     .arg(proof->worstLayer)
+                     .arg(proof->worstRow)
+                     .arg(proof->maxAbs <= kSameRowTolerance ? tr("the same numbers again")
+                                                             : tr("they differ!"));
+    else
+        lines << tr("(compared with the cached run's rows in lockstep only)");
+    return lines;
+}
+
+std::vector<KvCacheRenderer::LegendItem> KvCacheRenderer::legendItems(const Theme& th, Side side,
+                                                                      const StepTrace& t) {
+    std::vector<LegendItem> items;
+    items.push_back({QColor(), &th.divergingStops, tr("− 0 + value")});
+    items.push_back({th.newRow, nullptr,
+                     t.phase == Phase::prefill ? tr("written by the prefill") : tr("written this step")});
+    if (side == Side::uncached && t.pos_begin > 0) {
+        items.push_back({th.side(Side::uncached), nullptr, tr("rebuilt again")});
+        items.push_back({th.side(Side::cached), nullptr, tr("= the cached rows")});
+    } else if (side == Side::cached && t.phase == Phase::decode) {
+        items.push_back({th.panelRaised, nullptr, tr("rows above: kept, not recomputed")});
+    }
+    return items;
+}
+
+float KvCacheRenderer::legendItemWidth(const FrameContext& frame, ImFont* font, const LegendItem& item) {
+    const float swatchW = item.bar ? frame.px(70) : frame.px(10) * 1.6f;
+    return swatchW + frame.px(5) + textSize(font, item.text).x;
+}
+
 void KvCacheRenderer::render(FrameContext& frame) {
     sync(frame);
     m_animating = false;
@@ -243,36 +297,25 @@ void KvCacheRenderer::render(FrameContext& frame) {
     }
     y += small->FontSize + frame.px(4);
 
-    // ---- the uncached run: what it rebuilt this step, proven equal to the cached run's rows -------------
+    // ---- what the step kept or rebuilt: the uncached run's rebuilt rows, proven equal to the cached ones --
+    // Both panes reserve the taller side's lines (and legend), so their rows line up position by position.
     const TraceStore::Step& stored = store.step(m_side, step);
     const RecomputeCheck* proof = cached ? nullptr : stored.recompute.get();
-    if (!cached) {
-        QStringList lines;
-        const int64_t soFar = store.rowsRebuiltUpTo(step);
-        if (t->pos_begin == 0) {
-            lines << tr("Nothing rebuilt yet: the prefill computes every row once in both runs.");
-        } else {
-            lines << tr("Rebuilt this step: %1 rows per layer and KV head (%2 so far)")
-                         .arg(formatCount(uint64_t(t->pos_begin)))
-                         .arg(formatCount(uint64_t(soFar)));
-            if (proof)
-                lines << tr("max |Δ| against the cached run's rows: %1 (layer %2, row %3) — %4")
-                             .arg(formatDelta(proof->maxAbs))
-                             .arg(proof->worstLayer)
-                             .arg(proof->worstRow)
-                             .arg(proof->maxAbs <= kSameRowTolerance ? tr("the same numbers again")
-                                                                     : tr("they differ!"));
-            else
-                lines << tr("(compared with the cached run's rows in lockstep only)");
-        }
-        // Each line whole, wrapped onto more lines when the view is narrow.
-        const bool alarm = proof && proof->maxAbs > kSameRowTolerance;
-        for (const QString& line : lines)
-            y += drawWrapped(dl, small, ImVec2(x0, y), x1 - x0, alarm ? th.error : th.side(Side::uncached),
-                             line);
-        y += frame.px(3);
+    const QStringList lines = stepLines(store, m_side, step);
+    float linesH = 0;
+    for (Side other : kSides) {
+        float h = 0;
+        for (const QString& line : stepLines(store, other, store.stepFor(other)))
+            h += drawWrapped(nullptr, small, ImVec2(x0, y), x1 - x0, th.text, line);
+        linesH = std::max(linesH, h);
     }
-    y += frame.px(4);
+    {
+        const bool alarm = proof && proof->maxAbs > kSameRowTolerance;
+        float ly = y;
+        for (const QString& line : lines)
+            ly += drawWrapped(dl, small, ImVec2(x0, ly), x1 - x0, alarm ? th.error : th.side(m_side), line);
+        y += linesH + frame.px(7);
+    }
 
     // ---- the selected step: rows written, recomputation sweep -----------------------------------------
     const bool animate = frame.interactive && stored.serial == m_arrivalSerial;
@@ -296,7 +339,26 @@ void KvCacheRenderer::render(FrameContext& frame) {
     if (age < std::max(kSweepSeconds, kFlashSeconds) * 3) m_animating = true;
 
     const int L = m_layers, H = m_kvHeads;
-    const float legendH = frame.px(30);
+    // The legend's lines: as many as the longer legend of the two runs needs at this width.
+    const float barH = frame.px(10), legendLineH = small->FontSize + frame.px(6);
+    const std::vector<LegendItem> legend = legendItems(th, m_side, *t);
+    int legendLines = 1;
+    for (Side other : kSides) {
+        const StepTrace* ot = store.trace(other, store.stepFor(other));
+        if (!ot) continue;
+        int n = 1;
+        float lx = x0 + frame.px(40);
+        for (const LegendItem& it : legendItems(th, other, *ot)) {
+            const float w = legendItemWidth(frame, small, it);
+            if (lx + w > x1 && lx > x0 + frame.px(40)) {
+                lx = x0 + frame.px(40);
+                ++n;
+            }
+            lx += w + frame.px(16);
+        }
+        legendLines = std::max(legendLines, n);
+    }
+    const float legendH = frame.px(14) + legendLineH * float(legendLines);
     const float bottom = float(frame.rect.bottom()) - legendH;
     // Every layer side by side while each head's block stays wide enough to read; past that, an overview
     // of all layers (their growth to the context) above the selected layer in detail.
@@ -419,30 +481,23 @@ void KvCacheRenderer::render(FrameContext& frame) {
                     std::max(1.0f, frame.px(1)));
     }
 
-    // ---- legend (items that do not fit go to the next line, or are left out when no line is left) ------
-    float ly = float(frame.rect.bottom()) - legendH + frame.px(8);
-    float lx = gridX0;
-    const float barH = frame.px(10);
-    auto item = [&](const QColor& swatch, const std::vector<QColor>* bar, const QString& text) {
-        const float swatchW = bar ? frame.px(70) : barH * 1.6f;
-        const float w = swatchW + frame.px(5) + textSize(small, text).x;
-        if (lx + w > x1) return;
-        if (bar)
-            drawColourBar(dl, ImVec2(lx, ly), ImVec2(lx + swatchW, ly + barH), *bar, false);
-        else
-            dl->AddRectFilled(ImVec2(lx, ly), ImVec2(lx + swatchW, ly + barH), imColor(swatch));
-        drawText(dl, small, ImVec2(lx + swatchW + frame.px(5), ly - frame.px(2)), th.textDim, text);
-        lx += w + frame.px(16);
-    };
-    if (rowsH >= frame.px(40)) {
-        item(QColor(), &th.divergingStops, tr("− 0 + value"));
-        item(th.newRow, nullptr,
-             t->phase == Phase::prefill ? tr("written by the prefill") : tr("written this step"));
-        if (!cached && t->pos_begin > 0) {
-            item(th.side(Side::uncached), nullptr, tr("rebuilt again"));
-            item(th.side(Side::cached), nullptr, tr("= the cached rows"));
-        } else if (cached && t->phase == Phase::decode) {
-            item(th.panelRaised, nullptr, tr("rows above: kept, not recomputed"));
+    // ---- legend: every item, on as many lines as it takes (the space was reserved above) ---------------
+    {
+        float ly = float(frame.rect.bottom()) - legendH + frame.px(8);
+        float lx = gridX0;
+        for (const LegendItem& it : legend) {
+            const float w = legendItemWidth(frame, small, it);
+            if (lx + w > x1 && lx > gridX0) {
+                lx = gridX0;
+                ly += legendLineH;
+            }
+            const float swatchW = it.bar ? frame.px(70) : barH * 1.6f;
+            if (it.bar)
+                drawColourBar(dl, ImVec2(lx, ly), ImVec2(lx + swatchW, ly + barH), *it.bar, false);
+            else
+                dl->AddRectFilled(ImVec2(lx, ly), ImVec2(lx + swatchW, ly + barH), imColor(it.swatch));
+            drawText(dl, small, ImVec2(lx + swatchW + frame.px(5), ly - frame.px(2)), th.textDim, it.text);
+            lx += w + frame.px(16);
         }
     }
     dl->PopClipRect();

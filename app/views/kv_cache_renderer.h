@@ -79,6 +79,15 @@ class KvCacheRenderer : public ViewRenderer {
         int layer = 0;
     };
     using ProofBox = LayerBox;
+    struct LegendItem {
+        QColor swatch;
+        const std::vector<QColor>* bar = nullptr;  // a colour map instead of a swatch
+        QString text;
+    };
+    // The lines above the heatmaps: what the step kept (cached) or rebuilt and how it compares (uncached).
+    static QStringList stepLines(const TraceStore& store, Side side, int step);
+    static std::vector<LegendItem> legendItems(const Theme& theme, Side side, const StepTrace& trace);
+    static float legendItemWidth(const FrameContext& frame, ImFont* font, const LegendItem& item);
 
     void sync(FrameContext& frame);
     void releaseTextures(GlResources& gl);
