@@ -24,7 +24,8 @@ bool parseCommandLine(const QCoreApplication& app, AppOptions* o, QString* error
         QStringLiteral("text"));
     const QCommandLineOption steps(
         QStringLiteral("steps"),
-        QStringLiteral("Press Step this many times at start (the first one is the prefill)."),
+        QStringLiteral("Generate this many tokens at start: the prefill (step 0), then N decode steps, as "
+                       "`kvscope export --steps N` does. Stops early, saying so, where the context is full."),
         QStringLiteral("n"));
     const QCommandLineOption mode(QStringLiteral("mode"), QStringLiteral("lockstep or race."),
                                   QStringLiteral("mode"));

@@ -17,7 +17,7 @@ namespace kvscope::app {
 struct AppOptions {
     QString model;  // empty: the embedded default model
     QString prompt;
-    int steps = 0;  // press Step this many times once the model is loaded
+    int steps = 0;  // decode steps after the prefill, run once the model is loaded (as export's --steps)
     std::optional<CompareMode> mode;
     std::optional<ThemeKind> theme;
     std::optional<float> fontScale;

@@ -104,6 +104,7 @@ void EngineWorker::loadModel(const QString& path, quint64 epoch) {
         return;
     }
     m_model = loaded.value();
+    warmUp();
     ModelInfo info;
     info.path = path;
     info.displayName = QFileInfo(path).fileName();
@@ -211,6 +212,7 @@ void EngineWorker::applySettings(const RunSettings& settings, quint64 epoch) {
         }
         m_info.backendName = backendName;
         m_settings = settings;
+        warmUp();
         emit settingsApplied(m_settings, backendName);
         emit runReset();
         return;
@@ -220,6 +222,23 @@ void EngineWorker::applySettings(const RunSettings& settings, quint64 epoch) {
         if (run.session) run.session->set_sampler(settings.sampler);
     if (m_runs[0].engine) backendName = m_info.backendName;
     emit settingsApplied(m_settings, backendName);
+}
+
+void EngineWorker::warmUp() {
+    for (Run& run : m_runs) {
+        if (!run.session) continue;
+        const int vocab = run.session->engine().config().vocab_size;
+        const int n = std::min(16, run.session->capacity() - 3);
+        if (n < 1 || vocab < 1) continue;
+        std::vector<int32_t> tokens;
+        for (int i = 0; i < n; ++i)
+            tokens.push_back(int32_t((i * 7 + 1) % vocab));
+        run.session->set_trace_options(TraceOptions::off());
+        auto t = run.session->prefill(tokens);
+        for (int i = 0; t && i < 2; ++i)
+            t = run.session->decode(t.value()->chosen);
+        run.session->reset();  // a failure here is not the user's: the real prefill reports its own
+    }
 }
 
 void EngineWorker::resetRuns() {

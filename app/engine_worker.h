@@ -94,6 +94,10 @@ class EngineWorker : public QObject {
     Status buildSessions(const std::shared_ptr<const Model>& model, const RunSettings& settings,
                          QString* backendName);
     void applyTraceOptions(Run& run, Side side, int nextPosition);
+    // Runs a short prefill and two decode steps on each fresh session, untimed, then empties them: the
+    // first timed step must not pay for page faults on the weights, first allocations and thread start-up
+    // (a cold prefill measured several times slower than the same prefill a moment later).
+    void warmUp();
     bool rewind(int keepSteps);
     bool runLockstepStep();
     void scheduleNextPlayStep(int delayMs, quint64 epoch);

@@ -4,6 +4,7 @@
 #include <QScreen>
 #include <QSurfaceFormat>
 #include <QTimer>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -65,9 +66,17 @@ int main(int argc, char** argv) {
         QObject::connect(bench.get(), &UiBenchmark::finished, &app,
                          [](int code) { QCoreApplication::exit(code); });
     }
-    // Scripts (tools/screenshot.sh) wait for this line before they look at the window.
-    QObject::connect(&window, &MainWindow::stepsFinished, &window,
-                     [&] { std::fprintf(stderr, "kvscope: %d steps done\n", options.steps); });
+    // Scripts (tools/screenshot.sh) wait for this line before they look at the window. `--steps N` means
+    // what it means in `kvscope export`: N generated tokens, i.e. the prefill and N decode steps.
+    QObject::connect(&window, &MainWindow::stepsFinished, &window, [&](int done, int asked) {
+        if (done < asked)
+            std::fprintf(stderr, "kvscope: --steps %d: only %d decode steps fit in the context\n",
+                         options.steps, std::max(0, done - 1));
+        std::fprintf(stderr, "kvscope: %d steps done\n", std::max(0, done - 1));
+    });
+    QObject::connect(&window, &MainWindow::contextFilled, &window, [](const QString& message) {
+        std::fprintf(stderr, "kvscope: %s\n", qPrintable(message));
+    });
     // Once the model is in: press Step as often as asked, or start the benchmark.
     QObject::connect(&window, &MainWindow::modelReady, &window, [&, first = true](const ModelInfo&) mutable {
         if (!first) return;
@@ -75,7 +84,7 @@ int main(int argc, char** argv) {
         if (bench)
             bench->start();
         else if (options.steps > 0)
-            window.stepRepeatedly(options.steps);
+            window.stepRepeatedly(options.steps + 1);  // the prefill, then N decode steps
     });
     if (benchmark) {
         window.resize(window.screen()->availableGeometry().size());

@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QLabel>
 #include <QLineEdit>
@@ -51,14 +52,15 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
     buildToolbar();
 
     m_modelLabel = new QLabel(this);
+    m_modelLabel->setObjectName(QStringLiteral("modelLabel"));
     m_memoryLabel = new QLabel(this);
-    // Long model descriptions must not widen the window past a small screen: they are cut instead.
-    m_modelLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    m_modelLabel->setMinimumWidth(80);
+    // The model label is short (the model's shape; the full path is its tooltip), so it is shown whole;
+    // the temporary messages on the left take what is left.
     statusBar()->addPermanentWidget(m_memoryLabel);
     statusBar()->addPermanentWidget(m_modelLabel);
     connect(&m_store, &TraceStore::changed, this, [this](const StoreChange& c) {
         if (c.kind != StoreChange::Kind::selection) updateTitleAndStatus();
+        updateContextState();
         syncRunControls();
     });
     connect(m_display, &DisplaySettings::changed, this, &MainWindow::applyDisplay);
@@ -73,6 +75,14 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
         if (available.height() < 900) m_display->setFontScale(0.85f);
     }
     if (m_options.useSettings) readSettings();
+    if (prompt().trimmed().isEmpty()) {  // ready to Step: a sample prompt in place (adapted to the model)
+        m_samplePrompt = samplePrompt(m_model);
+        setPrompt(m_samplePrompt);
+    }
+    // The window opens with the keyboard on the run, not in the prompt box.
+    centralWidget()->setFocus(Qt::OtherFocusReason);
+    // A click on a view (its own OpenGL window, which takes no focus) also ends editing the prompt.
+    qApp->installEventFilter(this);
     applyDisplay();
     sendSettings();
     updateTitleAndStatus();
@@ -95,6 +105,8 @@ void MainWindow::buildCentral() {
         split->addWidget(m_panes[sideIndex(side)]);
     }
     split->setChildrenCollapsible(false);
+    // The keyboard's home: Space, P, arrows and Home/End reach the window's shortcuts from here.
+    split->setFocusPolicy(Qt::ClickFocus);
     setCentralWidget(split);
 }
 
@@ -120,8 +132,12 @@ void MainWindow::buildDocks() {
     tabifyDockWidget(m_explanationDock, m_samplingDock);
     m_explanationDock->raise();
     connect(m_sampling, &SamplingPanel::edited, this, [this] {
-        m_settings = m_sampling->settings(m_settings);
+        RunSettings next = m_sampling->settings(m_settings);
+        const DeviceKind device = next.device;
+        next.device = m_settings.device;  // a new device restarts the runs: asked first, below
+        m_settings = next;
         sendSettings();
+        if (device != m_settings.device) setDevice(device, true);
     });
 }
 
@@ -153,21 +169,33 @@ QMessageBox* MainWindow::showError(const QString& title, const QString& message)
 }
 
 void MainWindow::updateTitleAndStatus() {
+    // Qt adds the application's name (" — KVScope") to every window title itself.
     if (!m_model.valid()) {
-        setWindowTitle(QStringLiteral("KVScope"));
+        setWindowTitle(QString());
         m_modelLabel->setText(tr("no model"));
+        m_modelLabel->setToolTip(QString());
     } else {
         const ModelConfig& c = m_model.config();
-        setWindowTitle(QStringLiteral("KVScope — %1").arg(m_model.displayName));
-        m_modelLabel->setText(tr("%1 · %2 · %3 layers · %4 heads / %5 KV · context %6 · %7")
-                                  .arg(m_model.displayName, QString::fromStdString(c.arch_name))
+        setWindowTitle(m_model.displayName);
+        // A long file or folder name is shortened in the middle; the numbers after it are always whole.
+        const QString name = m_modelLabel->fontMetrics().elidedText(
+            m_model.displayName, Qt::ElideMiddle, m_modelLabel->fontMetrics().averageCharWidth() * 32);
+        m_modelLabel->setText(tr("%1 · %2 layers · %3 heads / %4 KV · context %5 · %6")
+                                  .arg(name)
                                   .arg(c.n_layers)
                                   .arg(c.n_heads)
                                   .arg(c.n_kv_heads)
                                   .arg(m_model.capacity)
                                   .arg(m_model.backendName));
+        m_modelLabel->setToolTip(tr("%1 (%2, %3)")
+                                     .arg(QDir::toNativeSeparators(m_model.path),
+                                          QString::fromStdString(c.arch_name), m_model.format));
     }
     m_memoryLabel->setText(tr("history %1").arg(formatBytes(double(m_store.bytesHeld()))));
+}
+
+QString MainWindow::modelLabelText() const {
+    return m_modelLabel->text();
 }
 
 void MainWindow::readSettings() {

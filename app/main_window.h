@@ -9,8 +9,10 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QMessageBox>
 #include <QPointer>
 #include <QThread>
+#include <functional>
 
 #include "run_types.h"
 #include "theme.h"
@@ -59,13 +61,26 @@ class MainWindow : public QMainWindow {
     void togglePlay();
     void reset();
     void stepRepeatedly(int presses);  // presses Step `presses` times, each after the previous result
-    void setMode(CompareMode mode);
+    // Mode and device rebuild the sessions and restart the runs from the prompt. With `askFirst` (the
+    // user's keys, menus and toolbar) a question comes first when decode steps would be dropped.
+    void setMode(CompareMode mode, bool askFirst = false);
     void setSpeed(double tokensPerSecond);  // 0: as fast as the engine goes
-    void setDevice(DeviceKind device);
+    void setDevice(DeviceKind device, bool askFirst = false);
     void setTheme(ThemeKind kind);
     void setFontScale(float scale);
     void setPresenterMode(bool on);
     void showExportDialog();  // File ▸ Export for slides…
+    // Gives the keyboard back to the run: the prompt box stops editing, so Space, P, arrows and Home/End
+    // step, play and scrub (done after every prefill, step and play, and by Esc in the prompt box).
+    void leavePrompt();
+    // A prompt that runs on `info`: sample text for a model with a tokenizer, sample token ids without one.
+    static QString samplePrompt(const ModelInfo& info);
+    // Whether a step would have nowhere to go: the runs at the selected (latest) step hold as many tokens
+    // as their context allows (in race mode, both runs). Step and Play are off then, with the reason.
+    bool contextFull() const;
+    QString contextFullReason() const;  // why Step is off, in words; empty when it is not
+    // A run's trace at its selected step fills the context.
+    bool runFull(Side side) const;
 
     TraceStore& store() { return m_store; }
     DisplaySettings& display() { return *m_display; }
@@ -78,12 +93,22 @@ class MainWindow : public QMainWindow {
     bool playing() const { return m_playing; }
     bool presenterMode() const { return m_presenter; }
     QString lastError() const { return m_lastError; }
+    // The open "restart the runs?" question (mode or device switch), or null.
+    QMessageBox* restartQuestion() const { return m_restartQuestion; }
+    QLineEdit* promptEdit() const { return m_promptEdit; }
+    QAction* stepAction() const { return m_stepAction; }
+    QAction* playAction() const { return m_playAction; }
+    QString modelLabelText() const;  // the status bar's model description
 
   signals:
     void modelReady(const kvscope::app::ModelInfo& info);
     void errorShown(const QString& message);
     void stepArrived();
-    void stepsFinished();  // the presses stepRepeatedly() asked for have all been answered
+    // The presses stepRepeatedly() asked for have all been answered, or the context filled before they
+    // were (`done` says how many were).
+    void stepsFinished(int done, int asked);
+    // The runs have just filled the context: what happened, in one line (the app prints it on stderr).
+    void contextFilled(const QString& message);
 
   protected:
     void closeEvent(QCloseEvent* event) override;
@@ -108,6 +133,14 @@ class MainWindow : public QMainWindow {
     void chooseModelFile();
     void showKeyboardHelp();
     void syncRunControls();
+    void chooseModelFolder();
+    // Switching mode or device rebuilds the sessions and restarts the runs from the prompt: asks first
+    // when that would drop decode steps; `apply` runs once the user agrees (at once when nothing is lost).
+    void confirmRestart(const QString& what, const std::function<void()>& apply);
+    void applyMode(CompareMode mode);
+    void applyDevice(DeviceKind device);
+    void updateContextState();
+    bool eventFilter(QObject* watched, QEvent* event) override;
     // main_window_run.cpp
     void connectWorker();
     void sendSettings();
@@ -133,8 +166,14 @@ class MainWindow : public QMainWindow {
     bool m_presenter = false;
     int m_autoSteps = 0;
     bool m_autoActive = false;
+    int m_autoAsked = 0;         // presses stepRepeatedly() was asked for
+    int m_autoDone = 0;          // of which answered
+    bool m_wasFull = false;      // the context was full at the last store change
+    int m_fullAnnouncedAt = -1;  // the history length at which contextFilled was last emitted
+    QString m_samplePrompt;      // the sample the app put in the prompt box (replaced freely on a new model)
     bool m_reprefillAfterReset = false;
     QString m_lastError;
+    QPointer<QMessageBox> m_restartQuestion;
     QStringList m_recent;
 
     struct BeforePresenter {
@@ -162,6 +201,7 @@ class MainWindow : public QMainWindow {
     QMenu* m_recentMenu = nullptr;
 
     QAction* m_openAction = nullptr;
+    QAction* m_openFolderAction = nullptr;
     QAction* m_openDefaultAction = nullptr;
     QAction* m_exportAction = nullptr;
     QAction* m_quitAction = nullptr;

@@ -2,9 +2,11 @@
 #include <QActionGroup>
 #include <QApplication>
 #include <QComboBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
@@ -13,6 +15,7 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
+#include <QWindow>
 
 #include "app_paths.h"
 #include "engine_worker.h"
@@ -42,6 +45,10 @@ void MainWindow::buildActions() {
         return a;
     };
     m_openAction = make(tr("&Open model…"), QKeySequence::Open, [this] { chooseModelFile(); });
+    m_openAction->setToolTip(tr("Open a GGUF file, a llama2.c checkpoint or a Hugging Face folder (Ctrl+O)"));
+    m_openFolderAction =
+        make(tr("Open model &folder (Hugging Face)…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
+             [this] { chooseModelFolder(); });
     m_openDefaultAction =
         make(tr("Open the &embedded model"), QKeySequence(), [this] { openDefaultModel(); });
     m_exportAction =
@@ -63,16 +70,16 @@ void MainWindow::buildActions() {
     m_firstAction = make(tr("First step"), QKeySequence(Qt::Key_Home), [this] { m_store.selectStep(0); });
     m_latestAction = make(tr("Latest step"), QKeySequence(Qt::Key_End), [this] { m_store.selectLatest(); });
     m_lockstepAction = make(tr("&Lockstep: both runs advance together"), QKeySequence(Qt::Key_L),
-                            [this] { setMode(CompareMode::lockstep); });
+                            [this] { setMode(CompareMode::lockstep, true); });
     m_raceAction = make(tr("&Race: each run at its own speed"), QKeySequence(Qt::Key_R),
-                        [this] { setMode(CompareMode::race); });
+                        [this] { setMode(CompareMode::race, true); });
     auto* modes = new QActionGroup(this);
     for (QAction* a : {m_lockstepAction, m_raceAction}) {
         a->setCheckable(true);
         modes->addAction(a);
     }
-    m_cpuAction = make(tr("&CPU"), QKeySequence(), [this] { setDevice(DeviceKind::cpu); });
-    m_cudaAction = make(tr("C&UDA GPU"), QKeySequence(), [this] { setDevice(DeviceKind::cuda); });
+    m_cpuAction = make(tr("&CPU"), QKeySequence(), [this] { setDevice(DeviceKind::cpu, true); });
+    m_cudaAction = make(tr("C&UDA GPU"), QKeySequence(), [this] { setDevice(DeviceKind::cuda, true); });
     auto* devices = new QActionGroup(this);
     for (QAction* a : {m_cpuAction, m_cudaAction}) {
         a->setCheckable(true);
@@ -119,7 +126,9 @@ void MainWindow::buildActions() {
     auto* escape = new QAction(this);
     escape->setShortcut(QKeySequence(Qt::Key_Escape));
     connect(escape, &QAction::triggered, this, [this] {
-        if (m_presenter)
+        if (m_promptEdit && m_promptEdit->hasFocus())
+            leavePrompt();
+        else if (m_presenter)
             setPresenterMode(false);
         else if (isFullScreen())
             showNormal();
@@ -130,6 +139,7 @@ void MainWindow::buildActions() {
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_openAction);
+    file->addAction(m_openFolderAction);
     m_recentMenu = file->addMenu(tr("Open &recent"));
     file->addAction(m_openDefaultAction);
     file->addSeparator();
@@ -176,6 +186,10 @@ void MainWindow::buildToolbar() {
     m_promptEdit->setObjectName(QStringLiteral("prompt"));
     m_promptEdit->setMinimumWidth(260);
     m_promptEdit->setClearButtonEnabled(true);
+    m_promptEdit->setToolTip(
+        tr("Enter runs the prompt (the prefill); Esc leaves the box so that Space steps"));
+    // Only a click (or Tab) enters the box: the keyboard belongs to the run until the user edits the prompt.
+    m_promptEdit->installEventFilter(this);
     connect(m_promptEdit, &QLineEdit::returnPressed, this, [this] { prefill(); });
     m_toolbar->addWidget(m_promptEdit);
     m_toolbar->addAction(m_prefillAction);
@@ -200,7 +214,7 @@ void MainWindow::buildToolbar() {
         tr("Lockstep: both runs take each step together and are fed the same token.\n"
            "Race: each run on its own thread (one CPU core each), as fast as it can."));
     connect(m_modeCombo, &QComboBox::activated, this,
-            [this](int i) { setMode(CompareMode(m_modeCombo->itemData(i).toInt())); });
+            [this](int i) { setMode(CompareMode(m_modeCombo->itemData(i).toInt()), true); });
     m_toolbar->addWidget(m_modeCombo);
     m_toolbar->addSeparator();
     m_toolbar->addAction(m_resetAction);
@@ -217,10 +231,15 @@ void MainWindow::buildToolbar() {
 
 void MainWindow::syncRunControls() {
     const bool model = m_model.valid();
-    m_stepAction->setEnabled(model);
+    const bool full = contextFull();
+    m_stepAction->setEnabled(model && !full);
     m_prefillAction->setEnabled(model);
-    m_playAction->setEnabled(model);
+    m_playAction->setEnabled(model && (!full || m_playing));
     m_resetAction->setEnabled(model && !m_store.empty());
+    // A disabled button says why it is off.
+    const QString reason = contextFullReason();
+    m_stepAction->setToolTip(full ? reason : tr("One token more in both runs (Space)"));
+    m_playAction->setToolTip(full ? reason : tr("Keep stepping at the chosen speed (P)"));
     m_playAction->setText(m_playing ? tr("&Pause") : tr("&Play"));
     const QColor ink = m_display->theme().text;
     m_openAction->setIcon(toolIcon(ToolIcon::open, ink));
@@ -264,6 +283,43 @@ void MainWindow::addRecent(const QString& path) {
     while (m_recent.size() > 8)
         m_recent.removeLast();
     rebuildRecentMenu();
+}
+
+void MainWindow::leavePrompt() {
+    if (!m_promptEdit || !m_promptEdit->hasFocus()) return;
+    // The panes take the focus: no view or button swallows Space or the arrows there.
+    centralWidget()->setFocus(Qt::OtherFocusReason);
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() == QEvent::MouseButtonPress && m_promptEdit && m_promptEdit->hasFocus()) {
+        // A press on one of the views' own windows (the window surface) leaves the prompt as a click on
+        // any other widget does.
+        auto* window = qobject_cast<QWindow*>(watched);
+        if (window && !window->inherits("QWidgetWindow")) leavePrompt();
+    } else if (watched == m_promptEdit && event->type() == QEvent::KeyPress &&
+               static_cast<QKeyEvent*>(event)->key() == Qt::Key_Escape) {
+        leavePrompt();
+        return true;
+    }
+    return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::chooseModelFolder() {
+    // A Hugging Face model is a folder (config.json, model.safetensors, tokenizer.json): picked as one.
+    const QString folder = QFileDialog::getExistingDirectory(
+        this, tr("Open a model folder (config.json + model.safetensors)"),
+        m_recent.isEmpty() ? QString() : QFileInfo(m_recent.first()).absolutePath());
+    if (folder.isEmpty()) return;
+    if (!QFileInfo(QDir(folder), QStringLiteral("config.json")).exists()) {
+        showError(tr("Not a model folder"),
+                  tr("%1 has no config.json: a Hugging Face model folder holds config.json and "
+                     "model.safetensors (or its shards). For a single file (GGUF, llama2.c .bin) use File ▸ "
+                     "Open model…")
+                      .arg(QDir::toNativeSeparators(folder)));
+        return;
+    }
+    openModel(folder);
 }
 
 void MainWindow::chooseModelFile() {

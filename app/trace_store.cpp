@@ -142,6 +142,15 @@ int TraceStore::stepThatChose(Side side, int position) const {
     return index < stepCount(side) ? index : -1;
 }
 
+int TraceStore::sameLengthStep() const {
+    const int a = stepFor(Side::cached), b = stepFor(Side::uncached);
+    if (a < 0 || b < 0) return -1;
+    const int step = std::min(a, b);
+    const StepTrace* ta = trace(Side::cached, step);
+    const StepTrace* tb = trace(Side::uncached, step);
+    return ta && tb && ta->pos_end == tb->pos_end ? step : -1;
+}
+
 int TraceStore::stepFor(Side side) const {
     const int n = stepCount(side);
     if (n == 0 || m_selectedStep < 0) return n - 1;

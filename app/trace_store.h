@@ -69,6 +69,11 @@ class TraceStore : public QObject {
     // The step that sampled the token at `position` (a generated token), or -1 for a prompt token.
     int stepThatChose(Side side, int position) const;
     int promptLength(Side side) const;
+    // The step at which both runs have the same sequence length, at or before the selection: a race
+    // leaves one run ahead, and a comparison of the two (FLOPs, time, bytes) is only fair at equal length.
+    // Step i of either run ends at the same position (both start from the same prompt and add a token a
+    // step), so it is the smaller of the two runs' selected steps; -1 when a run has no step.
+    int sameLengthStep() const;
 
     // --- selection ---------------------------------------------------------------------------------------
     // The selected step on the timeline (0: the prefill); -1 when nothing has run. In race mode the runs

@@ -1,12 +1,15 @@
 #!/bin/sh
 # tools/screenshot.sh — takes the README's screenshot: the app under Xvfb at 1920×1080, a prompt typed and
-# Step pressed twenty times, the whole screen captured with ImageMagick's `import`.
+# twenty steps after the prefill, the whole screen captured with ImageMagick's `import`.
 #
 #   tools/screenshot.sh [OUT.png] [kvscope options...]
 #   tools/screenshot.sh docs/screenshot.png                       # the embedded model and its default prompt
 #   tools/screenshot.sh docs/screenshot.png --model M --prompt "1, 15, 27"
 #
 # Needs the built app (build/app/kvscope), Xvfb (tools/deps.sh installs it) and ImageMagick (`import`).
+# SCREEN=1280x720 takes it at another size; DISPLAY_NUMBER=110 picks the Xvfb display (default: one of
+# :90-:98), for helpers that share a machine and each keep to their own displays.
+# `--steps 20` is the prefill and twenty decode steps (as `kvscope export --steps 20`).
 set -eu
 cd "$(dirname "$0")/.."
 out=${1:-docs/screenshot.png}
@@ -18,8 +21,8 @@ command -v import >/dev/null || { echo "tools/screenshot.sh: needs ImageMagick (
 
 case " $* " in *" --prompt "*) ;; *) set -- "$@" --prompt "ROMEO: But soft, what light through yonder window breaks?" ;; esac
 
-display=:$(( 90 + $$ % 9 ))
-Xvfb "$display" -screen 0 1920x1080x24 >/dev/null 2>&1 &
+display=:${DISPLAY_NUMBER:-$(( 90 + $$ % 9 ))}
+Xvfb "$display" -screen 0 "${SCREEN:-1920x1080}x24" >/dev/null 2>&1 &
 xvfb=$!
 log=$(mktemp)
 cleanup() { kill "$app_pid" 2>/dev/null || true; kill "$xvfb" 2>/dev/null || true; rm -f "$log"; }

@@ -16,7 +16,10 @@ QList<QCommandLineOption> options() {
     return {
         value("model", "the model file or folder (default: the embedded model)", "file"),
         value("prompt", "the prompt (text, or token ids for a model without a tokenizer)", "text"),
-        value("steps", "tokens to generate after the prompt", "n"),
+        value("steps",
+              "tokens to generate after the prompt: the prefill (step 0), then n decode steps (as "
+              "`kvscope --steps n` in the window)",
+              "n"),
         value("out", "the file (or, for png-frames, the folder) to write", "path"),
         value("format", "mp4, gif, png-frames, png, svg, csv or json (default: from --out)", "format"),
         value("view", "side-by-side, pane, kv-cache, attention, counters, plots or tokens", "view"),
@@ -33,6 +36,9 @@ QList<QCommandLineOption> options() {
         value("font-scale", "text size, 1 = the app's", "x"),
         value("title", "a title drawn on every frame", "text"),
         value("caption", "a caption drawn on every frame", "text"),
+        QCommandLineOption(QStringLiteral("narrate"),
+                           QStringLiteral("caption each step with what it did, in a sentence or two (after "
+                                          "--caption, if given)")),
         value("animation", "on: each step's arrival plays over its first frames; off: still frames",
               "on|off"),
         value("seed", "the sampler's seed", "n"),
@@ -186,6 +192,7 @@ Result<ExportCommand> parseExportCommand(const QStringList& arguments) {
     }
     e.title = p.value(QStringLiteral("title"));
     e.caption = p.value(QStringLiteral("caption"));
+    e.narrate = p.isSet(QStringLiteral("narrate"));
     // What the encoders would refuse, refused now: before a model is loaded or a step is run.
     KVSCOPE_TRY(validateFrameSize(e.format, e.size));
     if (isAnimation(e.format)) KVSCOPE_TRY(validateFps(e.format, e.fps));

@@ -90,7 +90,11 @@ Result<FrameTimeline> FrameTimeline::make(int firstStep, int lastStep, int frame
 
 QString progressLine(const ExportProgress& p) {
     const int percent = p.total > 0 ? int(100.0 * p.done / p.total) : 0;
-    QString line = QStringLiteral("%1: %2 of %3 (%4%)").arg(p.stage).arg(p.done).arg(p.total).arg(percent);
+    // In frames of the clip, as the dialog counts them; a GIF's two passes are named.
+    QString line = p.frames > 0 ? QStringLiteral("%1: frame %2 of %3").arg(p.stage).arg(p.frame).arg(p.frames)
+                                : QStringLiteral("%1: %2 of %3").arg(p.stage).arg(p.done).arg(p.total);
+    if (p.passes > 1) line += QStringLiteral(" (pass %1 of %2)").arg(p.pass).arg(p.passes);
+    line += QStringLiteral(", %1% in all").arg(percent);
     if (p.remainingSeconds >= 0) line += QStringLiteral(", %1 s left").arg(p.remainingSeconds, 0, 'f', 1);
     return line;
 }

@@ -53,6 +53,7 @@ struct ExportSettings {
     QString theme = QStringLiteral("light");
     double fontScale = 1.0;
     QString title, caption;
+    bool narrate = false;  // caption each frame with what its step did (the narration, a sentence or two)
     // Each step's arrival plays over its first frames (the new rows flash, the uncached run's sweep down
     // the rows it recomputed); off: every frame of a step is the finished picture.
     bool animate = true;

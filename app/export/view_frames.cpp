@@ -43,7 +43,7 @@ std::unique_ptr<SlideRenderer> makeSlide(const ExportSettings& s) {
             content = std::make_unique<TokenStripRenderer>(side);
             break;
     }
-    return std::make_unique<SlideRenderer>(std::move(content), side, backdrop, s.title, s.caption);
+    return std::make_unique<SlideRenderer>(std::move(content), side, backdrop, s.title, s.caption, s.narrate);
 }
 
 }  // namespace
@@ -98,7 +98,10 @@ Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, con
 float exportPixelScale(const ExportSettings& s) {
     ThemeKind kind = ThemeKind::light;
     parseThemeKind(s.theme, &kind);
-    const double area = double(s.size.width()) * s.size.height() / (1920.0 * 1080.0);
+    // A frame is laid out as the app's window at 1280×720 and scaled to the output: a 720p GIF has the
+    // app's own text size (small text 12.5 px, not 8), a 1080p video half as large again, so the text keeps
+    // its share of the picture on a slide, whatever size it is projected at.
+    const double area = double(s.size.width()) * s.size.height() / (1280.0 * 720.0);
     return float(s.fontScale * std::sqrt(area)) * themeFor(kind).typeScale;
 }
 

@@ -42,7 +42,7 @@ struct ExportHistory {
 // theme is known, an SVG shows heatmaps. Errors say what the run has.
 Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, const ExportHistory& history);
 
-// Pixels per design unit of an export: the app's look at 1920×1080, scaled with the frame's area, times
+// Pixels per design unit of an export: the app's look at 1280×720, scaled with the frame's area, times
 // the theme's type scale and the font scale asked for.
 float exportPixelScale(const ExportSettings& settings);
 

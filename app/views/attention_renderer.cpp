@@ -144,7 +144,9 @@ void AttentionRenderer::drawHeader(FrameContext& frame, float& y) {
         }
     };
     auto stepper = [&](const char* id, const QString& label, int value, int count, auto select) {
-        const QString text = label + QStringLiteral(" %1/%2").arg(value).arg(count - 1);
+        // "L2 · 4 layers": the index as the rest of the app writes it (from 0) and how many there are; "2/3"
+        // read as "2 of 3".
+        const QString text = label.arg(value).arg(count);
         wrapFor(textSize(ImGui::GetFont(), text).x + 2 * buttonW + frame.px(8));
         ImGui::SetCursorScreenPos(ImVec2(x, y - frame.px(2)));
         ImGui::PushID(id);
@@ -156,9 +158,9 @@ void AttentionRenderer::drawHeader(FrameContext& frame, float& y) {
         ImGui::PopID();
         x = ImGui::GetItemRectMax().x + frame.px(14);
     };
-    stepper("layer", tr("layer"), store.layer(), c.n_layers, [&](int v) { store.selectLayer(v); });
+    stepper("layer", tr("L%1 · %2 layers"), store.layer(), c.n_layers, [&](int v) { store.selectLayer(v); });
     if (!store.allHeads())
-        stepper("head", tr("head"), store.head(), c.n_heads, [&](int v) { store.selectHead(v); });
+        stepper("head", tr("H%1 · %2 heads"), store.head(), c.n_heads, [&](int v) { store.selectHead(v); });
     const QByteArray toggle =
         (store.allHeads() ? tr("one head") : tr("all %1 heads").arg(c.n_heads)).toUtf8();
     wrapFor(textSize(ImGui::GetFont(), QString::fromUtf8(toggle)).x + ImGui::GetStyle().FramePadding.x * 2);

@@ -1,16 +1,20 @@
 #include "views/slide_renderer.h"
 
+#include <cmath>
+
+#include "narration.h"
 #include "views/layout_renderer.h"
 
 namespace kvscope::app {
 
 SlideRenderer::SlideRenderer(std::unique_ptr<ViewRenderer> content, Side side, Backdrop backdrop,
-                             QString title, QString caption)
+                             QString title, QString caption, bool narrate)
     : m_content(std::move(content)),
       m_side(side),
       m_backdrop(backdrop),
       m_title(std::move(title)),
-      m_caption(std::move(caption)) {}
+      m_caption(std::move(caption)),
+      m_narrate(narrate) {}
 
 void SlideRenderer::render(FrameContext& frame) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
@@ -24,11 +28,28 @@ void SlideRenderer::render(FrameContext& frame) {
                  th.textStrong, elide(heading, m_title, float(content.width()) - 2 * margin));
         content.setTop(content.top() + h - frame.px(4));
     }
-    if (!m_caption.isEmpty()) {
-        ImFont* body = frame.imgui.font(FontRole::body);
-        const float h = body->FontSize + 2 * margin;
-        drawText(dl, body, ImVec2(float(content.left()) + margin, float(content.bottom()) - h + margin),
-                 th.text, elide(body, m_caption, float(content.width()) - 2 * margin));
+    QString caption = m_caption;
+    if (m_narrate) {
+        const QString said = stepCaption(frame.store);
+        caption = caption.isEmpty() ? said : caption + QStringLiteral(" — ") + said;
+    }
+    if (!caption.isEmpty()) {
+        // Wrapped, never cut: in the body type while it takes at most three lines, else the small type.
+        const float width = float(content.width()) - 2 * margin;
+        const QByteArray utf8 = caption.toUtf8();
+        ImFont* font = frame.imgui.font(FontRole::body);
+        ImVec2 size = font->CalcTextSizeA(font->FontSize, FLT_MAX, width, utf8.constData(),
+                                          utf8.constData() + utf8.size());
+        if (size.y > 3.5f * font->FontSize) {
+            font = frame.imgui.font(FontRole::small);
+            size = font->CalcTextSizeA(font->FontSize, FLT_MAX, width, utf8.constData(),
+                                       utf8.constData() + utf8.size());
+        }
+        const float h = size.y + 2 * margin;
+        dl->AddText(font, font->FontSize,
+                    ImVec2(std::round(float(content.left()) + margin),
+                           std::round(float(content.bottom()) - h + margin)),
+                    imColor(th.text), utf8.constData(), utf8.constData() + utf8.size(), width);
         content.setBottom(content.bottom() - h + frame.px(4));
     }
     if (m_backdrop != Backdrop::none) {

@@ -14,8 +14,10 @@ class SlideRenderer : public ViewRenderer {
     // What the content sits on: nothing (the side-by-side layout, which keeps its own margins), a margin
     // (a pane, which draws its own panels), or a panel with a margin (a single view, as in the window).
     enum class Backdrop { none, margin, panel };
+    // `narrate`: the caption is each step's narration in a sentence or two (narration.h's stepCaption),
+    // after `caption` if one is given.
     SlideRenderer(std::unique_ptr<ViewRenderer> content, Side side, Backdrop backdrop, QString title,
-                  QString caption);
+                  QString caption, bool narrate = false);
     const char* name() const override { return "slide"; }
     void releaseGL(GlResources& gl) override { m_content->releaseGL(gl); }
     void render(FrameContext& frame) override;
@@ -28,6 +30,7 @@ class SlideRenderer : public ViewRenderer {
     Side m_side;
     Backdrop m_backdrop;
     QString m_title, m_caption;
+    bool m_narrate = false;
 };
 
 }  // namespace kvscope::app
