@@ -79,6 +79,7 @@ class MainWindow : public QMainWindow {
     // as their context allows (in race mode, both runs). Step and Play are off then, with the reason.
     bool contextFull() const;
     QString contextFullReason() const;  // why Step is off, in words; empty when it is not
+    QString contextFullShort() const;   // the same in a few words (the status bar)
     // A run's trace at its selected step fills the context.
     bool runFull(Side side) const;
 

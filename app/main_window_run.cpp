@@ -40,7 +40,7 @@ void MainWindow::connectWorker() {
     connect(w, &EngineWorker::reachedEnd, this, [this](const QString& message) {
         // Which run is at the end shows in its own pane (updateContextState); this says why play stopped.
         if (contextFull())
-            statusBar()->showMessage(contextFullReason());
+            statusBar()->showMessage(contextFullShort());
         else
             statusBar()->showMessage(message, 15000);
     });
@@ -165,7 +165,7 @@ void MainWindow::step() {
         return;
     }
     if (contextFull()) {  // the action is off, but a script or a test may still ask
-        statusBar()->showMessage(contextFullReason(), 15000);
+        statusBar()->showMessage(contextFullShort(), 15000);
         return;
     }
     if (m_store.empty()) {
@@ -184,7 +184,7 @@ void MainWindow::play() {
         return;
     }
     if (contextFull()) {
-        statusBar()->showMessage(contextFullReason(), 15000);
+        statusBar()->showMessage(contextFullShort(), 15000);
         return;
     }
     if (m_store.empty()) {
@@ -335,6 +335,13 @@ QString MainWindow::contextFullReason() const {
         .arg(capacity);
 }
 
+QString MainWindow::contextFullShort() const {
+    // Short enough for the status bar of a 1280-pixel window in the projector theme.
+    return contextFull()
+               ? tr("Context full (%1 tokens): ← step back, or Ctrl+R to reset").arg(m_model.capacity)
+               : QString();
+}
+
 void MainWindow::updateContextState() {
     for (Side side : kSides)
         pane(side)->setNote(runFull(side) ? tr("context full: %1 of %1 tokens").arg(m_model.capacity)
@@ -342,7 +349,7 @@ void MainWindow::updateContextState() {
     const bool full = contextFull();
     if (m_store.empty()) m_fullAnnouncedAt = -1;
     if (full && !m_wasFull) {
-        statusBar()->showMessage(contextFullReason());  // stays: Step is off until the state changes
+        statusBar()->showMessage(contextFullShort());  // stays: Step is off until the state changes
         // Announced once per history: scrubbing back and to the latest step again does not repeat it.
         if (m_fullAnnouncedAt != m_store.maxStepCount()) {
             m_fullAnnouncedAt = m_store.maxStepCount();

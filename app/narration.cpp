@@ -101,6 +101,13 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
     const QString uncachedName = coloured(th.side(Side::uncached), sideTitle(Side::uncached));
     const double perToken = double(c.kv_bytes_per_token(4));
     QString html;
+    const int capacity = store.model().capacity;
+    const bool cachedFull = a && a->pos_end >= capacity, uncachedFull = b && b->pos_end >= capacity;
+    QString fullBlock;
+    if (cachedFull || uncachedFull)
+        fullBlock = contextFull(store, mode == CompareMode::race && cachedFull != uncachedFull
+                                           ? (cachedFull ? cachedName : uncachedName)
+                                           : QString());
 
     if (a && a->phase == Phase::prefill) {
         const int n = a->pos_end;
@@ -136,17 +143,22 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
         const int32_t fed = a->input_tokens.empty() ? -1 : a->input_tokens.front();
         const bool race = mode == CompareMode::race;
         html += QObject::tr("<h3>Step %1 — one new token</h3>").arg(sa);
+        // The end of the context first: it is what a class needs to know now, and the rest of the text
+        // describes a step the runs cannot follow.
+        html += fullBlock;
+        fullBlock.clear();
         if (race)
             html +=
                 QObject::tr("<p>%1 fed the token %2 in at position %3 and predicted the token after it.</p>")
                     .arg(cachedName, num(tokenQuoted(tok, fed)))
                     .arg(p);
         else
-            html += QObject::tr(
-                        "<p>The token %1 went in at position %2. Both runs must now predict the token after "
-                        "it.</p>")
+            html += QObject::tr("<p>The token %1 went in at position %2. %3</p>")
                         .arg(num(tokenQuoted(tok, fed)))
-                        .arg(p);
+                        .arg(p)
+                        .arg(a->pos_end < store.model().capacity
+                                 ? QObject::tr("Both runs must now predict the token after it.")
+                                 : QObject::tr("It took the last position the runs have."));
         html += QObject::tr(
                     "<p>%1 computed q, k and v for <b>this one token</b> in each of the %2 layers, "
                     "<b>appended one row</b> to each K and V block (%3 in all), and let the new query "
@@ -221,12 +233,7 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                              num(formatSeconds(b->cumulative.wall_seconds)))
                         .arg(b->pos_end);
     }
-    const int capacity = store.model().capacity;
-    const bool cachedFull = a && a->pos_end >= capacity, uncachedFull = b && b->pos_end >= capacity;
-    if (cachedFull || uncachedFull)
-        html += contextFull(store, mode == CompareMode::race && cachedFull != uncachedFull
-                                       ? (cachedFull ? cachedName : uncachedName)
-                                       : QString());
+    html += fullBlock;  // a prefill that filled the context says it last
     if (mode == CompareMode::race && b && sa != sb)
         html += QObject::tr(
                     "<p><b>Race.</b> Each run goes at its own speed on its own thread: %1 is at step %2, "

@@ -21,6 +21,7 @@
 #include "pane_widget.h"
 #include "support/fixtures.h"
 #include "views/counters_renderer.h"
+#include "views/plots_renderer.h"
 
 using namespace kvscope;
 using namespace kvscope::app;
@@ -178,7 +179,8 @@ class ClassroomGuiTest : public QObject {
         QVERIFY(!m_window->playAction()->isEnabled());
         QVERIFY2(m_window->stepAction()->toolTip().contains(QStringLiteral("context is full")),
                  qPrintable(m_window->stepAction()->toolTip()));
-        QVERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("context is full")));
+        QVERIFY2(m_window->statusBar()->currentMessage().contains(QStringLiteral("Context full")),
+                 qPrintable(m_window->statusBar()->currentMessage()));
         QCOMPARE(filled.count(), 1);
         for (Side side : kSides)
             QVERIFY2(m_window->pane(side)->statusText().contains(QStringLiteral("context full")),
@@ -323,6 +325,38 @@ class ClassroomGuiTest : public QObject {
         QVERIFY(!html.contains(QStringLiteral("….")));
         // Wall time is noisy, FLOPs are exact: the narration says so.
         QVERIFY2(html.contains(QStringLiteral("FLOPs are counted exactly")), qPrintable(html));
+    }
+
+    void timeIsDrawnAsARunningMedianOverFaintPoints() {
+        // One slow step (a spike) does not move the line, so it cannot rescale the chart either.
+        std::vector<PlotsRenderer::Point> spike;
+        for (int i = 0; i < 12; ++i)
+            spike.push_back({double(i), i == 5 ? 100.0 : 1.0});
+        for (const PlotsRenderer::Point& p :
+             PlotsRenderer::runningMedian(spike, PlotsRenderer::kMedianWindow))
+            QCOMPARE(p.y, 1.0);
+        // A trend is followed, not lagged: a rising line stays on the points.
+        std::vector<PlotsRenderer::Point> rising;
+        for (int i = 0; i < 12; ++i)
+            rising.push_back({double(i), double(i)});
+        const auto median = PlotsRenderer::runningMedian(rising, PlotsRenderer::kMedianWindow);
+        for (size_t i = 4; i + 4 < median.size(); ++i)
+            QCOMPARE(median[i].y, rising[i].y);
+        // On the real charts: each run's measured times are faint points under its median line.
+        openFixture(QStringLiteral("tiny-llama-gqa"));
+        m_window->setPrompt(QStringLiteral("1, 15, 27, 99"));
+        m_window->stepRepeatedly(6);
+        waitForSteps(6);
+        const auto charts = PlotsRenderer::charts(m_window->store());
+        const PlotsRenderer::Chart& time = charts[0];
+        QVERIFY(time.logScaleOffered);
+        int faint = 0, lines = 0;
+        for (const PlotsRenderer::Series& s : time.series) {
+            QCOMPARE(int(s.points.size()), 5);  // the decode steps
+            (s.faint ? faint : lines) += 1;
+        }
+        QCOMPARE(faint, 2);
+        QCOMPARE(lines, 2);
     }
 
     void exportsForSlides() {

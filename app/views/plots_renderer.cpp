@@ -47,9 +47,12 @@ std::vector<PlotsRenderer::Point> PlotsRenderer::runningMedian(const std::vector
     out.reserve(points.size());
     std::vector<double> w;
     for (size_t i = 0; i < points.size(); ++i) {
-        const size_t first = i + 1 >= size_t(window) ? i + 1 - size_t(window) : 0;
+        // Centred on the point (shorter at the ends), so the line neither lags a trend nor starts on
+        // whatever the first step happened to take.
+        const size_t half = size_t(window) / 2;
+        const size_t first = i >= half ? i - half : 0, last = std::min(points.size() - 1, i + half);
         w.clear();
-        for (size_t j = first; j <= i; ++j)
+        for (size_t j = first; j <= last; ++j)
             w.push_back(points[j].y);
         const size_t mid = w.size() / 2;
         std::nth_element(w.begin(), w.begin() + long(mid), w.end());
@@ -156,8 +159,14 @@ void PlotsRenderer::drawChart(FrameContext& frame, const Chart& chart, ImVec2 a,
     const float titleW = drawText(dl, body, ImVec2(a.x + frame.px(8), a.y + frame.px(5)), th.text,
                                   elide(body, chart.title, b.x - a.x - frame.px(16)))
                              .x;
-    drawText(dl, small, ImVec2(a.x + frame.px(16) + titleW, a.y + frame.px(7)), th.textDim,
-             elide(small, chart.note, b.x - a.x - titleW - frame.px(26)));
+    // The note beside the title when it fits whole (beside the log-scale switch, where there is one);
+    // otherwise it goes into the chart's tooltip rather than being cut.
+    const QString toggleText = m_logTime ? tr("log scale ✓") : tr("log scale");
+    const float toggleW =
+        chart.logScaleOffered && frame.interactive ? textSize(small, toggleText).x + frame.px(24) : 0.0f;
+    const bool noteFits = textSize(small, chart.note).x <= b.x - a.x - titleW - frame.px(26) - toggleW;
+    if (noteFits)
+        drawText(dl, small, ImVec2(a.x + frame.px(16) + titleW, a.y + frame.px(7)), th.textDim, chart.note);
     double yMax = 0, yMinPositive = 0;
     size_t points = 0;
     for (const Series& s : chart.series) {
@@ -176,7 +185,7 @@ void PlotsRenderer::drawChart(FrameContext& frame, const Chart& chart, ImVec2 a,
     // The log-scale switch, in the chart's top-right corner (the window only; exports use the scale set).
     const bool log = chart.logScaleOffered && m_logTime && yMinPositive > 0;
     if (chart.logScaleOffered && frame.interactive) {
-        const QString label = m_logTime ? tr("log scale ✓") : tr("log scale");
+        const QString& label = toggleText;
         const ImVec2 size = textSize(small, label);
         const ImVec2 ta(b.x - size.x - frame.px(14), a.y + frame.px(5)),
             tb(b.x - frame.px(6), a.y + frame.px(7) + size.y);
@@ -279,7 +288,8 @@ void PlotsRenderer::drawChart(FrameContext& frame, const Chart& chart, ImVec2 a,
     // Hover: the values of both runs at the nearest position.
     if (mouseIn(frame, ImVec2(left, top), ImVec2(right, bottom))) {
         const double x = double(ImGui::GetIO().MousePos.x - left) / double(right - left) * xMax;
-        QStringList lines{chart.title};
+        QStringList lines{noteFits ? chart.title
+                                   : chart.title + QStringLiteral(" (") + chart.note + QStringLiteral(")")};
         double shownX = -1;
         for (const Series& s : chart.series) {
             const Point* best = nullptr;

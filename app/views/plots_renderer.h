@@ -35,7 +35,7 @@ class PlotsRenderer : public ViewRenderer {
         std::vector<Series> series;
         bool logScaleOffered = false;  // the time chart: a log-scale switch in its corner
     };
-    // The running median of `points` over the last `window` of them (the median line of the time chart).
+    // The running median of `points` over `window` of them centred on each (the time chart's line).
     static std::vector<Point> runningMedian(const std::vector<Point>& points, int window);
     static constexpr int kMedianWindow = 9;
     bool logTime() const { return m_logTime; }
