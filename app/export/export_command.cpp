@@ -39,6 +39,16 @@ class ProgressPrinter {
     ProgressPrinter() : m_tty(::isatty(2) != 0) { m_clock.start(); }
     ~ProgressPrinter() { endLine(); }
     void show(const QString& stage, int done, int total, double secondsLeft) {
+        ExportProgress p;
+        p.stage = stage;
+        p.done = done;
+        p.total = total;
+        p.remainingSeconds = secondsLeft;
+        show(p);
+    }
+    void show(const ExportProgress& p) {
+        const QString& stage = p.stage;
+        const int done = p.done, total = p.total;
         const int tenth = total > 0 ? 10 * done / total : 0;
         const bool changed = stage != m_stage || tenth != m_tenth || done == total;
         if (m_tty && !changed && m_clock.elapsed() < 100) return;
@@ -46,11 +56,6 @@ class ProgressPrinter {
         m_stage = stage;
         m_tenth = tenth;
         m_clock.restart();
-        ExportProgress p;
-        p.stage = stage;
-        p.done = done;
-        p.total = total;
-        p.remainingSeconds = secondsLeft;
         const QByteArray line = progressLine(p).toLocal8Bit();
         if (m_tty) {
             std::fprintf(stderr, "\r\033[K%s", line.constData());
@@ -167,7 +172,7 @@ int runExportCommand(int argc, char** argv) {
     ProgressPrinter printer;
     int exitCode = 1;
     QObject::connect(&job, &ExportJob::progress, &job, [&](const ExportProgress& p) {
-        printer.show(p.stage, p.done, p.total, p.remainingSeconds);
+        printer.show(p);  // in the clip's frames, as the dialog counts them
     });
     QObject::connect(&job, &ExportJob::finished, &job, [&](const ExportResult& result) {
         printer.endLine();
