@@ -54,11 +54,11 @@ class ClassroomGuiTest : public QObject {
         m_window = std::make_unique<MainWindow>(options);
         m_window->resize(1280, 720);
         m_window->show();
-        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+        QVERIFY(QTest::qWaitForWindowExposed(m_window.get(), 30000));  // slow on a loaded machine
         // Xvfb has no window manager to activate the window: done by hand, as a click on it would.
         m_window->activateWindow();
         QApplication::setActiveWindow(m_window.get());
-        QTRY_VERIFY(m_window->isActiveWindow());
+        QTRY_VERIFY_WITH_TIMEOUT(m_window->isActiveWindow(), 20000);
     }
     void openFixture(const QString& name) {
         QSignalSpy ready(m_window.get(), &MainWindow::modelReady);
