@@ -31,7 +31,7 @@ class ConversationsGuiTest : public QObject {
         m_window = std::make_unique<MainWindow>(options);
         m_window->resize(1600, 1000);
         m_window->show();
-        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+        QVERIFY(QTest::qWaitForWindowExposed(m_window.get(), 60000));  // slow when the machine is loaded
         QSignalSpy ready(m_window.get(), &MainWindow::modelReady);
         m_window->openDefaultModel();
         QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
