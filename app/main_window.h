@@ -91,7 +91,10 @@ class MainWindow : public QMainWindow {
     GlView* plotsView() const { return m_plots; }
     ExplanationPanel* explanation() const { return m_explanation; }
     ConversationsPanel* conversations() const { return m_conversations; }
-    void showConversations();  // View ▸ Conversations: raises the dock and gives it room
+    void showConversations();
+    void saveCache();                       // File ▸ Save cache… (asks for a file)
+    void saveCacheTo(const QString& path);  // the cached run's K/V, resumable with kvscope-cli --load-cache
+                                            // // View ▸ Conversations: raises the dock and gives it room
     QList<GlView*> glViews() const;
     const RunSettings& runSettings() const { return m_settings; }
     bool playing() const { return m_playing; }
@@ -113,6 +116,8 @@ class MainWindow : public QMainWindow {
     void stepsFinished(int done, int asked);
     // The runs have just filled the context: what happened, in one line (the app prints it on stderr).
     void contextFilled(const QString& message);
+    // File ▸ Save cache… finished: `error` is empty on success.
+    void cacheSaved(const QString& path, const QString& error);
 
   protected:
     void closeEvent(QCloseEvent* event) override;
