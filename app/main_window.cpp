@@ -18,6 +18,8 @@
 #include "engine_worker.h"
 #include "explanation_panel.h"
 #include "format.h"
+#include "lessons/glossary_dialog.h"
+#include "lessons/lesson_panel.h"
 #include "pane_widget.h"
 #include "sampling_panel.h"
 #include "timeline_bar.h"
@@ -69,6 +71,8 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
         const QSize available = screen->availableGeometry().size();
         resize(available);
         resizeDocks({m_explanationDock}, {std::clamp(available.width() / 5, 260, 420)}, Qt::Horizontal);
+        resizeDocks({m_lessonsDock, m_explanationDock},
+                    {available.height() * 60 / 100, available.height() * 40 / 100}, Qt::Vertical);
         resizeDocks({m_plotsDock}, {std::clamp(available.height() * 22 / 100, 150, 260)}, Qt::Vertical);
         if (available.height() < 900) m_display->setFontScale(0.85f);
     }
@@ -112,6 +116,16 @@ void MainWindow::buildDocks() {
     m_explanationDock->setWidget(m_explanation);
     addDockWidget(Qt::RightDockWidgetArea, m_explanationDock);
 
+    // The guided lessons: above the narration, so a page and "what just happened" are read together.
+    m_lessons = new LessonPanel(*this, shippedLessons());
+    m_lessonsDock = new QDockWidget(tr("Lessons"), this);
+    m_lessonsDock->setObjectName(QStringLiteral("lessonsDock"));
+    m_lessonsDock->setWidget(m_lessons);
+    addDockWidget(Qt::RightDockWidgetArea, m_lessonsDock);
+    splitDockWidget(m_lessonsDock, m_explanationDock, Qt::Vertical);
+    connect(m_lessons, &LessonPanel::glossaryRequested, this,
+            [this](const QString& term) { showGlossary(term); });
+
     m_sampling = new SamplingPanel;
     m_samplingDock = new QDockWidget(tr("Sampling and device"), this);
     m_samplingDock->setObjectName(QStringLiteral("samplingDock"));
@@ -123,6 +137,14 @@ void MainWindow::buildDocks() {
         m_settings = m_sampling->settings(m_settings);
         sendSettings();
     });
+}
+
+GlossaryDialog* MainWindow::showGlossary(const QString& term) {
+    if (!m_glossary) m_glossary = new GlossaryDialog(shippedLessons(), this, this);
+    if (term.isEmpty() || !m_glossary->showTerm(term)) m_glossary->showKeyboard();
+    m_glossary->show();
+    m_glossary->raise();
+    return m_glossary;
 }
 
 QList<GlView*> MainWindow::glViews() const {

@@ -32,6 +32,8 @@ namespace kvscope::app {
 class DisplaySettings;
 class EngineWorker;
 class ExplanationPanel;
+class GlossaryDialog;
+class LessonPanel;
 class GlView;
 class PaneWidget;
 class SamplingPanel;
@@ -73,6 +75,14 @@ class MainWindow : public QMainWindow {
     PaneWidget* pane(Side side) const { return m_panes[sideIndex(side)]; }
     GlView* plotsView() const { return m_plots; }
     ExplanationPanel* explanation() const { return m_explanation; }
+    TimelineBar* timeline() const { return m_timeline; }
+    QWidget* stepButton() const;  // the toolbar's Step button
+    QWidget* promptField() const;
+    QWidget* modeSelector() const;
+    LessonPanel* lessons() const { return m_lessons; }
+    QDockWidget* lessonsDock() const { return m_lessonsDock; }
+    // F1: the glossary (at `term`, or at the keyboard shortcuts when empty); made on first use.
+    GlossaryDialog* showGlossary(const QString& term = QString());
     QList<GlView*> glViews() const;
     const RunSettings& runSettings() const { return m_settings; }
     bool playing() const { return m_playing; }
@@ -106,7 +116,6 @@ class MainWindow : public QMainWindow {
     void rebuildRecentMenu();
     void addRecent(const QString& path);
     void chooseModelFile();
-    void showKeyboardHelp();
     void syncRunControls();
     // main_window_run.cpp
     void connectWorker();
@@ -146,6 +155,9 @@ class MainWindow : public QMainWindow {
     PaneWidget* m_panes[kSideCount] = {};
     GlView* m_plots = nullptr;
     ExplanationPanel* m_explanation = nullptr;
+    LessonPanel* m_lessons = nullptr;
+    QDockWidget* m_lessonsDock = nullptr;
+    GlossaryDialog* m_glossary = nullptr;
     SamplingPanel* m_sampling = nullptr;
     TimelineBar* m_timeline = nullptr;
     QDockWidget* m_plotsDock = nullptr;
@@ -164,6 +176,7 @@ class MainWindow : public QMainWindow {
     QAction* m_openAction = nullptr;
     QAction* m_openDefaultAction = nullptr;
     QAction* m_exportAction = nullptr;
+    QAction* m_lessonPackAction = nullptr;
     QAction* m_quitAction = nullptr;
     QAction* m_prefillAction = nullptr;
     QAction* m_stepAction = nullptr;

@@ -4,6 +4,31 @@
 
 namespace kvscope::app {
 
+namespace {
+// Lines of at most `width`, broken at spaces; the third line is cut with "…" if the text goes on.
+QStringList wrapCaption(ImFont* font, const QString& text, float width) {
+    constexpr int kMaxLines = 3;
+    QStringList lines;
+    QString line;
+    const QStringList words = text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    for (int i = 0; i < words.size(); ++i) {
+        const QString candidate = line.isEmpty() ? words[i] : line + QLatin1Char(' ') + words[i];
+        if (line.isEmpty() || textSize(font, candidate).x <= width + 0.5f) {
+            line = candidate;
+            continue;
+        }
+        if (lines.size() == kMaxLines - 1) {
+            lines << elide(font, line + QLatin1Char(' ') + words.mid(i).join(QLatin1Char(' ')), width);
+            return lines;
+        }
+        lines << line;
+        line = words[i];
+    }
+    lines << elide(font, line, width);
+    return lines;
+}
+}  // namespace
+
 SlideRenderer::SlideRenderer(std::unique_ptr<ViewRenderer> content, Side side, Backdrop backdrop,
                              QString title, QString caption)
     : m_content(std::move(content)),
@@ -25,10 +50,15 @@ void SlideRenderer::render(FrameContext& frame) {
         content.setTop(content.top() + h - frame.px(4));
     }
     if (!m_caption.isEmpty()) {
-        ImFont* body = frame.imgui.font(FontRole::body);
-        const float h = body->FontSize + 2 * margin;
-        drawText(dl, body, ImVec2(float(content.left()) + margin, float(content.bottom()) - h + margin),
-                 th.text, elide(body, m_caption, float(content.width()) - 2 * margin));
+        ImFont* body = frame.imgui.font(m_largeCaption ? FontRole::heading : FontRole::body);
+        const QStringList lines = wrapCaption(body, m_caption, float(content.width()) - 2 * margin);
+        const float lineHeight = body->FontSize * 1.2f;
+        const float h = body->FontSize + lineHeight * float(lines.size() - 1) + 2 * margin;
+        float y = float(content.bottom()) - h + margin;
+        for (const QString& line : lines) {
+            drawText(dl, body, ImVec2(float(content.left()) + margin, y), th.text, line);
+            y += lineHeight;
+        }
         content.setBottom(content.bottom() - h + frame.px(4));
     }
     if (m_backdrop != Backdrop::none) {
