@@ -70,7 +70,13 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
     if (QScreen* screen = QGuiApplication::primaryScreen()) {
         const QSize available = screen->availableGeometry().size();
         resize(available);
-        resizeDocks({m_explanationDock}, {std::clamp(available.width() / 5, 260, 420)}, Qt::Horizontal);
+        // Small screens: the lesson and the narration share the dock area as tabs, each with the full
+        // height (a chapter brings its tab to the front); larger ones show both, the lesson on top.
+        if (available.height() < 900) {
+            tabifyDockWidget(m_explanationDock, m_lessonsDock);
+            m_explanationDock->raise();
+        }
+        resizeDocks({m_explanationDock}, {std::clamp(available.width() / 5, 300, 420)}, Qt::Horizontal);
         resizeDocks({m_lessonsDock, m_explanationDock},
                     {available.height() * 60 / 100, available.height() * 40 / 100}, Qt::Vertical);
         resizeDocks({m_plotsDock}, {std::clamp(available.height() * 22 / 100, 150, 260)}, Qt::Vertical);

@@ -1,6 +1,7 @@
 #include "lessons/lesson_panel.h"
 
 #include <QComboBox>
+#include <QDockWidget>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
@@ -25,7 +26,6 @@ LessonPanel::LessonPanel(MainWindow& window, const LessonBook& book, QWidget* pa
       m_book(book),
       m_chapters(new QComboBox(this)),
       m_start(new QPushButton(tr("Start"), this)),
-      m_title(new QLabel(this)),
       m_progress(new QLabel(this)),
       m_text(new QTextBrowser(this)),
       m_action(new QLabel(this)),
@@ -41,8 +41,6 @@ LessonPanel::LessonPanel(MainWindow& window, const LessonBook& book, QWidget* pa
     m_chapters->setMinimumContentsLength(16);
     m_chapters->setObjectName(QStringLiteral("lessonChapters"));
     m_start->setToolTip(tr("Start the chapter from its first page (forgets both runs)"));
-    m_title->setWordWrap(true);
-    m_title->setObjectName(QStringLiteral("lessonTitle"));
     m_progress->setObjectName(QStringLiteral("lessonProgress"));
     m_text->setOpenLinks(false);
     m_text->setFrameShape(QFrame::NoFrame);
@@ -74,7 +72,6 @@ LessonPanel::LessonPanel(MainWindow& window, const LessonBook& book, QWidget* pa
     nav->addWidget(m_next);
     auto* layout = new QVBoxLayout(this);
     layout->addLayout(top);
-    layout->addWidget(m_title);
     layout->addWidget(m_text, 1);
     layout->addLayout(actionRow);
     layout->addLayout(nav);
@@ -130,6 +127,11 @@ void LessonPanel::startChapter(int index) {
     const LessonChapter& c = m_book.chapters[index];
     m_chapter = index;
     m_chapters->setCurrentIndex(index);
+    // In front, if the dock shares its place with others as tabs.
+    if (auto* dock = qobject_cast<QDockWidget*>(parentWidget())) {
+        dock->show();
+        dock->raise();
+    }
     m_window.pause();
     m_window.setMode(CompareMode::lockstep);
     m_window.reset();
@@ -361,9 +363,6 @@ QList<QWidget*> LessonPanel::highlighted() const {
 bool LessonPanel::restyle() {
     const Theme& th = m_window.display().theme();
     const double pt = 11.0 * double(m_window.display().viewScale());
-    m_title->setStyleSheet(QStringLiteral("font-size: %1pt; font-weight: bold; color: %2;")
-                               .arg(pt * 1.35, 0, 'f', 1)
-                               .arg(th.textStrong.name()));
     m_action->setStyleSheet(
         QStringLiteral("font-size: %1pt; padding: 6px; border-radius: 4px; background: %2;")
             .arg(pt, 0, 'f', 1)
@@ -405,7 +404,7 @@ void LessonPanel::refresh() {
     }
     const LessonChapter& c = m_book.chapters[m_chapter];
     const TraceStore& store = m_window.store();
-    m_title->setText(tr("Chapter %1 — %2").arg(c.number).arg(c.title));
+
     auto fill = [&](const QString& text) {
         Result<FilledText> f = fillLessonText(text, &store, LessonTextFormat::html, &m_notYet);
         if (!f)
@@ -414,7 +413,9 @@ void LessonPanel::refresh() {
         m_values << f->values;
         return f->text;
     };
-    QString html;
+    // The title scrolls with the text: on a small screen the text needs every line.
+    QString html =
+        QStringLiteral("<h2>%1</h2>").arg(tr("Chapter %1 — %2").arg(c.number).arg(c.title).toHtmlEscaped());
     const LessonPage* p = currentPage();
     if (p) {
         html += fill(p->text);

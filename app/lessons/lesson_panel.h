@@ -92,7 +92,6 @@ class LessonPanel : public QWidget {
 
     QComboBox* m_chapters;
     QPushButton* m_start;
-    QLabel* m_title;
     QLabel* m_progress;
     QTextBrowser* m_text;
     QLabel* m_action;
