@@ -31,6 +31,7 @@ namespace kvscope::app {
 
 class DisplaySettings;
 class EngineWorker;
+class ConversationsPanel;
 class ExplanationPanel;
 class GlossaryDialog;
 class LessonPanel;
@@ -83,6 +84,8 @@ class MainWindow : public QMainWindow {
     QDockWidget* lessonsDock() const { return m_lessonsDock; }
     // F1: the glossary (at `term`, or at the keyboard shortcuts when empty); made on first use.
     GlossaryDialog* showGlossary(const QString& term = QString());
+    ConversationsPanel* conversations() const { return m_conversations; }
+    void showConversations();  // View ▸ Conversations: raises the dock and gives it room
     QList<GlView*> glViews() const;
     const RunSettings& runSettings() const { return m_settings; }
     bool playing() const { return m_playing; }
@@ -163,6 +166,8 @@ class MainWindow : public QMainWindow {
     QDockWidget* m_plotsDock = nullptr;
     QDockWidget* m_explanationDock = nullptr;
     QDockWidget* m_samplingDock = nullptr;
+    ConversationsPanel* m_conversations = nullptr;
+    QDockWidget* m_conversationsDock = nullptr;
     QToolBar* m_toolbar = nullptr;
     QToolBar* m_timelineBar = nullptr;
     QLineEdit* m_promptEdit = nullptr;

@@ -165,7 +165,9 @@ void MainWindow::buildMenus() {
     view->addActions({m_presenterAction, m_fullScreenAction});
     QMenu* panels = view->addMenu(tr("&Panels"));
     panels->addActions({m_lessonsDock->toggleViewAction(), m_plotsDock->toggleViewAction(),
-                        m_explanationDock->toggleViewAction(), m_samplingDock->toggleViewAction()});
+                        m_explanationDock->toggleViewAction(), m_samplingDock->toggleViewAction(),
+                        m_conversationsDock->toggleViewAction()});
+    view->addAction(tr("&Conversations (paged KV cache)"), this, &MainWindow::showConversations);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* lessons = m_lessonsDock->toggleViewAction();
     lessons->setText(tr("Guided &lessons"));
