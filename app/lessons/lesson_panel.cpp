@@ -385,9 +385,9 @@ void LessonPanel::refresh() {
     m_values.clear();
     m_notYet.clear();
     if (m_chapter < 0) {
-        m_title->setText(tr("Guided lessons"));
         m_html =
-            tr("<p>Ten short chapters on how the KV cache makes language models fast, run on the live "
+            tr("<h2>Guided lessons</h2><p>Short chapters on how the KV cache makes language models fast, run "
+               "on the live "
                "model: every number you read is measured as you watch.</p><p>Pick a chapter and press "
                "<b>Start</b>. Each page points at a part of the window (outlined), asks you to do one "
                "thing, and then tells you what to notice. Underlined words open the glossary "
