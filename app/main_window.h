@@ -116,7 +116,7 @@ class MainWindow : public QMainWindow {
     void onModelLoaded(const ModelInfo& info);
     void onLoadFailed(const QString& path, const QString& message);
     void onStepped(const StepPair& pair);
-    void onRaceStepped(Side side, const StepTracePtr& trace);
+    void onRaceStepped(Side side, const StepTracePtr& trace, quint64 epoch);
     void onStepFailed(const QString& message);
     void onRunReset();
     void afterResult(bool completesStep);
@@ -135,6 +135,7 @@ class MainWindow : public QMainWindow {
     bool m_autoActive = false;
     bool m_reprefillAfterReset = false;
     QString m_lastError;
+    QPointer<QMessageBox> m_errorBox;  // the one error notice, while it is open
     QStringList m_recent;
 
     struct BeforePresenter {
