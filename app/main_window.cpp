@@ -157,6 +157,8 @@ QMessageBox* MainWindow::showError(const QString& title, const QString& message)
         box->setAttribute(Qt::WA_DeleteOnClose);
         box->setObjectName(QStringLiteral("kvscopeError"));
         box->setWindowModality(Qt::NonModal);
+        // Nor does it take the keyboard: Space, P and the arrows keep stepping the window behind it.
+        box->setAttribute(Qt::WA_ShowWithoutActivating);
         m_errorBox = box;
     } else {
         box->setWindowTitle(title);

@@ -225,7 +225,7 @@ class Monkey : public QObject {
             } else if (dice < 8) {
                 QTest::qWait(pick(300));
             } else {
-                dialog->reject();  // Close, or Cancel then close
+                static_cast<QDialog*>(dialog)->reject();  // Close (cancels a running export first)
                 m_log << QStringLiteral("export-close");
             }
             return;
@@ -436,6 +436,8 @@ class AppMonkeyTest : public QObject {
         const uint64_t history = window->store().bytesHeld();
 
         // Ctrl+Q, then the window goes away as the app's would at exit.
+        window->activateWindow();
+        QTest::qWait(100);
         QTest::keyClick(window, Qt::Key_Q, Qt::ControlModifier);
         QTRY_VERIFY_WITH_TIMEOUT(!window->isVisible(), 5000);
         delete window;
