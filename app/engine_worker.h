@@ -63,6 +63,9 @@ class EngineWorker : public QObject {
     void play(int keepSteps, quint64 epoch);
     void pause();
     void reset(quint64 epoch);
+    // Writes the cached run's tokens and K/V (and the token it chose next) to a cache file
+    // (kvscope/cache_file.h); answers with cacheSaved. Refused while playing.
+    void saveCache(const QString& path);
     // Joins the race threads and frees the sessions; the last call before the thread quits.
     void shutdown();
 
@@ -70,7 +73,8 @@ class EngineWorker : public QObject {
     void modelLoaded(const kvscope::app::ModelInfo& info);
     void loadFailed(const QString& path, const QString& message);
     void stepped(const kvscope::app::StepPair& pair);  // a prefill, or a lockstep step
-    void raceStepped(kvscope::app::Side side, const kvscope::StepTracePtr& trace);
+    // epoch: of the request that made the step; a GUI that interrupted since then drops it.
+    void raceStepped(kvscope::app::Side side, const kvscope::StepTracePtr& trace, quint64 epoch);
     void stepFailed(const QString& message);
     void busy(kvscope::app::Side side, const QString& what);  // a step of this run has started
     void idle();                                              // no step in flight
@@ -79,6 +83,7 @@ class EngineWorker : public QObject {
     void settingsApplied(const kvscope::app::RunSettings& settings, const QString& backendName);
     void settingsRejected(const QString& message, const kvscope::app::RunSettings& current);
     void reachedEnd(const QString& message);
+    void cacheSaved(const QString& path, const QString& error, int tokens);  // error empty: saved
 
   private:
     struct Run {
@@ -111,6 +116,7 @@ class EngineWorker : public QObject {
     std::unique_ptr<RaceLanes> m_race;
 
     std::atomic<quint64> m_epoch{1};
+    quint64 m_requestEpoch = 0;  // the epoch of the request being served (worker thread only)
     std::atomic<bool> m_cancel{false};
     std::atomic<bool> m_playing{false};
     std::atomic<int> m_inFlight{0};

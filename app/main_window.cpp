@@ -96,6 +96,11 @@ MainWindow::~MainWindow() {
     m_engineThread.quit();
     m_engineThread.wait();
     delete m_worker;
+    // The panes, views, docks and dialogs hold references to m_store and *m_display. Members die before
+    // the base class deletes the children, and m_display (the first child) before the views: delete every
+    // child widget now, while what they refer to is still alive (it used to crash on quit now and then).
+    for (QWidget* child : findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly))
+        delete child;
 }
 
 void MainWindow::buildCentral() {
@@ -190,11 +195,24 @@ void MainWindow::applyDisplay() {
 QMessageBox* MainWindow::showError(const QString& title, const QString& message) {
     m_lastError = message;
     statusBar()->showMessage(message, 10000);
-    // Not modal: a long-running play or the benchmark must not block on a dialog.
-    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    box->setObjectName(QStringLiteral("kvscopeError"));
-    box->open();
+    // One notice, never modal: a long-running play, the benchmark or the keyboard must not block on it, and
+    // errors that come in bursts (every Step pressed in a row, both race lanes) must not stack up boxes.
+    // A newer error replaces the text of the one shown.
+    QMessageBox* box = m_errorBox;
+    if (!box) {
+        box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setObjectName(QStringLiteral("kvscopeError"));
+        box->setWindowModality(Qt::NonModal);
+        // Nor does it take the keyboard: Space, P and the arrows keep stepping the window behind it.
+        box->setAttribute(Qt::WA_ShowWithoutActivating);
+        m_errorBox = box;
+    } else {
+        box->setWindowTitle(title);
+        box->setText(message);
+    }
+    box->show();
+    box->raise();
     emit errorShown(message);
     return box;
 }

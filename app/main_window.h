@@ -85,7 +85,10 @@ class MainWindow : public QMainWindow {
     // F1: the glossary (at `term`, or at the keyboard shortcuts when empty); made on first use.
     GlossaryDialog* showGlossary(const QString& term = QString());
     ConversationsPanel* conversations() const { return m_conversations; }
-    void showConversations();  // View ▸ Conversations: raises the dock and gives it room
+    void showConversations();
+    void saveCache();                       // File ▸ Save cache… (asks for a file)
+    void saveCacheTo(const QString& path);  // the cached run's K/V, resumable with kvscope-cli --load-cache
+                                            // // View ▸ Conversations: raises the dock and gives it room
     QList<GlView*> glViews() const;
     const RunSettings& runSettings() const { return m_settings; }
     bool playing() const { return m_playing; }
@@ -96,7 +99,9 @@ class MainWindow : public QMainWindow {
     void modelReady(const kvscope::app::ModelInfo& info);
     void errorShown(const QString& message);
     void stepArrived();
-    void stepsFinished();  // the presses stepRepeatedly() asked for have all been answered
+    void stepsFinished();
+    void cacheSaved(const QString& path,
+                    const QString& error);  // the presses stepRepeatedly() asked for have all been answered
 
   protected:
     void closeEvent(QCloseEvent* event) override;
@@ -128,7 +133,7 @@ class MainWindow : public QMainWindow {
     void onModelLoaded(const ModelInfo& info);
     void onLoadFailed(const QString& path, const QString& message);
     void onStepped(const StepPair& pair);
-    void onRaceStepped(Side side, const StepTracePtr& trace);
+    void onRaceStepped(Side side, const StepTracePtr& trace, quint64 epoch);
     void onStepFailed(const QString& message);
     void onRunReset();
     void afterResult(bool completesStep);
@@ -147,6 +152,7 @@ class MainWindow : public QMainWindow {
     bool m_autoActive = false;
     bool m_reprefillAfterReset = false;
     QString m_lastError;
+    QPointer<QMessageBox> m_errorBox;  // the one error notice, while it is open
     QStringList m_recent;
 
     struct BeforePresenter {

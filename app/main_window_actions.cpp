@@ -142,7 +142,11 @@ void MainWindow::buildMenus() {
     file->addAction(m_openDefaultAction);
     file->addSeparator();
     file->addAction(m_exportAction);
+<<<<<<< HEAD
     file->addAction(m_lessonPackAction);
+=======
+    file->addAction(tr("&Save cache…"), this, &MainWindow::saveCache);
+>>>>>>> main
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu* run = menuBar()->addMenu(tr("&Run"));

@@ -1,4 +1,5 @@
 // The main window's side of the engine thread: requests out, answers in.
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -36,6 +37,19 @@ void MainWindow::connectWorker() {
                 pane(side)->setBusy(QString());
         syncRunControls();
     });
+    connect(w, &EngineWorker::cacheSaved, this,
+            [this](const QString& path, const QString& error, int tokens) {
+                if (error.isEmpty())
+                    statusBar()->showMessage(
+                        tr("Saved the cache of %1 tokens to %2 (resume: kvscope-cli generate MODEL "
+                           "--load-cache FILE --steps N)")
+                            .arg(tokens)
+                            .arg(path),
+                        15000);
+                else
+                    showError(tr("Save cache"), error);
+                emit cacheSaved(path, error);
+            });
     connect(w, &EngineWorker::reachedEnd, this, [this](const QString& message) {
         m_autoSteps = 0;
         m_autoActive = false;
@@ -92,7 +106,8 @@ void MainWindow::openDefaultModel() {
            "File ▸ Open model… — for example a Hugging Face folder (config.json + model.safetensors).")
             .arg(QString::fromLatin1(kDefaultModelFile), defaultModelCandidates().join(QLatin1Char('\n'))));
     // Then the Open dialog, once the message has been read.
-    connect(box, &QMessageBox::finished, this, [this] { chooseModelFile(); });
+    connect(
+        box, &QMessageBox::finished, this, [this] { chooseModelFile(); }, Qt::SingleShotConnection);
 }
 
 void MainWindow::setPrompt(const QString& text) {
@@ -275,11 +290,21 @@ void MainWindow::afterResult(bool completesStep) {
 }
 
 void MainWindow::onStepped(const StepPair& pair) {
+    if (pair.epoch != m_worker->epoch()) {
+        // Made before a reset, a new prompt, a mode switch or a new model, and queued before it: the
+        // history it belonged to is gone.
+        m_worker->acknowledge();
+        return;
+    }
     m_store.appendPair(pair);
     afterResult(true);
 }
 
-void MainWindow::onRaceStepped(Side side, const StepTracePtr& trace) {
+void MainWindow::onRaceStepped(Side side, const StepTracePtr& trace, quint64 epoch) {
+    if (epoch != m_worker->epoch()) {
+        m_worker->acknowledge();
+        return;
+    }
     m_store.append(side, trace);
     // In race mode a step request answers once per run; the uncached answer completes it.
     afterResult(side == Side::uncached);
@@ -301,6 +326,21 @@ void MainWindow::onRunReset() {
         m_reprefillAfterReset = false;
         prefill();
     }
+}
+
+}  // namespace kvscope::app
+
+namespace kvscope::app {
+
+void MainWindow::saveCache() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save the KV cache"), QString(),
+                                                      tr("KVScope cache (*.kvcache);;All files (*)"));
+    if (!path.isEmpty()) saveCacheTo(path);
+}
+
+void MainWindow::saveCacheTo(const QString& path) {
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, path] { w->saveCache(path); }, Qt::QueuedConnection);
 }
 
 }  // namespace kvscope::app
