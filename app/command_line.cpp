@@ -48,7 +48,12 @@ bool parseCommandLine(const QCoreApplication& app, AppOptions* o, QString* error
                        "Qt) or window (a QOpenGLWindow per view). Default: window with a "
                        "software OpenGL renderer, widget otherwise."),
         QStringLiteral("kind"));
-    p.addOptions({model, prompt, steps, mode, theme, fontScale, presenter, surface, bench});
+    const QCommandLineOption lesson(
+        QStringLiteral("lesson"),
+        QStringLiteral(
+            "Open chapter N of the guided lessons; N:P walks through its page P, doing each page's action."),
+        QStringLiteral("N[:P]"));
+    p.addOptions({model, prompt, steps, mode, theme, fontScale, presenter, surface, bench, lesson});
     p.addPositionalArgument(QStringLiteral("model"), QStringLiteral("Model to open (same as --model)."),
                             QStringLiteral("[model]"));
     p.process(app);
@@ -68,6 +73,17 @@ bool parseCommandLine(const QCoreApplication& app, AppOptions* o, QString* error
         o->glSurface != QStringLiteral("window")) {
         *error = QStringLiteral("--gl-surface: \"%1\" is neither widget nor window").arg(o->glSurface);
         return false;
+    }
+    if (p.isSet(lesson)) {
+        const QStringList parts = p.value(lesson).split(QLatin1Char(':'));
+        bool ok = parts.size() <= 2;
+        o->lesson = parts.value(0).toInt(&ok);
+        if (ok && parts.size() == 2) o->lessonPage = parts[1].toInt(&ok);
+        if (!ok || o->lesson < 1 || (parts.size() == 2 && o->lessonPage < 1)) {
+            *error = QStringLiteral("--lesson: \"%1\" is not a chapter number, or CHAPTER:PAGE")
+                         .arg(p.value(lesson));
+            return false;
+        }
     }
     if (p.isSet(steps)) {
         bool ok = false;

@@ -24,6 +24,8 @@ struct AppOptions {
     bool presenter = false;
     QString benchmarkFile;  // --benchmark-ui: measure frame times, write them here, quit
     QString glSurface;      // --gl-surface widget|window (empty: chosen from the OpenGL renderer)
+    int lesson = 0;         // --lesson N[:P]: open chapter N (1-based) of the guided lessons…
+    int lessonPage = 0;     // …and walk through its page P (1-based), doing each page's action on the way
 };
 
 // Parses the application's arguments. On a bad value returns false with `error` set (the caller prints

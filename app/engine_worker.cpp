@@ -72,6 +72,7 @@ void EngineWorker::requestPause() {
 bool EngineWorker::begin(quint64 epoch) {
     if (epoch != m_epoch.load()) return false;
     m_cancel.store(false);
+    m_requestEpoch = epoch;
     return epoch == m_epoch.load();
 }
 
@@ -332,6 +333,7 @@ void EngineWorker::prefill(const std::vector<int32_t>& prompt, quint64 epoch) {
     pair.cached = traces[0];
     pair.uncached = traces[1];
     pair.maxLogitDiff = maxLogitDiff(*m_runs[0].session, *m_runs[1].session);
+    pair.epoch = m_requestEpoch;
     m_inFlight.fetch_add(1);
     emit stepped(pair);
     emit idle();
@@ -401,6 +403,7 @@ bool EngineWorker::runLockstepStep() {
     pair.cached = ta.value();
     pair.uncached = tb.value();
     pair.maxLogitDiff = maxLogitDiff(*m_runs[0].session, *m_runs[1].session);
+    pair.epoch = m_requestEpoch;
     m_inFlight.fetch_add(1);
     emit stepped(pair);
     emit idle();
@@ -433,7 +436,7 @@ void EngineWorker::step(int keepSteps, quint64 epoch) {
             }
             record(run, *t.value());
             m_inFlight.fetch_add(1);
-            emit raceStepped(side, t.value());
+            emit raceStepped(side, t.value(), m_requestEpoch);
         }
         emit idle();
         return;
@@ -469,6 +472,7 @@ void EngineWorker::scheduleNextPlayStep(int delayMs, quint64 epoch) {
 
 void EngineWorker::playTick(quint64 epoch) {
     if (!m_playing.load() || epoch != m_epoch.load()) return;
+    m_requestEpoch = epoch;
     if (m_inFlight.load() >= kMaxInFlight) {  // the GUI is behind: wait for it
         scheduleNextPlayStep(2, epoch);
         return;

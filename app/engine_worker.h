@@ -73,7 +73,8 @@ class EngineWorker : public QObject {
     void modelLoaded(const kvscope::app::ModelInfo& info);
     void loadFailed(const QString& path, const QString& message);
     void stepped(const kvscope::app::StepPair& pair);  // a prefill, or a lockstep step
-    void raceStepped(kvscope::app::Side side, const kvscope::StepTracePtr& trace);
+    // epoch: of the request that made the step; a GUI that interrupted since then drops it.
+    void raceStepped(kvscope::app::Side side, const kvscope::StepTracePtr& trace, quint64 epoch);
     void stepFailed(const QString& message);
     void busy(kvscope::app::Side side, const QString& what);  // a step of this run has started
     void idle();                                              // no step in flight
@@ -119,6 +120,7 @@ class EngineWorker : public QObject {
     std::unique_ptr<RaceLanes> m_race;
 
     std::atomic<quint64> m_epoch{1};
+    quint64 m_requestEpoch = 0;  // the epoch of the request being served (worker thread only)
     std::atomic<bool> m_cancel{false};
     std::atomic<bool> m_playing{false};
     std::atomic<int> m_inFlight{0};

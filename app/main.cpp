@@ -1,5 +1,6 @@
 // kvscope — the KVScope window. See README.md; `kvscope --help` for the command line.
 #include <QApplication>
+#include <QDockWidget>
 #include <QFontDatabase>
 #include <QScreen>
 #include <QSurfaceFormat>
@@ -10,11 +11,31 @@
 
 #include "command_line.h"
 #include "export/export_command.h"
+#include "lessons/lesson_panel.h"
 #include "main_window.h"
 #include "ui_benchmark.h"
 #include "views/gl_view.h"
 
 using namespace kvscope::app;
+
+namespace {
+// --lesson N[:P]: the lessons dock at chapter N, walked to page P; scripts wait for the line printed then.
+void openLesson(kvscope::app::MainWindow& window, int chapter, int page) {
+    using namespace kvscope::app;
+    LessonPanel* panel = window.lessons();
+    if (chapter > panel->book().chapters.size()) {
+        std::fprintf(stderr, "kvscope: --lesson %d: there are %d chapters\n", chapter,
+                     int(panel->book().chapters.size()));
+        return;
+    }
+    window.lessonsDock()->show();
+    panel->startChapter(chapter - 1);
+    QObject::connect(panel, &LessonPanel::walked, &window, [chapter, panel] {
+        std::fprintf(stderr, "kvscope: lesson %d page %d ready\n", chapter, panel->page() + 1);
+    });
+    panel->walkTo(std::max(0, page - 1));
+}
+}  // namespace
 
 int main(int argc, char** argv) {
     // `kvscope export …`: no window (export/export_command.h).
@@ -83,6 +104,8 @@ int main(int argc, char** argv) {
         first = false;
         if (bench)
             bench->start();
+        else if (options.lesson > 0)
+            openLesson(window, options.lesson, options.lessonPage);
         else if (options.steps > 0)
             window.stepRepeatedly(options.steps + 1);  // the prefill, then N decode steps
     });

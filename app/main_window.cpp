@@ -20,6 +20,8 @@
 #include "engine_worker.h"
 #include "explanation_panel.h"
 #include "format.h"
+#include "lessons/glossary_dialog.h"
+#include "lessons/lesson_panel.h"
 #include "pane_widget.h"
 #include "sampling_panel.h"
 #include "timeline_bar.h"
@@ -71,7 +73,15 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
     if (QScreen* screen = QGuiApplication::primaryScreen()) {
         const QSize available = screen->availableGeometry().size();
         resize(available);
-        resizeDocks({m_explanationDock}, {std::clamp(available.width() / 5, 260, 420)}, Qt::Horizontal);
+        // Small screens: the lesson and the narration share the dock area as tabs, each with the full
+        // height (a chapter brings its tab to the front); larger ones show both, the lesson on top.
+        if (available.height() < 900) {
+            tabifyDockWidget(m_explanationDock, m_lessonsDock);
+            m_explanationDock->raise();
+        }
+        resizeDocks({m_explanationDock}, {std::clamp(available.width() / 5, 300, 420)}, Qt::Horizontal);
+        resizeDocks({m_lessonsDock, m_explanationDock},
+                    {available.height() * 60 / 100, available.height() * 40 / 100}, Qt::Vertical);
         resizeDocks({m_plotsDock}, {std::clamp(available.height() * 22 / 100, 150, 260)}, Qt::Vertical);
         if (available.height() < 900) m_display->setFontScale(0.85f);
     }
@@ -96,6 +106,11 @@ MainWindow::~MainWindow() {
     m_engineThread.quit();
     m_engineThread.wait();
     delete m_worker;
+    // The panes, views, docks and dialogs hold references to m_store and *m_display. Members die before
+    // the base class deletes the children, and m_display (the first child) before the views: delete every
+    // child widget now, while what they refer to is still alive (it used to crash on quit now and then).
+    for (QWidget* child : findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly))
+        delete child;
 }
 
 void MainWindow::buildCentral() {
@@ -125,6 +140,16 @@ void MainWindow::buildDocks() {
     m_explanationDock->setWidget(m_explanation);
     addDockWidget(Qt::RightDockWidgetArea, m_explanationDock);
 
+    // The guided lessons: above the narration, so a page and "what just happened" are read together.
+    m_lessons = new LessonPanel(*this, shippedLessons());
+    m_lessonsDock = new QDockWidget(tr("Lessons"), this);
+    m_lessonsDock->setObjectName(QStringLiteral("lessonsDock"));
+    m_lessonsDock->setWidget(m_lessons);
+    addDockWidget(Qt::RightDockWidgetArea, m_lessonsDock);
+    splitDockWidget(m_lessonsDock, m_explanationDock, Qt::Vertical);
+    connect(m_lessons, &LessonPanel::glossaryRequested, this,
+            [this](const QString& term) { showGlossary(term); });
+
     m_sampling = new SamplingPanel;
     m_samplingDock = new QDockWidget(tr("Sampling and device"), this);
     m_samplingDock->setObjectName(QStringLiteral("samplingDock"));
@@ -150,6 +175,14 @@ void MainWindow::buildDocks() {
         sendSettings();
         if (device != m_settings.device) setDevice(device, true);
     });
+}
+
+GlossaryDialog* MainWindow::showGlossary(const QString& term) {
+    if (!m_glossary) m_glossary = new GlossaryDialog(shippedLessons(), this, this);
+    if (term.isEmpty() || !m_glossary->showTerm(term)) m_glossary->showKeyboard();
+    m_glossary->show();
+    m_glossary->raise();
+    return m_glossary;
 }
 
 void MainWindow::showConversations() {
@@ -178,11 +211,24 @@ void MainWindow::applyDisplay() {
 QMessageBox* MainWindow::showError(const QString& title, const QString& message) {
     m_lastError = message;
     statusBar()->showMessage(message, 10000);
-    // Not modal: a long-running play or the benchmark must not block on a dialog.
-    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    box->setObjectName(QStringLiteral("kvscopeError"));
-    box->open();
+    // One notice, never modal: a long-running play, the benchmark or the keyboard must not block on it, and
+    // errors that come in bursts (every Step pressed in a row, both race lanes) must not stack up boxes.
+    // A newer error replaces the text of the one shown.
+    QMessageBox* box = m_errorBox;
+    if (!box) {
+        box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setObjectName(QStringLiteral("kvscopeError"));
+        box->setWindowModality(Qt::NonModal);
+        // Nor does it take the keyboard: Space, P and the arrows keep stepping the window behind it.
+        box->setAttribute(Qt::WA_ShowWithoutActivating);
+        m_errorBox = box;
+    } else {
+        box->setWindowTitle(title);
+        box->setText(message);
+    }
+    box->show();
+    box->raise();
     emit errorShown(message);
     return box;
 }

@@ -35,6 +35,8 @@ class DisplaySettings;
 class EngineWorker;
 class ConversationsPanel;
 class ExplanationPanel;
+class GlossaryDialog;
+class LessonPanel;
 class GlView;
 class PaneWidget;
 class SamplingPanel;
@@ -90,6 +92,14 @@ class MainWindow : public QMainWindow {
     PaneWidget* pane(Side side) const { return m_panes[sideIndex(side)]; }
     GlView* plotsView() const { return m_plots; }
     ExplanationPanel* explanation() const { return m_explanation; }
+    TimelineBar* timeline() const { return m_timeline; }
+    QWidget* stepButton() const;  // the toolbar's Step button
+    QWidget* promptField() const;
+    QWidget* modeSelector() const;
+    LessonPanel* lessons() const { return m_lessons; }
+    QDockWidget* lessonsDock() const { return m_lessonsDock; }
+    // F1: the glossary (at `term`, or at the keyboard shortcuts when empty); made on first use.
+    GlossaryDialog* showGlossary(const QString& term = QString());
     ConversationsPanel* conversations() const { return m_conversations; }
     void showConversations();
     void saveCache();                       // File ▸ Save cache… (asks for a file)
@@ -140,7 +150,6 @@ class MainWindow : public QMainWindow {
     void rebuildRecentMenu();
     void addRecent(const QString& path);
     void chooseModelFile();
-    void showKeyboardHelp();
     void syncRunControls();
     void chooseModelFolder();
     // Switching mode or device rebuilds the sessions and restarts the runs from the prompt: asks first
@@ -158,7 +167,7 @@ class MainWindow : public QMainWindow {
     void onModelLoaded(const ModelInfo& info);
     void onLoadFailed(const QString& path, const QString& message);
     void onStepped(const StepPair& pair);
-    void onRaceStepped(Side side, const StepTracePtr& trace);
+    void onRaceStepped(Side side, const StepTracePtr& trace, quint64 epoch);
     void onStepFailed(const QString& message);
     void onRunReset();
     void afterResult(bool completesStep);
@@ -183,6 +192,7 @@ class MainWindow : public QMainWindow {
     bool m_reprefillAfterReset = false;
     QString m_lastError;
     QPointer<QMessageBox> m_restartQuestion;
+    QPointer<QMessageBox> m_errorBox;  // the one error notice, while it is open
     QStringList m_recent;
 
     struct BeforePresenter {
@@ -194,6 +204,9 @@ class MainWindow : public QMainWindow {
     PaneWidget* m_panes[kSideCount] = {};
     GlView* m_plots = nullptr;
     ExplanationPanel* m_explanation = nullptr;
+    LessonPanel* m_lessons = nullptr;
+    QDockWidget* m_lessonsDock = nullptr;
+    GlossaryDialog* m_glossary = nullptr;
     SamplingPanel* m_sampling = nullptr;
     TimelineBar* m_timeline = nullptr;
     QDockWidget* m_plotsDock = nullptr;
@@ -215,6 +228,7 @@ class MainWindow : public QMainWindow {
     QAction* m_openFolderAction = nullptr;
     QAction* m_openDefaultAction = nullptr;
     QAction* m_exportAction = nullptr;
+    QAction* m_lessonPackAction = nullptr;
     QAction* m_quitAction = nullptr;
     QAction* m_prefillAction = nullptr;
     QAction* m_stepAction = nullptr;

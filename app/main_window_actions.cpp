@@ -21,6 +21,7 @@
 #include "engine_worker.h"
 #include "export/export_dialog.h"
 #include "icons.h"
+#include "lessons/lesson_pack_dialog.h"
 #include "main_window.h"
 #include "timeline_bar.h"
 #include "views/gl_view.h"
@@ -54,6 +55,14 @@ void MainWindow::buildActions() {
     m_exportAction =
         make(tr("&Export for slides…"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] { showExportDialog(); });
     m_exportAction->setToolTip(tr("The steps run so far as MP4, GIF, PNG, SVG or the counters (Ctrl+E)"));
+    m_lessonPackAction = make(tr("Export &lesson pack…"), QKeySequence(), [this] {
+        exportLessonPackInteractively(
+            this, m_model.valid() ? m_model.path : QString(),
+            themeKindName(m_display->themeKind() == ThemeKind::dark ? ThemeKind::light
+                                                                    : m_display->themeKind()));
+    });
+    m_lessonPackAction->setToolTip(
+        tr("Every lesson as captioned MP4 and GIF clips, stills and a PDF handout"));
     m_quitAction = make(tr("&Quit"), QKeySequence::Quit, [this] { close(); });
     m_prefillAction = make(tr("Pre&fill"), QKeySequence(Qt::CTRL | Qt::Key_Return), [this] { prefill(); });
     m_prefillAction->setToolTip(tr("Run the prompt through both models (Ctrl+Enter); restarts the runs"));
@@ -111,8 +120,7 @@ void MainWindow::buildActions() {
     m_allHeadsAction->setCheckable(true);
     connect(&m_store, &TraceStore::changed, this,
             [this] { m_allHeadsAction->setChecked(m_store.allHeads()); });
-    m_helpAction =
-        make(tr("&Keyboard and mouse"), QKeySequence::HelpContents, [this] { showKeyboardHelp(); });
+    m_helpAction = make(tr("&Glossary and keyboard"), QKeySequence::HelpContents, [this] { showGlossary(); });
     m_aboutAction = make(tr("&About KVScope"), QKeySequence(), [this] {
         QMessageBox::about(
             this, tr("About KVScope"),
@@ -144,7 +152,11 @@ void MainWindow::buildMenus() {
     file->addAction(m_openDefaultAction);
     file->addSeparator();
     file->addAction(m_exportAction);
+<<<<<<< HEAD
+    file->addAction(m_lessonPackAction);
+=======
     file->addAction(tr("&Save cache…"), this, &MainWindow::saveCache);
+>>>>>>> main
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu* run = menuBar()->addMenu(tr("&Run"));
@@ -166,11 +178,14 @@ void MainWindow::buildMenus() {
     view->addSeparator();
     view->addActions({m_presenterAction, m_fullScreenAction});
     QMenu* panels = view->addMenu(tr("&Panels"));
-    panels->addActions({m_plotsDock->toggleViewAction(), m_explanationDock->toggleViewAction(),
-                        m_samplingDock->toggleViewAction(), m_conversationsDock->toggleViewAction()});
+    panels->addActions({m_lessonsDock->toggleViewAction(), m_plotsDock->toggleViewAction(),
+                        m_explanationDock->toggleViewAction(), m_samplingDock->toggleViewAction(),
+                        m_conversationsDock->toggleViewAction()});
     view->addAction(tr("&Conversations (paged KV cache)"), this, &MainWindow::showConversations);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
-    help->addActions({m_helpAction, m_aboutAction});
+    QAction* lessons = m_lessonsDock->toggleViewAction();
+    lessons->setText(tr("Guided &lessons"));
+    help->addActions({lessons, m_helpAction, m_aboutAction});
     rebuildRecentMenu();
 }
 
@@ -337,26 +352,6 @@ void MainWindow::chooseModelFile() {
     openModel(hfFile ? info.absolutePath() : path);
 }
 
-void MainWindow::showKeyboardHelp() {
-    QMessageBox::information(
-        this, tr("Keyboard and mouse"),
-        tr("<table cellspacing=6>"
-           "<tr><td><b>Space</b></td><td>Step: one more token in both runs (the first step runs the "
-           "prompt)</td></tr>"
-           "<tr><td><b>P</b></td><td>Play / pause</td></tr>"
-           "<tr><td><b>← / →</b></td><td>Scrub the timeline back and forward</td></tr>"
-           "<tr><td><b>Home / End</b></td><td>First / latest step</td></tr>"
-           "<tr><td><b>+ / −</b></td><td>Bigger / smaller text</td></tr>"
-           "<tr><td><b>H</b></td><td>All attention heads / one head</td></tr>"
-           "<tr><td><b>L / R</b></td><td>Lockstep / race</td></tr>"
-           "<tr><td><b>F5</b></td><td>Presenter mode (Esc leaves it)</td></tr>"
-           "<tr><td><b>Ctrl+Enter</b></td><td>Prefill: restart both runs on the prompt</td></tr>"
-           "<tr><td><b>Ctrl+R</b></td><td>Reset</td></tr>"
-           "</table><p>Hover any cell, token or number for details. Click a layer in the KV cache to show "
-           "its "
-           "attention.</p>"));
-}
-
 void MainWindow::setTheme(ThemeKind kind) {
     m_display->setThemeKind(kind);
 }
@@ -376,6 +371,9 @@ void MainWindow::setPresenterMode(bool on) {
         menuBar()->hide();
         m_samplingDock->hide();
         showFullScreen();
+        // A lesson in progress stays, large: a third of the screen.
+        if (m_lessonsDock->isVisible())
+            resizeDocks({m_lessonsDock}, {std::max(width(), 1280) / 3}, Qt::Horizontal);
         statusBar()->showMessage(
             tr("Presenter mode: Space step · P play · ←/→ scrub · +/− text size · Esc to leave"), 8000);
     } else {
@@ -394,6 +392,22 @@ void MainWindow::showExportDialog() {
     }
     ExportDialog dialog(m_store, m_display->themeKind(), this);
     dialog.exec();
+}
+
+}  // namespace kvscope::app
+
+namespace kvscope::app {
+
+QWidget* MainWindow::stepButton() const {
+    return m_toolbar ? m_toolbar->widgetForAction(m_stepAction) : nullptr;
+}
+
+QWidget* MainWindow::promptField() const {
+    return m_promptEdit;
+}
+
+QWidget* MainWindow::modeSelector() const {
+    return m_modeCombo;
 }
 
 }  // namespace kvscope::app

@@ -107,7 +107,8 @@ void MainWindow::openDefaultModel() {
            "File ▸ Open model… — for example a Hugging Face folder (config.json + model.safetensors).")
             .arg(QString::fromLatin1(kDefaultModelFile), defaultModelCandidates().join(QLatin1Char('\n'))));
     // Then the Open dialog, once the message has been read.
-    connect(box, &QMessageBox::finished, this, [this] { chooseModelFile(); });
+    connect(
+        box, &QMessageBox::finished, this, [this] { chooseModelFile(); }, Qt::SingleShotConnection);
 }
 
 void MainWindow::setPrompt(const QString& text) {
@@ -447,11 +448,21 @@ void MainWindow::afterResult(bool completesStep) {
 }
 
 void MainWindow::onStepped(const StepPair& pair) {
+    if (pair.epoch != m_worker->epoch()) {
+        // Made before a reset, a new prompt, a mode switch or a new model, and queued before it: the
+        // history it belonged to is gone.
+        m_worker->acknowledge();
+        return;
+    }
     m_store.appendPair(pair);
     afterResult(true);
 }
 
-void MainWindow::onRaceStepped(Side side, const StepTracePtr& trace) {
+void MainWindow::onRaceStepped(Side side, const StepTracePtr& trace, quint64 epoch) {
+    if (epoch != m_worker->epoch()) {
+        m_worker->acknowledge();
+        return;
+    }
     m_store.append(side, trace);
     // In race mode a step request answers once per run; the uncached answer completes it.
     afterResult(side == Side::uncached);

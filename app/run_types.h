@@ -52,6 +52,7 @@ struct StepPair {
     kvscope::StepTracePtr cached;
     kvscope::StepTracePtr uncached;
     double maxLogitDiff = NAN;  // max |logit_cached − logit_uncached| over the vocabulary; NaN if unknown
+    quint64 epoch = 0;          // the worker's epoch of the request that made it (stale ones are dropped)
 };
 
 struct RunSettings {

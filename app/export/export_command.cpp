@@ -18,6 +18,7 @@
 #include "format.h"
 #include "gl/offscreen_renderer.h"
 #include "headless_run.h"
+#include "lessons/lesson_pack_command.h"
 #include "trace_store.h"
 
 namespace kvscope::app {
@@ -84,8 +85,15 @@ int runExportCommand(int argc, char** argv) {
     QStringList arguments{QStringLiteral("kvscope export")};
     for (int i = 2; i < argc; ++i)
         arguments << QString::fromLocal8Bit(argv[i]);
+    // The guided lessons as a pack of clips, stills and handouts: a command of its own.
+    for (const QString& a : arguments)
+        if (a == QLatin1String("--lesson") || a.startsWith(QLatin1String("--lesson=")))
+            return runLessonPackCommand(argc, argv);
     if (arguments.contains(QStringLiteral("--help")) || arguments.contains(QStringLiteral("-h"))) {
-        std::printf("%s", qPrintable(exportCommandUsage()));
+        std::printf(
+            "%s\nThe guided lessons as slides material: kvscope export --lesson all --out DIR (--lesson all "
+            "--help)\n",
+            qPrintable(exportCommandUsage()));
         return 0;
     }
     Result<ExportCommand> parsed = parseExportCommand(arguments);

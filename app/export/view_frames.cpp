@@ -134,6 +134,12 @@ ViewRenderer& ViewFrames::content() {
     return m_renderer->content();
 }
 
+void ViewFrames::setCaption(const QString& caption, bool large) {
+    if (caption == m_renderer->caption() && large == m_renderer->largeCaption()) return;
+    m_renderer->setCaption(caption, large);
+    m_last = QImage();  // the finished picture of this step had the old caption
+}
+
 void ViewFrames::showStep(int step) {
     int have = m_store.maxStepCount();
     if (have > step + 1) {

@@ -65,6 +65,9 @@ class ViewFrames : public FrameSource {
     ViewRenderer& content();
     OffscreenRenderer& offscreen() { return m_offscreen; }
     int framesDrawn() const { return m_drawn; }  // frames drawn; the others repeated a finished one
+    // The caption drawn from the next frame on (a lesson's captions follow its pages); large: in the
+    // title's type, for captions that carry the story.
+    void setCaption(const QString& caption, bool large = false);
 
   private:
     ViewFrames(ExportHistory history, const ExportSettings& settings, FrameTimeline timeline);

@@ -7,6 +7,31 @@
 
 namespace kvscope::app {
 
+namespace {
+// Lines of at most `width`, broken at spaces; the third line is cut with "…" if the text goes on.
+QStringList wrapCaption(ImFont* font, const QString& text, float width) {
+    constexpr int kMaxLines = 3;
+    QStringList lines;
+    QString line;
+    const QStringList words = text.split(QLatin1Char(' '), Qt::SkipEmptyParts);
+    for (int i = 0; i < words.size(); ++i) {
+        const QString candidate = line.isEmpty() ? words[i] : line + QLatin1Char(' ') + words[i];
+        if (line.isEmpty() || textSize(font, candidate).x <= width + 0.5f) {
+            line = candidate;
+            continue;
+        }
+        if (lines.size() == kMaxLines - 1) {
+            lines << elide(font, line + QLatin1Char(' ') + words.mid(i).join(QLatin1Char(' ')), width);
+            return lines;
+        }
+        lines << line;
+        line = words[i];
+    }
+    lines << elide(font, line, width);
+    return lines;
+}
+}  // namespace
+
 SlideRenderer::SlideRenderer(std::unique_ptr<ViewRenderer> content, Side side, Backdrop backdrop,
                              QString title, QString caption, bool narrate)
     : m_content(std::move(content)),
@@ -34,22 +59,21 @@ void SlideRenderer::render(FrameContext& frame) {
         caption = caption.isEmpty() ? said : caption + QStringLiteral(" — ") + said;
     }
     if (!caption.isEmpty()) {
-        // Wrapped, never cut: in the body type while it takes at most three lines, else the small type.
+        ImFont* body = frame.imgui.font(m_largeCaption ? FontRole::heading : FontRole::body);
         const float width = float(content.width()) - 2 * margin;
-        const QByteArray utf8 = caption.toUtf8();
-        ImFont* font = frame.imgui.font(FontRole::body);
-        ImVec2 size = font->CalcTextSizeA(font->FontSize, FLT_MAX, width, utf8.constData(),
-                                          utf8.constData() + utf8.size());
-        if (size.y > 3.5f * font->FontSize) {
-            font = frame.imgui.font(FontRole::small);
-            size = font->CalcTextSizeA(font->FontSize, FLT_MAX, width, utf8.constData(),
-                                       utf8.constData() + utf8.size());
+        QStringList lines = wrapCaption(body, caption, width);
+        // A narration longer than three lines in the body type takes the small type rather than being cut.
+        if (!m_largeCaption && !lines.isEmpty() && lines.last().endsWith(QChar(0x2026))) {
+            body = frame.imgui.font(FontRole::small);
+            lines = wrapCaption(body, caption, width);
         }
-        const float h = size.y + 2 * margin;
-        dl->AddText(font, font->FontSize,
-                    ImVec2(std::round(float(content.left()) + margin),
-                           std::round(float(content.bottom()) - h + margin)),
-                    imColor(th.text), utf8.constData(), utf8.constData() + utf8.size(), width);
+        const float lineHeight = body->FontSize * 1.2f;
+        const float h = body->FontSize + lineHeight * float(lines.size() - 1) + 2 * margin;
+        float y = float(content.bottom()) - h + margin;
+        for (const QString& line : lines) {
+            drawText(dl, body, ImVec2(float(content.left()) + margin, y), th.text, line);
+            y += lineHeight;
+        }
         content.setBottom(content.bottom() - h + frame.px(4));
     }
     if (m_backdrop != Backdrop::none) {

@@ -24,6 +24,15 @@ class SlideRenderer : public ViewRenderer {
     bool animating() const override { return m_content->animating(); }
 
     ViewRenderer& content() { return *m_content; }
+    // The caption from the next frame on (a lesson's captions change as the clip goes on). A caption too
+    // long for one line wraps at spaces, onto up to three lines.
+    // large: in the title's type (a lesson's captions carry its story).
+    void setCaption(const QString& caption, bool large = false) {
+        m_caption = caption;
+        m_largeCaption = large;
+    }
+    const QString& caption() const { return m_caption; }
+    bool largeCaption() const { return m_largeCaption; }
 
   private:
     std::unique_ptr<ViewRenderer> m_content;
@@ -31,6 +40,7 @@ class SlideRenderer : public ViewRenderer {
     Backdrop m_backdrop;
     QString m_title, m_caption;
     bool m_narrate = false;
+    bool m_largeCaption = false;
 };
 
 }  // namespace kvscope::app

@@ -88,7 +88,13 @@ CacheModelIdentity cache_model_identity(const Model& model) {
     id.context_length = uint32_t(c.context_length);
     uint32_t h = crc(0, nullptr, 0);
     auto add = [&](const Tensor& t) {
-        if (!t.empty()) h = crc(h, t.data(), size_t(t.numel()) * sizeof(float));
+        if (t.empty()) return;
+        if (t.in_out) {  // GPT-2's Conv1D held as stored: hash the compute layout, as a converted GGUF has it
+            const std::vector<float> rows = t.row_major_values();
+            h = crc(h, rows.data(), rows.size() * sizeof(float));
+            return;
+        }
+        h = crc(h, t.data(), size_t(t.numel()) * sizeof(float));
     };
     add(model.tok_embd);
     add(model.pos_embd);

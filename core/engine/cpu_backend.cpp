@@ -129,6 +129,27 @@ class CpuStream final : public Stream {
         }
     }
 
+    void matmul_in_out(const float* x, int n, int k, const float* w, int m, const float* bias,
+                       float* y) override {
+        // W is [k, m] row-major; each thread takes a band of its columns (of y's columns), so again every
+        // weight is read once, by one thread. A band is a strided view: rows of W, m floats apart.
+        const int chunks = int64_t(n) * m * k >= kParallelWork ? std::min(m_runner.threads(), m) : 1;
+        m_runner.run(chunks, [&](int i) {
+            const auto [c0, c1] = chunk_range(m, chunks, i);
+            MapConstStrided W(w + c0, k, c1 - c0, Eigen::OuterStride<>(m));
+            if (n == 1) {
+                MapVector(y + c0, c1 - c0).noalias() = W.transpose() * MapConstVector(x, k);
+            } else {
+                MapStrided Y(y + c0, n, c1 - c0, Eigen::OuterStride<>(m));
+                Y.noalias() = MapConstRowMatrix(x, n, k) * W;
+            }
+        });
+        if (bias) {
+            MapRowMatrix Y(y, n, m);
+            Y.rowwise() += MapConstVector(bias, m).transpose();
+        }
+    }
+
     void rmsnorm(const float* x, int n, int d, const float* w, float eps, float* y) override {
         MapConstVector wv(w, d);
         for (int i = 0; i < n; ++i) {

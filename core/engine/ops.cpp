@@ -28,7 +28,10 @@ void CountedOps::matmul(OpClass op, const float* x, int n, const DeviceTensor& w
     c.weight_bytes += stored(w) + stored(bias);
     c.calls += 1;
     Timed t(m_stream, op);
-    m_stream.matmul(x, n, k, w.data, m, bias ? bias.data : nullptr, y);
+    if (w.in_out)
+        m_stream.matmul_in_out(x, n, k, w.data, m, bias ? bias.data : nullptr, y);
+    else
+        m_stream.matmul(x, n, k, w.data, m, bias ? bias.data : nullptr, y);
 }
 
 void CountedOps::rmsnorm(const float* x, int n, int d, const DeviceTensor& w, float eps, float* y) {
