@@ -214,6 +214,9 @@ QMessageBox* MainWindow::showError(const QString& title, const QString& message)
     // One notice, never modal: a long-running play, the benchmark or the keyboard must not block on it, and
     // errors that come in bursts (every Step pressed in a row, both race lanes) must not stack up boxes.
     // A newer error replaces the text of the one shown.
+    // One box at a time: an open "restart the runs?" question is answered "keep" (nothing is lost) and
+    // the error takes its place.
+    if (m_restartQuestion) m_restartQuestion->close();
     QMessageBox* box = m_errorBox;
     if (!box) {
         box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);

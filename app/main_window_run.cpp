@@ -253,6 +253,7 @@ void MainWindow::confirmRestart(const QString& what, const std::function<void()>
         return;
     }
     if (m_restartQuestion) m_restartQuestion->close();
+    if (m_errorBox) m_errorBox->close();  // the question supersedes an earlier notice: one box at a time
     auto* box = new QMessageBox(
         QMessageBox::Question, tr("Restart the runs?"),
         tr("%1 rebuilds both runs, so they restart from the prompt: %2 taken so far would be dropped "
