@@ -45,6 +45,12 @@ Status runHeadless(const HeadlessRun& run, TraceStore& store,
     worker.loadModel(path, worker.epoch());
     if (!error.isEmpty() || !info.valid()) return failed(path);
     store.setModel(info);
+    if (run.checkModel) {
+        if (Status st = run.checkModel(info.config()); !st) {
+            worker.shutdown();
+            return st;
+        }
+    }
 
     PromptRules rules;
     rules.tokenizer = info.tokenizer.get();

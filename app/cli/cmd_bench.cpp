@@ -221,11 +221,12 @@ void add_bench_command(CLI::App& app, int& exit_code) {
     o->model.add_to(*cmd);
     cmd->add_option("--contexts", o->contexts,
                     "Context lengths to measure at (default: powers of two to the capacity)")
-        ->delimiter(',');
+        ->delimiter(',')
+        ->check(whole_number(1, 1 << 30));
     cmd->add_option("--decode-steps", o->decode_steps, "Timed cached steps per context")
-        ->check(CLI::PositiveNumber);
+        ->check(whole_number(1, 1000000));
     cmd->add_option("--uncached-steps", o->uncached_steps, "Timed uncached steps per context")
-        ->check(CLI::PositiveNumber);
+        ->check(whole_number(1, 1000000));
     cmd->add_option("--record", o->record, "Trace recording: on, off or both")
         ->check(CLI::IsMember({"on", "off", "both"}));
     cmd->add_flag("!--no-bandwidth,!--no-triad", o->bandwidth, "Skip the memory-bandwidth measurement");

@@ -43,13 +43,14 @@ void add_common(CLI::App& cmd, GenerateOptions& o) {
     o.model.add_to(cmd);
     cmd.add_option("--tokens", o.tokens, "Prompt as comma-separated token ids");
     cmd.add_option("--prompt", o.prompt, "Prompt text (needs the model's tokenizer)");
-    cmd.add_option("--steps", o.steps, "Tokens to generate")->check(CLI::PositiveNumber);
+    cmd.add_option("--steps", o.steps, "Tokens to generate")->check(whole_number(1, 1000000));
     cmd.add_flag("--uncached", o.uncached, "Recompute the whole sequence every step (no KV cache)");
-    cmd.add_option("--temperature", o.temperature, "0 = greedy")->check(CLI::Range(0.0f, 100.0f));
+    cmd.add_option("--temperature", o.temperature, "0 = greedy")->check(real_number(0.0, 100.0));
     cmd.add_option("--top-k", o.top_k, "Keep the k most likely tokens (0 = all)")
-        ->check(CLI::NonNegativeNumber);
-    cmd.add_option("--top-p", o.top_p, "Nucleus sampling threshold in (0, 1]");
-    cmd.add_option("--seed", o.seed, "Sampling seed");
+        ->check(whole_number(0, INT32_MAX));
+    cmd.add_option("--top-p", o.top_p, "Nucleus sampling threshold in (0, 1]")
+        ->check(real_number(0.0, 1.0, true));
+    cmd.add_option("--seed", o.seed, "Sampling seed")->check(whole_number(0, INT64_MAX));
     cmd.add_flag("--print-ids", o.print_ids, "Print the generated token ids");
     cmd.add_flag("--ignore-eos", o.ignore_eos, "Keep going past the end-of-sequence token");
 }

@@ -14,10 +14,12 @@
 #include "export/export_command_line.h"
 #include "export/export_job.h"
 #include "export/pending_output.h"
+#include "export/view_frames.h"
 #include "export/virtual_display.h"
 #include "format.h"
 #include "gl/offscreen_renderer.h"
 #include "headless_run.h"
+#include "kvscope/tokenizer.h"
 #include "lessons/lesson_pack_command.h"
 #include "trace_store.h"
 
@@ -83,8 +85,15 @@ class ProgressPrinter {
 
 int runExportCommand(int argc, char** argv) {
     QStringList arguments{QStringLiteral("kvscope export")};
-    for (int i = 2; i < argc; ++i)
-        arguments << QString::fromLocal8Bit(argv[i]);
+    for (int i = 2; i < argc; ++i) {
+        // Qt would turn invalid bytes into U+FFFD and run a prompt nobody typed; refuse as kvscope-cli does.
+        if (!is_valid_utf8(argv[i])) {
+            say(QStringLiteral("argument %1 is not valid UTF-8 (a prompt or a path must be UTF-8 text)")
+                    .arg(i - 1));
+            return 2;
+        }
+        arguments << QString::fromUtf8(argv[i]);
+    }
     // The guided lessons as a pack of clips, stills and handouts: a command of its own.
     for (const QString& a : arguments)
         if (a == QLatin1String("--lesson") || a.startsWith(QLatin1String("--lesson=")))
@@ -156,6 +165,9 @@ int runExportCommand(int argc, char** argv) {
     run.steps = command.steps;
     run.sampler.temperature = command.temperature;
     run.sampler.seed = command.seed;
+    run.checkModel = [&settings](const ModelConfig& config) {
+        return validateLayerAndHead(settings, config);
+    };
     const Status ran = [&] {
         ProgressPrinter printer;
         return runHeadless(run, store, [&](int done, int total) {

@@ -60,6 +60,16 @@ int ExportHistory::stepCount() const {
     return int(std::max(steps[0].size(), steps[1].size()));
 }
 
+Status validateLayerAndHead(const ExportSettings& s, const ModelConfig& c) {
+    if (s.layer < 0 || s.layer >= c.n_layers)
+        return exportFailure(
+            QStringLiteral("layer %1: the model has layers 0 to %2").arg(s.layer).arg(c.n_layers - 1));
+    if (!s.allHeads && (s.head < 0 || s.head >= c.n_heads))
+        return exportFailure(
+            QStringLiteral("head %1: the model has heads 0 to %2").arg(s.head).arg(c.n_heads - 1));
+    return Status::ok();
+}
+
 Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, const ExportHistory& history) {
     ExportSettings s = settings;
     if (!history.model.valid()) return exportFailure(QStringLiteral("nothing to export: no model is loaded"));
@@ -74,13 +84,7 @@ Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, con
             QStringLiteral("step %1 asked for a still: the run has steps 0 (the prefill) to %2")
                 .arg(s.stillStep)
                 .arg(steps - 1));
-    const ModelConfig& c = history.model.config();
-    if (s.layer < 0 || s.layer >= c.n_layers)
-        return exportFailure(
-            QStringLiteral("layer %1: the model has layers 0 to %2").arg(s.layer).arg(c.n_layers - 1));
-    if (!s.allHeads && (s.head < 0 || s.head >= c.n_heads))
-        return exportFailure(
-            QStringLiteral("head %1: the model has heads 0 to %2").arg(s.head).arg(c.n_heads - 1));
+    KVSCOPE_TRY(validateLayerAndHead(s, history.model.config()));
     ThemeKind theme;
     if (!parseThemeKind(s.theme, &theme))
         return exportFailure(QStringLiteral("theme '%1': use light, dark or projector").arg(s.theme));

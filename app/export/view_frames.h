@@ -41,6 +41,9 @@ struct ExportHistory {
 // step) and everything checked that needs the model: the steps exist, the layer and head exist, the
 // theme is known, an SVG shows heatmaps. Errors say what the run has.
 Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, const ExportHistory& history);
+// The layer and head the settings show exist in a model of this shape (`kvscope export` asks as soon as
+// the model is loaded, before any step runs).
+Status validateLayerAndHead(const ExportSettings& settings, const ModelConfig& config);
 
 // Pixels per design unit of an export: the app's look at 1280×720, scaled with the frame's area, times
 // the theme's type scale and the font scale asked for.

@@ -111,6 +111,9 @@ struct Model {
     Tensor out_norm, out_norm_bias;              // [d]
     Tensor lm_head;                              // [vocab, d]; shares storage with tok_embd when tied
     std::shared_ptr<const Tokenizer> tokenizer;  // null when the file carries none
+    // What the loader wants the user to know that is no error, one line each (tensors in the file that the
+    // model does not use). The CLI prints them as notes; nothing is dropped silently.
+    std::vector<std::string> notes;
 
     uint64_t n_params() const;      // unique parameters (tied embeddings counted once)
     uint64_t stored_bytes() const;  // bytes of all unique weights as stored
