@@ -11,5 +11,7 @@ void add_bench_command(CLI::App& app, int& exit_code);
 void add_make_model_command(CLI::App& app, int& exit_code);
 void add_tokenize_command(CLI::App& app, int& exit_code);
 void add_convert_command(CLI::App& app, int& exit_code);
+void add_scale_command(CLI::App& app, int& exit_code);
+void add_roofline_command(CLI::App& app, int& exit_code);
 
 }  // namespace kvscope::cli
