@@ -1,6 +1,6 @@
 // main_window.h — KVScope's window: menus, toolbar (prompt, Prefill, Step, Play, speed, mode, Reset),
-// the two run panes side by side, docks (plots, explanation, sampling & device), the timeline, the
-// status bar; presenter mode; settings remembered with QSettings.
+// the two run panes side by side, docks (plots, scale up, roofline, complexity, explanation, sampling &
+// device), the timeline, the status bar; presenter mode; settings remembered with QSettings.
 //
 // The window owns the TraceStore and the engine thread. It turns user actions into worker requests
 // and worker answers into store updates; the views follow the store on their own. It never computes.
@@ -13,6 +13,7 @@
 #include <QThread>
 
 #include "run_types.h"
+#include "scale_settings.h"
 #include "theme.h"
 #include "trace_store.h"
 
@@ -34,6 +35,8 @@ class EngineWorker;
 class ExplanationPanel;
 class GlView;
 class PaneWidget;
+class RooflinePanel;
+class ScalePanel;
 class SamplingPanel;
 class TimelineBar;
 
@@ -73,6 +76,15 @@ class MainWindow : public QMainWindow {
     PaneWidget* pane(Side side) const { return m_panes[sideIndex(side)]; }
     GlView* plotsView() const { return m_plots; }
     ExplanationPanel* explanation() const { return m_explanation; }
+    ScalePanel* scalePanel() const { return m_scalePanel; }
+    RooflinePanel* rooflinePanel() const { return m_rooflinePanel; }
+    ScaleSettings& scaleSettings() { return m_scaleSettings; }
+    const MachinePeaks& machinePeaks() const { return m_peaks; }
+    // Shows the Scale up or Roofline dock in front (the View menu does the same).
+    void showScaleView();
+    void showRooflineView();
+    void showComplexityView();
+    GlView* complexityView() const { return m_complexity; }
     QList<GlView*> glViews() const;
     const RunSettings& runSettings() const { return m_settings; }
     bool playing() const { return m_playing; }
@@ -145,6 +157,14 @@ class MainWindow : public QMainWindow {
 
     PaneWidget* m_panes[kSideCount] = {};
     GlView* m_plots = nullptr;
+    ScaleSettings m_scaleSettings;
+    MachinePeaks m_peaks;
+    ScalePanel* m_scalePanel = nullptr;
+    RooflinePanel* m_rooflinePanel = nullptr;
+    QDockWidget* m_scaleDock = nullptr;
+    QDockWidget* m_rooflineDock = nullptr;
+    GlView* m_complexity = nullptr;
+    QDockWidget* m_complexityDock = nullptr;
     ExplanationPanel* m_explanation = nullptr;
     SamplingPanel* m_sampling = nullptr;
     TimelineBar* m_timeline = nullptr;

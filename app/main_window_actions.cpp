@@ -156,7 +156,8 @@ void MainWindow::buildMenus() {
     view->addActions({m_presenterAction, m_fullScreenAction});
     QMenu* panels = view->addMenu(tr("&Panels"));
     panels->addActions({m_plotsDock->toggleViewAction(), m_explanationDock->toggleViewAction(),
-                        m_samplingDock->toggleViewAction()});
+                        m_samplingDock->toggleViewAction(), m_scaleDock->toggleViewAction(),
+                        m_rooflineDock->toggleViewAction(), m_complexityDock->toggleViewAction()});
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addActions({m_helpAction, m_aboutAction});
     rebuildRecentMenu();

@@ -226,18 +226,19 @@ class ScaleTest : public QObject {
         const ModelConfig& mc = engine->model().config;
         const uint64_t head_keys =
             uint64_t(mc.n_layers) * mc.n_heads * (7 * 8 / 2);  // rows 0..6 see 1..7 keys
-        QCOMPARE(c.attention_part(AttentionPart::scores), head_keys * 2 * mc.head_dim);
-        QCOMPARE(c.attention_part(AttentionPart::softmax), head_keys * 5);
-        QCOMPARE(c.attention_part(AttentionPart::values), head_keys * 2 * mc.head_dim);
-        QCOMPARE(c.attention_part(AttentionPart::scores) + c.attention_part(AttentionPart::softmax) +
-                     c.attention_part(AttentionPart::values),
+        QCOMPARE(attention_part(c, AttentionPart::scores, mc.head_dim), head_keys * 2 * mc.head_dim);
+        QCOMPARE(attention_part(c, AttentionPart::softmax, mc.head_dim), head_keys * 5);
+        QCOMPARE(attention_part(c, AttentionPart::values, mc.head_dim), head_keys * 2 * mc.head_dim);
+        QCOMPARE(attention_part(c, AttentionPart::scores, mc.head_dim) +
+                     attention_part(c, AttentionPart::softmax, mc.head_dim) +
+                     attention_part(c, AttentionPart::values, mc.head_dim),
                  c[OpClass::attention].flops);
-        QCOMPARE(
-            c.flops_in(FlopGroup::attention) + c.flops_in(FlopGroup::weights) + c.flops_in(FlopGroup::other),
-            c.flops());
+        QCOMPARE(flops_in(c, FlopGroup::attention) + flops_in(c, FlopGroup::weights) +
+                     flops_in(c, FlopGroup::other),
+                 c.flops());
         auto d = s->decode(6);
         QVERIFY(d.is_ok());
-        QCOMPARE(d.value()->cumulative.attention_part(AttentionPart::softmax),
+        QCOMPARE(attention_part(d.value()->cumulative, AttentionPart::softmax, mc.head_dim),
                  head_keys * 5 + uint64_t(mc.n_layers) * mc.n_heads * 8 * 5);
     }
 
@@ -259,10 +260,10 @@ class ScaleTest : public QObject {
             QVERIFY(a.is_ok() && b.is_ok());
             if (i < 24) continue;  // the far end, where the leading power shows
             x.push_back(double(a.value()->pos_end));
-            ca.push_back(double(a.value()->counters.flops_in(FlopGroup::attention)));
-            ua.push_back(double(b.value()->counters.flops_in(FlopGroup::attention)));
-            cc.push_back(double(a.value()->cumulative.flops_in(FlopGroup::attention)));
-            uc.push_back(double(b.value()->cumulative.flops_in(FlopGroup::attention)));
+            ca.push_back(double(flops_in(a.value()->counters, FlopGroup::attention)));
+            ua.push_back(double(flops_in(b.value()->counters, FlopGroup::attention)));
+            cc.push_back(double(flops_in(a.value()->cumulative, FlopGroup::attention)));
+            uc.push_back(double(flops_in(b.value()->cumulative, FlopGroup::attention)));
             last_cached = a.value()->counters;
         }
         const double s_ca = loglog_slope(x, ca), s_ua = loglog_slope(x, ua), s_cc = loglog_slope(x, cc),

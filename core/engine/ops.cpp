@@ -118,12 +118,7 @@ void CountedOps::attention(const float* q, int n, int ld, int n_heads, int n_kv_
     auto& c = at(OpClass::attention);
     // Query row i sees s_i = pos0 + i + 1 keys: sum over rows = n·pos0 + n(n+1)/2.
     const uint64_t keys_seen = uint64_t(n) * pos0 + uint64_t(n) * (n + 1) / 2;
-    const uint64_t head_keys = uint64_t(n_heads) * keys_seen;
-    const uint64_t scores = head_keys * 2ull * hd, softmax = head_keys * 5, values = head_keys * 2ull * hd;
-    c.flops += scores + softmax + values;
-    m_counters.attention_parts[int(AttentionPart::scores)] += scores;
-    m_counters.attention_parts[int(AttentionPart::softmax)] += softmax;
-    m_counters.attention_parts[int(AttentionPart::values)] += values;
+    c.flops += uint64_t(n_heads) * keys_seen * (2ull * hd + 5 + 2ull * hd);
     // Each KV head's rows up to the longest span are read once (GQA groups share them).
     c.kv_read += 2ull * n_kv_heads * uint64_t(pos0 + n) * hd * kKvBytesPerValue;
     c.calls += 1;

@@ -24,9 +24,9 @@ double loglog_slope(std::span<const double> x, std::span<const double> y) {
 }
 
 double measured_attention_crossover(const Counters& step, double keys) {
-    const double attention = double(step.flops_in(FlopGroup::attention));
+    const double attention = double(flops_in(step, FlopGroup::attention));
     if (!(attention > 0) || !(keys > 0)) return 0;
-    return double(step.flops_in(FlopGroup::weights)) / (attention / keys);
+    return double(flops_in(step, FlopGroup::weights)) / (attention / keys);
 }
 
 }  // namespace kvscope

@@ -10,6 +10,7 @@
 #include <span>
 
 #include "kvscope/counters.h"
+#include "kvscope/flop_groups.h"
 
 namespace kvscope {
 

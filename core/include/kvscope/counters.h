@@ -28,14 +28,6 @@
 //   kv resident      bytes of K and V held in the cache after the step (the uncached run holds none
 //                    between steps); kv peak is the most held during the step.
 // Activations and scratch buffers are not counted.
-//
-// For the complexity story the op classes fall in three groups (flop_group):
-//   attention   the attention proper: scores q·kᵀ, softmax, weighted sum of values. Per token it grows with
-//               the context (cached: ∝ n; uncached, which reruns every row: ∝ n²); the attention helper
-//               also counts its three parts separately (Counters::attention_parts).
-//   weights     every product with a weight matrix: the Q,K,V projection, the output projection, the MLP,
-//               the lm_head: constant per token row, whatever the context.
-//   other       embedding, norms, RoPE, KV writes, activation, residual adds: small, linear in the rows.
 // Time is wall-clock seconds per op class measured around each op (CPU: steady_clock; CUDA: events).
 #pragma once
 
@@ -60,26 +52,6 @@ enum class OpClass : uint8_t {
 };
 constexpr int kOpClassCount = static_cast<int>(OpClass::count);
 const char* op_class_name(OpClass op);
-
-enum class FlopGroup : uint8_t { attention, weights, other };
-constexpr FlopGroup flop_group(OpClass op) {
-    switch (op) {
-        case OpClass::attention:
-            return FlopGroup::attention;
-        case OpClass::qkv:
-        case OpClass::out_proj:
-        case OpClass::mlp:
-        case OpClass::lm_head:
-            return FlopGroup::weights;
-        default:
-            return FlopGroup::other;
-    }
-}
-
-// The attention op's FLOPs in its three parts (counters.h conventions): scores 2·hd·s, softmax 5·s,
-// weighted sum 2·hd·s per query head and row over s keys.
-enum class AttentionPart : uint8_t { scores, softmax, values, count };
-constexpr int kAttentionPartCount = static_cast<int>(AttentionPart::count);
 
 struct OpCounters {
     uint64_t flops = 0;
@@ -107,8 +79,6 @@ struct Counters {
     uint64_t kv_bytes_resident = 0;  // after the step (not summed: cumulative keeps the latest)
     uint64_t kv_bytes_peak = 0;      // most held during the step (cumulative keeps the maximum)
     double wall_seconds = 0.0;       // the whole step, sampling included
-    // by_op[attention].flops split as the attention helper counted it: QKᵀ, softmax, ·V.
-    std::array<uint64_t, kAttentionPartCount> attention_parts{};
 
     OpCounters& operator[](OpClass op) { return by_op[static_cast<int>(op)]; }
     const OpCounters& operator[](OpClass op) const { return by_op[static_cast<int>(op)]; }
@@ -120,13 +90,6 @@ struct Counters {
         return t;
     }
     uint64_t flops() const { return total().flops; }
-    uint64_t flops_in(FlopGroup group) const {
-        uint64_t f = 0;
-        for (int i = 0; i < kOpClassCount; ++i)
-            if (flop_group(static_cast<OpClass>(i)) == group) f += by_op[i].flops;
-        return f;
-    }
-    uint64_t attention_part(AttentionPart part) const { return attention_parts[static_cast<int>(part)]; }
     uint64_t bytes_read() const {
         auto t = total();
         return t.weight_bytes + t.kv_read;
@@ -136,8 +99,6 @@ struct Counters {
     void accumulate(const Counters& step) {
         for (int i = 0; i < kOpClassCount; ++i)
             by_op[i] += step.by_op[i];
-        for (int i = 0; i < kAttentionPartCount; ++i)
-            attention_parts[i] += step.attention_parts[i];
         tokens_processed += step.tokens_processed;
         tokens_recomputed += step.tokens_recomputed;
         kv_bytes_resident = step.kv_bytes_resident;
