@@ -32,6 +32,7 @@ namespace kvscope::app {
 
 class DisplaySettings;
 class EngineWorker;
+class ConversationsPanel;
 class ExplanationPanel;
 class GlView;
 class PaneWidget;
@@ -85,6 +86,8 @@ class MainWindow : public QMainWindow {
     void showRooflineView();
     void showComplexityView();
     GlView* complexityView() const { return m_complexity; }
+    ConversationsPanel* conversations() const { return m_conversations; }
+    void showConversations();  // View ▸ Conversations: raises the dock and gives it room
     QList<GlView*> glViews() const;
     const RunSettings& runSettings() const { return m_settings; }
     bool playing() const { return m_playing; }
@@ -171,6 +174,8 @@ class MainWindow : public QMainWindow {
     QDockWidget* m_plotsDock = nullptr;
     QDockWidget* m_explanationDock = nullptr;
     QDockWidget* m_samplingDock = nullptr;
+    ConversationsPanel* m_conversations = nullptr;
+    QDockWidget* m_conversationsDock = nullptr;
     QToolBar* m_toolbar = nullptr;
     QToolBar* m_timelineBar = nullptr;
     QLineEdit* m_promptEdit = nullptr;

@@ -157,7 +157,12 @@ void MainWindow::buildMenus() {
     QMenu* panels = view->addMenu(tr("&Panels"));
     panels->addActions({m_plotsDock->toggleViewAction(), m_explanationDock->toggleViewAction(),
                         m_samplingDock->toggleViewAction(), m_scaleDock->toggleViewAction(),
-                        m_rooflineDock->toggleViewAction(), m_complexityDock->toggleViewAction()});
+                        m_rooflineDock->toggleViewAction(), m_complexityDock->toggleViewAction(),
+                        m_conversationsDock->toggleViewAction()});
+    view->addAction(tr("&Conversations (paged KV cache)"), this, &MainWindow::showConversations);
+    view->addAction(tr("Scale &up (real models' KV cache)"), this, &MainWindow::showScaleView);
+    view->addAction(tr("Roo&fline (this machine's roofs)"), this, &MainWindow::showRooflineView);
+    view->addAction(tr("Comple&xity (attention vs weight FLOPs)"), this, &MainWindow::showComplexityView);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addActions({m_helpAction, m_aboutAction});
     rebuildRecentMenu();

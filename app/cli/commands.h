@@ -13,5 +13,6 @@ void add_tokenize_command(CLI::App& app, int& exit_code);
 void add_convert_command(CLI::App& app, int& exit_code);
 void add_scale_command(CLI::App& app, int& exit_code);
 void add_roofline_command(CLI::App& app, int& exit_code);
+void add_conversations_commands(CLI::App& app, int& exit_code);  // conversations, chat
 
 }  // namespace kvscope::cli

@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
     kvscope::cli::add_convert_command(app, exit_code);
     kvscope::cli::add_scale_command(app, exit_code);
     kvscope::cli::add_roofline_command(app, exit_code);
+    kvscope::cli::add_conversations_commands(app, exit_code);
     CLI11_PARSE(app, argc, argv);
     return exit_code;
 }
