@@ -177,7 +177,8 @@ void MainWindow::showScaleView() {
 void MainWindow::showComplexityView() {
     m_complexityDock->show();
     m_complexityDock->raise();
-    resizeDocks({m_complexityDock}, {std::max(height() * 45 / 100, m_complexityDock->height())}, Qt::Vertical);
+    resizeDocks({m_complexityDock}, {std::max(height() * 45 / 100, m_complexityDock->height())},
+                Qt::Vertical);
 }
 
 void MainWindow::showRooflineView() {
