@@ -142,7 +142,7 @@ void RooflineRenderer::render(FrameContext& frame) {
     for (double e = lxMin; e <= lxMax; e += 1) {
         const float x = X(std::pow(10.0, e));
         dl->AddLine(ImVec2(x, top), ImVec2(x, bottom), imColor(th.grid));
-        const QString l = QString::number(std::pow(10.0, e), 'g', 3);
+        const QString l = QString::number(std::pow(10.0, e), 'g', 7);
         drawText(dl, small, ImVec2(x - textSize(small, l).x / 2, bottom + frame.px(3)), th.textDim, l);
     }
     for (double e = lyMin; e <= lyMax; e += 1) {
