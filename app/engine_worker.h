@@ -63,6 +63,9 @@ class EngineWorker : public QObject {
     void play(int keepSteps, quint64 epoch);
     void pause();
     void reset(quint64 epoch);
+    // Writes the cached run's tokens and K/V (and the token it chose next) to a cache file
+    // (kvscope/cache_file.h); answers with cacheSaved. Refused while playing.
+    void saveCache(const QString& path);
     // Joins the race threads and frees the sessions; the last call before the thread quits.
     void shutdown();
 
@@ -79,6 +82,7 @@ class EngineWorker : public QObject {
     void settingsApplied(const kvscope::app::RunSettings& settings, const QString& backendName);
     void settingsRejected(const QString& message, const kvscope::app::RunSettings& current);
     void reachedEnd(const QString& message);
+    void cacheSaved(const QString& path, const QString& error, int tokens);  // error empty: saved
 
   private:
     struct Run {

@@ -87,7 +87,10 @@ class MainWindow : public QMainWindow {
     void showComplexityView();
     GlView* complexityView() const { return m_complexity; }
     ConversationsPanel* conversations() const { return m_conversations; }
-    void showConversations();  // View ▸ Conversations: raises the dock and gives it room
+    void showConversations();
+    void saveCache();                       // File ▸ Save cache… (asks for a file)
+    void saveCacheTo(const QString& path);  // the cached run's K/V, resumable with kvscope-cli --load-cache
+                                            // // View ▸ Conversations: raises the dock and gives it room
     QList<GlView*> glViews() const;
     const RunSettings& runSettings() const { return m_settings; }
     bool playing() const { return m_playing; }
@@ -98,7 +101,9 @@ class MainWindow : public QMainWindow {
     void modelReady(const kvscope::app::ModelInfo& info);
     void errorShown(const QString& message);
     void stepArrived();
-    void stepsFinished();  // the presses stepRepeatedly() asked for have all been answered
+    void stepsFinished();
+    void cacheSaved(const QString& path,
+                    const QString& error);  // the presses stepRepeatedly() asked for have all been answered
 
   protected:
     void closeEvent(QCloseEvent* event) override;

@@ -134,6 +134,7 @@ void MainWindow::buildMenus() {
     file->addAction(m_openDefaultAction);
     file->addSeparator();
     file->addAction(m_exportAction);
+    file->addAction(tr("&Save cache…"), this, &MainWindow::saveCache);
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu* run = menuBar()->addMenu(tr("&Run"));

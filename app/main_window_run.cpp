@@ -1,4 +1,5 @@
 // The main window's side of the engine thread: requests out, answers in.
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QLineEdit>
 #include <QMessageBox>
@@ -36,6 +37,19 @@ void MainWindow::connectWorker() {
                 pane(side)->setBusy(QString());
         syncRunControls();
     });
+    connect(w, &EngineWorker::cacheSaved, this,
+            [this](const QString& path, const QString& error, int tokens) {
+                if (error.isEmpty())
+                    statusBar()->showMessage(
+                        tr("Saved the cache of %1 tokens to %2 (resume: kvscope-cli generate MODEL "
+                           "--load-cache FILE --steps N)")
+                            .arg(tokens)
+                            .arg(path),
+                        15000);
+                else
+                    showError(tr("Save cache"), error);
+                emit cacheSaved(path, error);
+            });
     connect(w, &EngineWorker::reachedEnd, this, [this](const QString& message) {
         m_autoSteps = 0;
         m_autoActive = false;
@@ -301,6 +315,21 @@ void MainWindow::onRunReset() {
         m_reprefillAfterReset = false;
         prefill();
     }
+}
+
+}  // namespace kvscope::app
+
+namespace kvscope::app {
+
+void MainWindow::saveCache() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save the KV cache"), QString(),
+                                                      tr("KVScope cache (*.kvcache);;All files (*)"));
+    if (!path.isEmpty()) saveCacheTo(path);
+}
+
+void MainWindow::saveCacheTo(const QString& path) {
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, path] { w->saveCache(path); }, Qt::QueuedConnection);
 }
 
 }  // namespace kvscope::app

@@ -29,18 +29,18 @@ void run(TraceStore& store, const std::shared_ptr<Engine>& engine, int prompt, i
     store.setModel(info);
     auto cached = make_session(engine, SessionMode::cached, TraceOptions::off());
     auto uncached = make_session(engine, SessionMode::uncached, TraceOptions::off());
-    std::vector<int32_t> tokens(size_t(prompt));
+    std::vector<int32_t> tokens(static_cast<size_t>(prompt));
     for (int i = 0; i < prompt; ++i)
         tokens[size_t(i)] = int32_t(i % 40);
     auto a = cached->prefill(tokens);
     auto b = uncached->prefill(tokens);
     QVERIFY(a.is_ok() && b.is_ok());
-    store.appendPair({a.value(), b.value()});
+    store.appendPair(StepPair{a.value(), b.value()});
     for (int i = 0; i < steps; ++i) {
         a = cached->decode(7);
         b = uncached->decode(7);
         QVERIFY(a.is_ok() && b.is_ok());
-        store.appendPair({a.value(), b.value()});
+        store.appendPair(StepPair{a.value(), b.value()});
     }
 }
 
