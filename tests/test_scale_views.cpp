@@ -69,7 +69,6 @@ class ScaleViewsTest : public QObject {
                  qPrintable(text));
         QVERIFY2(text.contains(QStringLiteral("do not fit")), qPrintable(text));
         s.weights = s.kv = Precision::int4;
-        text.clear();
         lines = ScaleRenderer::narration(s, *ScaleSettings::catalog(), store);
         QVERIFY2(lines.join(QLatin1Char(' ')).contains(QStringLiteral("4 conversations")),
                  qPrintable(lines.join(QLatin1Char(' '))));
