@@ -24,7 +24,9 @@
 #include "lessons/lesson_panel.h"
 #include "pane_widget.h"
 #include "sampling_panel.h"
+#include "scale_panel.h"
 #include "timeline_bar.h"
+#include "views/complexity_renderer.h"
 #include "views/gl_view.h"
 #include "views/plots_renderer.h"
 
@@ -134,6 +136,36 @@ void MainWindow::buildDocks() {
     m_plotsDock->setWidget(m_plots);
     addDockWidget(Qt::BottomDockWidgetArea, m_plotsDock);
 
+    // Why it matters at scale: the KV cache of real models, and this machine's roofline. Tabs beside the
+    // plots; the roofs are measured the first time the Roofline tab is shown (then kept in the settings).
+    m_scalePanel = new ScalePanel(m_scaleSettings, m_store, *m_display);
+    m_scaleDock = new QDockWidget(tr("Scale up"), this);
+    m_scaleDock->setObjectName(QStringLiteral("scaleDock"));
+    m_scaleDock->setWidget(m_scalePanel);
+    addDockWidget(Qt::BottomDockWidgetArea, m_scaleDock);
+    tabifyDockWidget(m_plotsDock, m_scaleDock);
+    m_rooflinePanel = new RooflinePanel(m_peaks, m_store, *m_display);
+    m_rooflineDock = new QDockWidget(tr("Roofline"), this);
+    m_rooflineDock->setObjectName(QStringLiteral("rooflineDock"));
+    m_rooflineDock->setWidget(m_rooflinePanel);
+    addDockWidget(Qt::BottomDockWidgetArea, m_rooflineDock);
+    tabifyDockWidget(m_scaleDock, m_rooflineDock);
+    m_complexity = new GlView(m_store, *m_display, std::make_unique<ComplexityRenderer>(), Side::cached);
+    m_complexityDock = new QDockWidget(tr("Complexity"), this);
+    m_complexityDock->setObjectName(QStringLiteral("complexityDock"));
+    m_complexityDock->setWidget(m_complexity);
+    addDockWidget(Qt::BottomDockWidgetArea, m_complexityDock);
+    tabifyDockWidget(m_rooflineDock, m_complexityDock);
+    m_plotsDock->raise();
+    connect(m_rooflineDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        if (visible && !m_peaks.valid() && m_options.useSettings) m_rooflinePanel->measure();
+    });
+    connect(m_rooflinePanel, &RooflinePanel::measured, this, [this] {
+        if (!m_options.useSettings) return;
+        QSettings s;
+        StoredPeaks::write(s, m_peaks);
+    });
+
     m_explanation = new ExplanationPanel(m_store, *m_display);
     m_explanationDock = new QDockWidget(tr("What just happened"), this);
     m_explanationDock->setObjectName(QStringLiteral("explanationDock"));
@@ -183,6 +215,25 @@ GlossaryDialog* MainWindow::showGlossary(const QString& term) {
     m_glossary->show();
     m_glossary->raise();
     return m_glossary;
+}
+
+void MainWindow::showScaleView() {
+    m_scaleDock->show();
+    m_scaleDock->raise();
+    resizeDocks({m_scaleDock}, {std::max(height() * 45 / 100, m_scaleDock->height())}, Qt::Vertical);
+}
+
+void MainWindow::showComplexityView() {
+    m_complexityDock->show();
+    m_complexityDock->raise();
+    resizeDocks({m_complexityDock}, {std::max(height() * 45 / 100, m_complexityDock->height())},
+                Qt::Vertical);
+}
+
+void MainWindow::showRooflineView() {
+    m_rooflineDock->show();
+    m_rooflineDock->raise();
+    resizeDocks({m_rooflineDock}, {std::max(height() * 45 / 100, m_rooflineDock->height())}, Qt::Vertical);
 }
 
 void MainWindow::showConversations() {
@@ -278,6 +329,9 @@ void MainWindow::readSettings() {
         m_display->setThemeKind(kind);
     m_display->setFontScale(
         s.value(QStringLiteral("display/fontScale"), double(m_display->fontScale())).toFloat());
+    m_scaleSettings.read(s);
+    m_scalePanel->syncControls();
+    StoredPeaks::read(s, &m_peaks);
     m_recent = s.value(QStringLiteral("files/recent")).toStringList();
     rebuildRecentMenu();
     m_settings.mode = s.value(QStringLiteral("run/mode")).toString() == QStringLiteral("race")
@@ -304,6 +358,7 @@ void MainWindow::writeSettings() {
         s.setValue(QStringLiteral("display/theme"), themeKindName(m_display->themeKind()));
         s.setValue(QStringLiteral("display/fontScale"), double(m_display->fontScale()));
     }
+    m_scaleSettings.write(s);
     for (Side side : kSides)
         s.setValue(QStringLiteral("window/pane%1").arg(sideIndex(side)),
                    m_panes[sideIndex(side)]->saveSplitters());

@@ -1,6 +1,6 @@
 // main_window.h — KVScope's window: menus, toolbar (prompt, Prefill, Step, Play, speed, mode, Reset),
-// the two run panes side by side, docks (plots, explanation, sampling & device), the timeline, the
-// status bar; presenter mode; settings remembered with QSettings.
+// the two run panes side by side, docks (plots, scale up, roofline, complexity, explanation, sampling &
+// device), the timeline, the status bar; presenter mode; settings remembered with QSettings.
 //
 // The window owns the TraceStore and the engine thread. It turns user actions into worker requests
 // and worker answers into store updates; the views follow the store on their own. It never computes.
@@ -15,6 +15,7 @@
 #include <functional>
 
 #include "run_types.h"
+#include "scale_settings.h"
 #include "theme.h"
 #include "trace_store.h"
 
@@ -39,6 +40,8 @@ class GlossaryDialog;
 class LessonPanel;
 class GlView;
 class PaneWidget;
+class RooflinePanel;
+class ScalePanel;
 class SamplingPanel;
 class TimelineBar;
 
@@ -100,6 +103,15 @@ class MainWindow : public QMainWindow {
     QDockWidget* lessonsDock() const { return m_lessonsDock; }
     // F1: the glossary (at `term`, or at the keyboard shortcuts when empty); made on first use.
     GlossaryDialog* showGlossary(const QString& term = QString());
+    ScalePanel* scalePanel() const { return m_scalePanel; }
+    RooflinePanel* rooflinePanel() const { return m_rooflinePanel; }
+    ScaleSettings& scaleSettings() { return m_scaleSettings; }
+    const MachinePeaks& machinePeaks() const { return m_peaks; }
+    // Shows the Scale up or Roofline dock in front (the View menu does the same).
+    void showScaleView();
+    void showRooflineView();
+    void showComplexityView();
+    GlView* complexityView() const { return m_complexity; }
     ConversationsPanel* conversations() const { return m_conversations; }
     void showConversations();
     void saveCache();                       // File ▸ Save cache… (asks for a file)
@@ -203,6 +215,14 @@ class MainWindow : public QMainWindow {
 
     PaneWidget* m_panes[kSideCount] = {};
     GlView* m_plots = nullptr;
+    ScaleSettings m_scaleSettings;
+    MachinePeaks m_peaks;
+    ScalePanel* m_scalePanel = nullptr;
+    RooflinePanel* m_rooflinePanel = nullptr;
+    QDockWidget* m_scaleDock = nullptr;
+    QDockWidget* m_rooflineDock = nullptr;
+    GlView* m_complexity = nullptr;
+    QDockWidget* m_complexityDock = nullptr;
     ExplanationPanel* m_explanation = nullptr;
     LessonPanel* m_lessons = nullptr;
     QDockWidget* m_lessonsDock = nullptr;

@@ -152,11 +152,8 @@ void MainWindow::buildMenus() {
     file->addAction(m_openDefaultAction);
     file->addSeparator();
     file->addAction(m_exportAction);
-<<<<<<< HEAD
     file->addAction(m_lessonPackAction);
-=======
     file->addAction(tr("&Save cache…"), this, &MainWindow::saveCache);
->>>>>>> main
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu* run = menuBar()->addMenu(tr("&Run"));
@@ -180,8 +177,12 @@ void MainWindow::buildMenus() {
     QMenu* panels = view->addMenu(tr("&Panels"));
     panels->addActions({m_lessonsDock->toggleViewAction(), m_plotsDock->toggleViewAction(),
                         m_explanationDock->toggleViewAction(), m_samplingDock->toggleViewAction(),
-                        m_conversationsDock->toggleViewAction()});
+                        m_scaleDock->toggleViewAction(), m_rooflineDock->toggleViewAction(),
+                        m_complexityDock->toggleViewAction(), m_conversationsDock->toggleViewAction()});
     view->addAction(tr("&Conversations (paged KV cache)"), this, &MainWindow::showConversations);
+    view->addAction(tr("Scale &up (real models' KV cache)"), this, &MainWindow::showScaleView);
+    view->addAction(tr("Roo&fline (this machine's roofs)"), this, &MainWindow::showRooflineView);
+    view->addAction(tr("Comple&xity (attention vs weight FLOPs)"), this, &MainWindow::showComplexityView);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* lessons = m_lessonsDock->toggleViewAction();
     lessons->setText(tr("Guided &lessons"));

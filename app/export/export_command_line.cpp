@@ -4,6 +4,7 @@
 #include <QFileInfo>
 
 #include "export/export_io.h"
+#include "kvscope/scale.h"
 
 namespace kvscope::app {
 namespace {
@@ -22,7 +23,16 @@ QList<QCommandLineOption> options() {
               "n"),
         value("out", "the file (or, for png-frames, the folder) to write", "path"),
         value("format", "mp4, gif, png-frames, png, svg, csv or json (default: from --out)", "format"),
-        value("view", "side-by-side, pane, kv-cache, attention, counters, plots or tokens", "view"),
+        value(
+            "view",
+            "side-by-side, pane, kv-cache, attention, counters, plots, tokens, scale, roofline or complexity",
+            "view"),
+        value("context", "scale: tokens per conversation (1K … 1M, e.g. 128K)", "n"),
+        value("precision", "scale: weights and cache, f32, f16, bf16, f8 or int4", "p"),
+        value("kv-precision", "scale: the cache only", "p"),
+        value("conversations", "scale: conversations decoded together", "n"),
+        value("scale-model", "scale: the model looked at (a name of the reference catalog)", "name"),
+        value("accelerator", "scale: the accelerator the narration speaks of", "name"),
         value("run", "for one-run views: cached or uncached", "run"),
         value("layer", "the layer shown by kv-cache and attention", "n"),
         value("head", "the attention head, or all", "n|all"),
@@ -190,6 +200,28 @@ Result<ExportCommand> parseExportCommand(const QStringList& arguments) {
             return exportFailure(QStringLiteral("--animation %1: use on or off").arg(a));
         e.animate = a == QLatin1String("on");
     }
+    if (p.isSet(QStringLiteral("context"))) {
+        const QString ctx = p.value(QStringLiteral("context"));
+        const auto n = parse_token_count(ctx.toStdString());
+        if (!n || *n < 1024 || *n > 1048576)
+            return exportFailure(
+                QStringLiteral("--context %1: expected 1K to 1M tokens (e.g. 4096, 128K, 1M)").arg(ctx));
+        e.scaleContext = ctx;
+    }
+    for (const char* name : {"precision", "kv-precision"}) {
+        if (!p.isSet(QString::fromLatin1(name))) continue;
+        const QString v = p.value(QString::fromLatin1(name));
+        if (!parse_precision(v.toStdString()))
+            return exportFailure(
+                QStringLiteral("--%1 %2: use f32, f16, bf16, f8 or int4").arg(QLatin1String(name), v));
+        if (QLatin1String(name) == QLatin1String("precision")) e.scaleWeights = v;
+        e.scaleKv = v;
+    }
+    if (p.isSet(QStringLiteral("precision")) && p.isSet(QStringLiteral("kv-precision")))
+        e.scaleKv = p.value(QStringLiteral("kv-precision"));
+    KVSCOPE_TRY(readInt(p, "conversations", 1, 1024, e.scaleConversations));
+    if (p.isSet(QStringLiteral("scale-model"))) e.scaleModel = p.value(QStringLiteral("scale-model"));
+    if (p.isSet(QStringLiteral("accelerator"))) e.scaleAccelerator = p.value(QStringLiteral("accelerator"));
     e.title = p.value(QStringLiteral("title"));
     e.caption = p.value(QStringLiteral("caption"));
     e.narrate = p.isSet(QStringLiteral("narrate"));

@@ -46,6 +46,9 @@ const ViewChoice kViewChoices[] = {
     {ExportView::counters, QT_TRANSLATE_NOOP("ExportDialog", "Counters")},
     {ExportView::plots, QT_TRANSLATE_NOOP("ExportDialog", "Plots (both runs)")},
     {ExportView::tokens, QT_TRANSLATE_NOOP("ExportDialog", "Token strip")},
+    {ExportView::scale, QT_TRANSLATE_NOOP("ExportDialog", "Scale up: the KV cache of real models")},
+    {ExportView::roofline, QT_TRANSLATE_NOOP("ExportDialog", "Roofline: this machine's roofs and the steps")},
+    {ExportView::complexity, QT_TRANSLATE_NOOP("ExportDialog", "Complexity: attention vs weight FLOPs")},
 };
 
 struct FormatChoice {

@@ -13,7 +13,7 @@ struct ViewInfo {
     ExportView view;
     const char* name;
 };
-constexpr std::array<ViewInfo, 7> kViews{{
+constexpr std::array<ViewInfo, 10> kViews{{
     {ExportView::sideBySide, "side-by-side"},
     {ExportView::pane, "pane"},
     {ExportView::kvCache, "kv-cache"},
@@ -21,6 +21,9 @@ constexpr std::array<ViewInfo, 7> kViews{{
     {ExportView::counters, "counters"},
     {ExportView::plots, "plots"},
     {ExportView::tokens, "tokens"},
+    {ExportView::scale, "scale"},
+    {ExportView::roofline, "roofline"},
+    {ExportView::complexity, "complexity"},
 }};
 
 constexpr int kMaxFramesPerStep = 600;  // 20 s a step at 30 fps: more is a mistake, not a lesson

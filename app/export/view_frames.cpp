@@ -1,9 +1,14 @@
 #include "export/view_frames.h"
 
+#include <QSettings>
 #include <cmath>
+#include <thread>
 
 #include "export/export_io.h"
+#include "views/complexity_renderer.h"
 #include "views/layout_renderer.h"
+#include "views/roofline_renderer.h"
+#include "views/scale_renderer.h"
 #include "views/slide_renderer.h"
 
 namespace kvscope::app {
@@ -12,6 +17,21 @@ namespace {
 bool drawsHeatmaps(ExportView view) {
     return view == ExportView::sideBySide || view == ExportView::pane || view == ExportView::kvCache ||
            view == ExportView::attention;
+}
+
+// This machine's roofs for the roofline view: as the app keeps them in its settings, or measured now (a few
+// seconds) when it never has.
+MachinePeaks exportPeaks() {
+    MachinePeaks peaks;
+    QSettings settings;
+    if (StoredPeaks::read(settings, &peaks)) return peaks;
+    const int threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    auto backend = make_cpu_backend(threads);
+    if (auto m = measure_machine_peaks(*backend, threads)) {
+        peaks = m.value();
+        StoredPeaks::write(settings, peaks);
+    }
+    return peaks;
 }
 
 std::unique_ptr<SlideRenderer> makeSlide(const ExportSettings& s) {
@@ -41,6 +61,23 @@ std::unique_ptr<SlideRenderer> makeSlide(const ExportSettings& s) {
             break;
         case ExportView::tokens:
             content = std::make_unique<TokenStripRenderer>(side);
+            break;
+        case ExportView::scale: {
+            ScaleSettings scale;
+            scale.context = parse_token_count(s.scaleContext.toStdString()).value_or(scale.context);
+            scale.weights = parse_precision(s.scaleWeights.toStdString()).value_or(scale.weights);
+            scale.kv = parse_precision(s.scaleKv.toStdString()).value_or(scale.kv);
+            scale.conversations = s.scaleConversations;
+            scale.model = s.scaleModel;
+            scale.accelerator = s.scaleAccelerator;
+            content = std::make_unique<ScaleRenderer>(scale);
+            break;
+        }
+        case ExportView::roofline:
+            content = std::make_unique<RooflineRenderer>(exportPeaks());
+            break;
+        case ExportView::complexity:
+            content = std::make_unique<ComplexityRenderer>();
             break;
     }
     return std::make_unique<SlideRenderer>(std::move(content), side, backdrop, s.title, s.caption, s.narrate);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kvscope/flop_groups.h"
+
 namespace kvscope::app {
 
 namespace {
@@ -71,18 +73,25 @@ bool PlotsRenderer::affectedBy(const StoreChange& change, Side) const {
 std::vector<PlotsRenderer::Chart> PlotsRenderer::charts(const TraceStore& store) {
     std::vector<Chart> out(4);
     out[0] = {tr("Time per token"), tr("line: running median; dots: each step"), formatMs, {}, true};
-    out[1] = {tr("FLOPs per token"), tr("each decode step"), formatPlainFlops, {}};
+    out[1] = {tr("FLOPs per token"), tr("dashed: attention's share"), formatPlainFlops, {}};
     out[2] = {tr("Cumulative FLOPs"), tr("prefill included"), formatPlainFlops, {}};
     out[3] = {tr("KV bytes"), tr("dashed: uncached scratch, as big, thrown away"), formatPlainBytes, {}};
     for (Side side : kSides) {
         Series time{side, false, {}}, flops{side, false, {}}, cumulative{side, false, {}},
             kv{side, false, {}}, peak{side, true, {}};
+        Series prefillTime{side, false, {}, true, tr("prefill (time to first token)")};
+        Series prefillFlops{side, false, {}, true, tr("prefill")};
+        Series attention{side, true, {}, false, tr("attention")};
         for (const auto& s : store.steps(side)) {
             const StepTrace& t = *s.trace;
             const double x = double(t.pos_end);
             if (t.phase == Phase::decode) {
                 time.points.push_back({x, t.counters.wall_seconds});
                 flops.points.push_back({x, double(t.counters.flops())});
+                attention.points.push_back({x, double(flops_in(t.counters, FlopGroup::attention))});
+            } else {
+                prefillTime.points.push_back({x, t.counters.wall_seconds});
+                prefillFlops.points.push_back({x, double(t.counters.flops())});
             }
             cumulative.points.push_back({x, double(t.cumulative.flops())});
             kv.points.push_back({x, double(t.counters.kv_bytes_resident)});
@@ -92,7 +101,10 @@ std::vector<PlotsRenderer::Chart> PlotsRenderer::charts(const TraceStore& store)
         time.faint = true;
         out[0].series.push_back(std::move(time));
         out[0].series.push_back(std::move(median));
+        out[0].series.push_back(std::move(prefillTime));
         out[1].series.push_back(std::move(flops));
+        out[1].series.push_back(std::move(attention));
+        out[1].series.push_back(std::move(prefillFlops));
         out[2].series.push_back(std::move(cumulative));
         out[3].series.push_back(std::move(kv));
         if (side == Side::uncached) out[3].series.push_back(std::move(peak));
@@ -169,13 +181,20 @@ void PlotsRenderer::drawChart(FrameContext& frame, const Chart& chart, ImVec2 a,
         drawText(dl, small, ImVec2(a.x + frame.px(16) + titleW, a.y + frame.px(7)), th.textDim, chart.note);
     double yMax = 0, yMinPositive = 0;
     size_t points = 0;
+    size_t linePoints = 0;
     for (const Series& s : chart.series) {
         points += s.points.size();
-        for (const Point& p : s.points) {
+        if (!s.prefill) linePoints += s.points.size();
+        for (const Point& p : s.points)
             if (p.y > 0 && (yMinPositive <= 0 || p.y < yMinPositive)) yMinPositive = p.y;
-            if (!s.faint) yMax = std::max(yMax, p.y);  // a spike in the raw points does not rescale
-        }
     }
+    // The prefill does the whole prompt in one step: it sets the scale only when there is nothing else yet;
+    // above the decode steps it is drawn at the top edge with its value written beside it.
+    // A spike in the raw (faint) points does not rescale either: the running median sets it.
+    for (const Series& s : chart.series)
+        if (!s.faint && (!s.prefill || linePoints == 0))
+            for (const Point& p : s.points)
+                yMax = std::max(yMax, p.y);
     if (points == 0) {
         const QString empty = tr("appears with the first decode step");
         const ImVec2 size = textSize(small, empty);
@@ -274,7 +293,22 @@ void PlotsRenderer::drawChart(FrameContext& frame, const Chart& chart, ImVec2 a,
         pts.reserve(s.points.size());
         for (const Point& p : s.points)
             pts.push_back(ImVec2(X(p.x), Y(p.y)));
-        const ImU32 colour = imColor(th.side(s.side));
+        const ImU32 colour = imColor(th.side(s.side), s.dashed ? 0.8f : 1.0f);
+        if (s.prefill) {
+            for (size_t i = 0; i < pts.size(); ++i) {
+                const bool above = s.points[i].y > yMax;
+                const ImVec2 c(pts[i].x, above ? top + frame.px(7) : pts[i].y);
+                const float r = frame.px(6);
+                dl->AddQuadFilled(ImVec2(c.x, c.y - r), ImVec2(c.x + r, c.y), ImVec2(c.x, c.y + r),
+                                  ImVec2(c.x - r, c.y), colour);
+                dl->AddQuad(ImVec2(c.x, c.y - r), ImVec2(c.x + r, c.y), ImVec2(c.x, c.y + r),
+                            ImVec2(c.x - r, c.y), imColor(th.textStrong), frame.px(1));
+                if (above)
+                    drawText(dl, small, ImVec2(c.x + r + frame.px(3), c.y - small->FontSize / 2),
+                             th.textStrong, QStringLiteral("↑ %1").arg(chart.format(s.points[i].y)));
+            }
+            continue;
+        }
         if (pts.size() == 1) dl->AddCircleFilled(pts[0], frame.px(3), colour);
         if (s.dashed) {
             // On top of the cached line it would vanish: a halo in the chart's colour under each dash.
@@ -299,7 +333,8 @@ void PlotsRenderer::drawChart(FrameContext& frame, const Chart& chart, ImVec2 a,
             shownX = best->x;
             lines << QStringLiteral("%1%2: %3")
                          .arg(sideTitle(s.side))
-                         .arg(s.dashed                ? tr(" (scratch, during the step)")
+                         .arg(!s.label.isEmpty()      ? QStringLiteral(" (%1)").arg(s.label)
+                              : s.dashed              ? tr(" (scratch, during the step)")
                               : s.faint               ? tr(" (this step)")
                               : chart.logScaleOffered ? tr(" (median of %1)").arg(kMedianWindow)
                                                       : QString())
