@@ -350,13 +350,19 @@ class ClassroomGuiTest : public QObject {
         const auto charts = PlotsRenderer::charts(m_window->store());
         const PlotsRenderer::Chart& time = charts[0];
         QVERIFY(time.logScaleOffered);
-        int faint = 0, lines = 0;
+        int faint = 0, lines = 0, prefills = 0;
         for (const PlotsRenderer::Series& s : time.series) {
+            if (s.prefill) {  // the prefill is its own marker (the pause before the first token)
+                QCOMPARE(int(s.points.size()), 1);
+                ++prefills;
+                continue;
+            }
             QCOMPARE(int(s.points.size()), 5);  // the decode steps
             (s.faint ? faint : lines) += 1;
         }
         QCOMPARE(faint, 2);
         QCOMPARE(lines, 2);
+        QCOMPARE(prefills, 2);
     }
 
     void exportsForSlides() {
