@@ -95,6 +95,7 @@ class EngineWorker : public QObject {
                          QString* backendName);
     void applyTraceOptions(Run& run, Side side, int nextPosition);
     bool rewind(int keepSteps);
+    Status replay(Run& run, int pos);
     bool runLockstepStep();
     void scheduleNextPlayStep(int delayMs, quint64 epoch);
     void playTick(quint64 epoch);

@@ -22,6 +22,7 @@ struct HeadlessRun {
     QString prompt;
     int steps = 0;  // decode steps after the prefill: the history gets steps + 1 steps
     SamplerConfig sampler;
+    QString rightRun;  // the right pane's run: empty, without a cache; else a cache variant spec
 };
 
 // Loads the model into `store` and runs the prefill and `steps` lockstep steps, appending each. Errors

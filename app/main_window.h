@@ -60,6 +60,9 @@ class MainWindow : public QMainWindow {
     void reset();
     void stepRepeatedly(int presses);  // presses Step `presses` times, each after the previous result
     void setMode(CompareMode mode);
+    // The right pane's run: "" (without a KV cache) or a cache variant spec; freeRunning: the variant
+    // picks its own tokens.
+    void setRightRun(const QString& spec, bool freeRunning);
     void setSpeed(double tokensPerSecond);  // 0: as fast as the engine goes
     void setDevice(DeviceKind device);
     void setTheme(ThemeKind kind);
@@ -155,6 +158,10 @@ class MainWindow : public QMainWindow {
     QToolBar* m_timelineBar = nullptr;
     QLineEdit* m_promptEdit = nullptr;
     QComboBox* m_modeCombo = nullptr;
+    QComboBox* m_rightRunCombo = nullptr;  // "Without KV cache" or a cache variant (cache_variants())
+    QLineEdit* m_rightRunSpec = nullptr;   // the variant with its parameters, editable
+    QAction* m_freeRunningAction = nullptr;
+    void syncRightRunControls();
     QSlider* m_speedSlider = nullptr;
     QLabel* m_speedLabel = nullptr;
     QLabel* m_modelLabel = nullptr;

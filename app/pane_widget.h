@@ -30,7 +30,8 @@ class PaneWidget : public QWidget {
 
     // What the engine is doing for this run (empty: idle).
     void setBusy(const QString& what);
-    void setNote(const QString& note);  // a lasting note (e.g. the end of the context)
+    void setNote(const QString& note);    // a lasting note (e.g. the end of the context)
+    void setTitle(const QString& title);  // the run's name (the right pane: no cache, or a variant)
     QByteArray saveSplitters() const;
     void restoreSplitters(const QByteArray& state);
 

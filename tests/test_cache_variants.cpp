@@ -9,6 +9,7 @@
 
 #include "kvscope/cache_policy.h"
 #include "kvscope/kv_storage.h"
+#include "kvscope/lab.h"
 #include "kvscope/logit_compare.h"
 #include "support/engine_helpers.h"
 #include "support/fixtures.h"
@@ -464,6 +465,49 @@ class CacheVariantsTest : public QObject {
               double(worst), double(from_exact));
         QVERIFY2(worst < 1e-3f, qPrintable(QString("re-indexed window differs by %1").arg(worst)));
         QVERIFY2(from_exact > 1e-2f, "a window of 9 over 80 tokens should change the logits");
+    }
+
+    // The lab: the exact cache as a "variant" scores exactly as the exact run (KL 0, top-1 100%); a
+    // window that holds everything too; segments past the context are scored only by bounded caches.
+    void labComparesVariantsWithTheExactRun() {
+        std::string error;
+        auto engine = make_cpu_engine(model_fixture_path("tiny-llama-gqa"), error);
+        QVERIFY2(engine, error.c_str());
+        const auto text = text_tokens(200, engine->config().vocab_size);
+        LabOptions o;
+        o.segment_tokens = 60;
+        std::vector<CachePolicy> variants = {parse_cache_variant("window:W=100").value(),
+                                             parse_cache_variant("int4:group=16").value(),
+                                             parse_cache_variant("sinks:S=2,W=10").value()};
+        variants.insert(variants.begin(), CachePolicy{});
+        auto r = run_lab(engine, text, variants, o);
+        QVERIFY2(r.is_ok(), r.message().c_str());
+        QCOMPARE(r->segments, 3);
+        QCOMPARE(r->exact.tokens, int64_t(3 * 59));
+        for (int i : {0, 1}) {
+            const LabResult& v = r->variants[size_t(i)];
+            QCOMPARE(v.perplexity(), r->exact.perplexity());
+            QCOMPARE(v.kl_sum, 0.0);
+            QCOMPARE(v.top1_agree, v.compared);
+            QCOMPARE(v.compared, int64_t(3 * 59));
+        }
+        QVERIFY(r->variants[2].kl_sum > 0.0 && r->variants[3].kl_sum > 0.0);
+        QCOMPARE(r->variants[3].kv_bytes_held, engine->config().kv_bytes_per_token(4) * 12);
+        QCOMPARE(r->variants[2].bytes_per_value, 1.0);  // int4 g16, hd 16: 8 code bytes + 8 scale bytes
+        // Past the context (256): only the bounded cache runs; the exact run is compared where it ran.
+        o.segment_tokens = 300;
+        o.window_tokens = 100;
+        auto past = run_lab(engine, text_tokens(300, engine->config().vocab_size),
+                            {parse_cache_variant("sinks:S=2,W=30").value()}, o);
+        QVERIFY2(past.is_ok(), past.message().c_str());
+        QCOMPARE(past->variants[0].tokens, int64_t(299));
+        QCOMPARE(past->exact.tokens, int64_t(255));
+        QCOMPARE(past->variants[0].compared, int64_t(255));
+        QCOMPARE(int(past->variants[0].windows.size()), 3);
+        QVERIFY(std::isfinite(past->variants[0].windows[2].perplexity()));
+        auto bad = run_lab(engine, text_tokens(300, engine->config().vocab_size),
+                           {parse_cache_variant("int8").value()}, o);
+        QVERIFY(!bad.is_ok() && bad.message().find("past the model's context") != std::string::npos);
     }
 
     void variantSpecsParseAndRoundTrip() {

@@ -140,7 +140,7 @@ int run_lab_command(const LabCliOptions& o) {
             x.kv_bytes_exact ? 1.0 - double(x.kv_bytes_held) / double(x.kv_bytes_exact) : 0.0;
         std::printf("%-34s %9.3f %11s %6.1f%% %10.4f %10s %8s %9s\n", x.label.c_str(), x.bytes_per_value,
                     human_bytes(x.kv_bytes_held).c_str(), 100.0 * saved, x.perplexity(),
-                    exact ? "-" : fmt("%.5f", x.mean_kl()).c_str(),
+                    exact ? "-" : fmt("%.3g", x.mean_kl()).c_str(),
                     exact ? "-" : fmt("%.2f%%", 100.0 * x.top1_agreement()).c_str(),
                     exact ? "-" : fmt("%.3f", x.max_abs_logit_diff).c_str());
     };
@@ -174,8 +174,8 @@ int run_lab_command(const LabCliOptions& o) {
             csv << ",ppl_" << w.begin << "_" << w.end;
         csv << "\n";
         auto crow = [&](const LabResult& x, bool exact) {
-            csv << x.spec << ",\"" << x.label << "\"," << x.bytes_per_value << "," << x.kv_bytes_held << ","
-                << x.kv_bytes_exact << "," << fmt("%.6f", x.perplexity()) << ","
+            csv << "\"" << x.spec << "\",\"" << x.label << "\"," << x.bytes_per_value << ","
+                << x.kv_bytes_held << "," << x.kv_bytes_exact << "," << fmt("%.6f", x.perplexity()) << ","
                 << fmt("%.6f", r.exact.perplexity()) << "," << (exact ? "0" : fmt("%.8f", x.mean_kl())) << ","
                 << (exact ? "1" : fmt("%.6f", x.top1_agreement())) << ","
                 << (exact ? "0" : fmt("%.6f", x.max_abs_logit_diff)) << "," << x.compared << "," << x.tokens;
