@@ -17,6 +17,7 @@
 #include <QToolBar>
 #include <QUrl>
 
+#include "conversations/conversations_panel.h"
 #include "engine_worker.h"
 #include "explanation_panel.h"
 #include "format.h"
@@ -121,10 +122,28 @@ void MainWindow::buildDocks() {
     addDockWidget(Qt::RightDockWidgetArea, m_samplingDock);
     tabifyDockWidget(m_explanationDock, m_samplingDock);
     m_explanationDock->raise();
+
+    // Many conversations in one KV budget (paged vs reserved): a tab beside the plots.
+    m_conversations = new ConversationsPanel(*m_display);
+    m_conversationsDock = new QDockWidget(tr("Conversations"), this);
+    m_conversationsDock->setObjectName(QStringLiteral("conversationsDock"));
+    m_conversationsDock->setWidget(m_conversations);
+    addDockWidget(Qt::BottomDockWidgetArea, m_conversationsDock);
+    tabifyDockWidget(m_plotsDock, m_conversationsDock);
+    m_plotsDock->raise();
+    connect(this, &MainWindow::modelReady, m_conversations, &ConversationsPanel::setModel);
     connect(m_sampling, &SamplingPanel::edited, this, [this] {
         m_settings = m_sampling->settings(m_settings);
         sendSettings();
     });
+}
+
+void MainWindow::showConversations() {
+    m_conversationsDock->show();
+    m_conversationsDock->raise();
+    // The block maps need height: at least 45% of the window.
+    resizeDocks({m_conversationsDock}, {std::max(height() * 45 / 100, m_conversationsDock->height())},
+                Qt::Vertical);
 }
 
 QList<GlView*> MainWindow::glViews() const {

@@ -31,6 +31,7 @@ namespace kvscope::app {
 
 class DisplaySettings;
 class EngineWorker;
+class ConversationsPanel;
 class ExplanationPanel;
 class GlView;
 class PaneWidget;
@@ -76,6 +77,8 @@ class MainWindow : public QMainWindow {
     PaneWidget* pane(Side side) const { return m_panes[sideIndex(side)]; }
     GlView* plotsView() const { return m_plots; }
     ExplanationPanel* explanation() const { return m_explanation; }
+    ConversationsPanel* conversations() const { return m_conversations; }
+    void showConversations();  // View ▸ Conversations: raises the dock and gives it room
     QList<GlView*> glViews() const;
     const RunSettings& runSettings() const { return m_settings; }
     bool playing() const { return m_playing; }
@@ -154,6 +157,8 @@ class MainWindow : public QMainWindow {
     QDockWidget* m_plotsDock = nullptr;
     QDockWidget* m_explanationDock = nullptr;
     QDockWidget* m_samplingDock = nullptr;
+    ConversationsPanel* m_conversations = nullptr;
+    QDockWidget* m_conversationsDock = nullptr;
     QToolBar* m_toolbar = nullptr;
     QToolBar* m_timelineBar = nullptr;
     QLineEdit* m_promptEdit = nullptr;

@@ -161,7 +161,8 @@ void MainWindow::buildMenus() {
     view->addActions({m_presenterAction, m_fullScreenAction});
     QMenu* panels = view->addMenu(tr("&Panels"));
     panels->addActions({m_plotsDock->toggleViewAction(), m_explanationDock->toggleViewAction(),
-                        m_samplingDock->toggleViewAction()});
+                        m_samplingDock->toggleViewAction(), m_conversationsDock->toggleViewAction()});
+    view->addAction(tr("&Conversations (paged KV cache)"), this, &MainWindow::showConversations);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     help->addActions({m_helpAction, m_aboutAction});
     rebuildRecentMenu();

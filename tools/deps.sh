@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="
   cmake ninja-build g++ pkg-config clang-format git
-  libeigen3-dev nlohmann-json3-dev libpcre2-dev libicu-dev libcli11-dev
+  libeigen3-dev nlohmann-json3-dev libpcre2-dev libicu-dev libcli11-dev zlib1g-dev
   qt6-base-dev qt6-base-dev-tools libqt6opengl6-dev libgl-dev libegl-dev
   libimgui-dev libstb-dev
   libgl1-mesa-dri libglx-mesa0 libegl-mesa0 xvfb xauth

@@ -6,6 +6,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "kvscope/cache_file.h"
 #include "kvscope/tokenizer.h"
 #include "trace_json.h"
 
@@ -29,6 +30,8 @@ struct GenerateOptions {
     std::string json_path;
     std::string attention = "new", kv = "new";
     bool logits = false;
+    // generate only: save the cache at the end / start from a saved cache (kvscope/cache_file.h)
+    std::string save_cache, load_cache;
 };
 
 RowSelection parse_rows(const std::string& s) {
@@ -59,7 +62,12 @@ int run(const GenerateOptions& o, bool trace_mode) {
     auto loaded = load(o.model);
     if (!loaded) return 1;
     const Model& model = *loaded->model;
-    auto prompt = prompt_tokens(model, o.tokens, o.prompt);
+    if (!o.load_cache.empty() && (!o.tokens.empty() || !o.prompt.empty()))
+        return fail("--load-cache continues a saved sequence: give no --tokens or --prompt with it");
+    if ((!o.load_cache.empty() || !o.save_cache.empty()) && o.uncached)
+        return fail("--save-cache and --load-cache need the KV cache: drop --uncached");
+    auto prompt = o.load_cache.empty() ? prompt_tokens(model, o.tokens, o.prompt)
+                                       : Result<std::vector<int32_t>>(std::vector<int32_t>{});
     if (!prompt) return fail(prompt.message());
 
     SessionOptions so;
@@ -104,7 +112,19 @@ int run(const GenerateOptions& o, bool trace_mode) {
     std::vector<int32_t> generated;
     const auto started = std::chrono::steady_clock::now();
     double prefill_seconds = 0.0;
-    Result<StepTracePtr> step = s.prefill(prompt.value());
+    Result<StepTracePtr> step = Status::error("no step");
+    if (o.load_cache.empty()) {
+        step = s.prefill(prompt.value());
+    } else {
+        // A saved cache: its tokens and K/V go into the fresh session; no prefill runs.
+        auto next = load_cache_file(s, o.load_cache);
+        if (!next) return fail(next.message());
+        if (next.value() < 0)
+            return fail(o.load_cache + ": the saved cache records no next token to continue with");
+        std::fprintf(stderr, "[cache] %s: %d tokens restored, continuing from token %d\n",
+                     o.load_cache.c_str(), s.position(), next.value());
+        step = s.decode(next.value());
+    }
     for (int i = 0;; ++i) {
         if (!step) {
             if (decoder) std::fputs("\n", stdout);
@@ -131,6 +151,12 @@ int run(const GenerateOptions& o, bool trace_mode) {
         step = s.decode(t.chosen);
     }
     const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    if (!o.save_cache.empty()) {
+        // The last token chosen has not been fed yet: it is the one a resumed run feeds first.
+        if (Status st = save_cache_file(s, generated.back(), o.save_cache); !st) return fail(st.message());
+        std::fprintf(stderr, "[cache] saved %d tokens to %s (%s of K/V)\n", s.position(),
+                     o.save_cache.c_str(), human_bytes(s.cache()->bytes_resident()).c_str());
+    }
     if (decoder) std::fputs((decoder->flush() + "\n").c_str(), stdout);
     if (o.print_ids || !decoder) {
         for (size_t i = 0; i < generated.size(); ++i)
@@ -169,6 +195,10 @@ void add_generate_commands(CLI::App& app, int& exit_code) {
     auto gen = std::make_shared<GenerateOptions>();
     CLI::App* g = app.add_subcommand("generate", "Generate tokens from a prompt");
     add_common(*g, *gen);
+    g->add_option("--save-cache", gen->save_cache,
+                  "At the end, write the tokens, their K/V and the next token to this file");
+    g->add_option("--load-cache", gen->load_cache,
+                  "Start from a saved cache (no prompt, no prefill) and generate --steps more tokens");
     g->callback([gen, &exit_code] { exit_code = run(*gen, false); });
 
     auto tr = std::make_shared<GenerateOptions>();

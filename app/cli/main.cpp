@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     kvscope::cli::add_tokenize_command(app, exit_code);
     kvscope::cli::add_convert_command(app, exit_code);
     kvscope::cli::add_lab_command(app, exit_code);
+    kvscope::cli::add_conversations_commands(app, exit_code);
     CLI11_PARSE(app, argc, argv);
     return exit_code;
 }

@@ -13,7 +13,6 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <new>
 #include <thread>
 #include <unsupported/Eigen/CXX11/ThreadPool>
 #include <vector>
@@ -73,27 +72,30 @@ inline std::pair<int, int> chunk_range(int n, int chunks, int i) {
     return {begin, begin + base + (i < extra ? 1 : 0)};
 }
 
-// Host buffers start on a 64-byte boundary: Eigen's vectorised kernels take a different path (and so round
-// differently) depending on where a row starts, so the same computation on buffers allocated elsewhere
-// would otherwise differ in the last bits. Aligned, a cache variant that keeps everything reproduces the
-// exact cache bit for bit whatever else was allocated around it.
+// Zeroed host memory aligned to 64 bytes (a cache line, an AVX-512 register). Eigen's vectorised sums
+// peel unaligned leading elements, so where a buffer starts changes the order of a sum and its rounding:
+// aligning every buffer alike makes a computation's result independent of where its buffers landed (the
+// paged and the contiguous KV cache agree bit for bit only so).
 class HostBuffer final : public Buffer {
   public:
-    static constexpr size_t kAlign = 64;
+    static constexpr size_t kAlignment = 64;
     HostBuffer(size_t n, std::shared_ptr<std::atomic<uint64_t>> total) : m_total(std::move(total)) {
-        const size_t bytes = std::max<size_t>(kAlign, (n * sizeof(float) + kAlign - 1) / kAlign * kAlign);
-        m_data = static_cast<float*>(std::aligned_alloc(kAlign, bytes));
-        if (!m_data) throw std::bad_alloc();
-        std::memset(m_data, 0, bytes);
+        const size_t bytes =
+            std::max<size_t>(kAlignment, (n * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment);
+        m_storage.reset(static_cast<float*>(std::aligned_alloc(kAlignment, bytes)));
+        if (!m_storage) throw std::bad_alloc();
+        std::memset(m_storage.get(), 0, bytes);
+        m_data = m_storage.get();
         m_size = n;
         *m_total += n * sizeof(float);
     }
-    ~HostBuffer() override {
-        *m_total -= m_size * sizeof(float);
-        std::free(m_data);
-    }
+    ~HostBuffer() override { *m_total -= m_size * sizeof(float); }
 
   private:
+    struct Free {
+        void operator()(float* p) const { std::free(p); }
+    };
+    std::unique_ptr<float, Free> m_storage;
     std::shared_ptr<std::atomic<uint64_t>> m_total;
 };
 

@@ -107,6 +107,11 @@ class Session {
     // Copies rows of the cache to the host (cached mode only).
     void read_cache_rows(int layer, int kv_head, bool key, int row_begin, int n_rows, float* out) const;
 
+    // Fills an empty cached session with a saved state (kvscope/cache_file.h): `tokens` and their K/V rows,
+    // k[layer] and v[layer] as [n_kv_heads][tokens][head_dim]; the next decode() continues after them.
+    Status restore(std::span<const int32_t> tokens, const std::vector<std::vector<float>>& k,
+                   const std::vector<std::vector<float>>& v);
+
     // A step checks this flag between layers and gives up with an error when it is set.
     void set_cancel_flag(const std::atomic<bool>* flag) { m_cancel = flag; }
 

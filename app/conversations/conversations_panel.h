@@ -1,0 +1,89 @@
+// conversations_panel.h — the Conversations view: many conversations sharing one KV memory budget.
+//
+// The memory as a map of blocks (one cell = block_size tokens), coloured by conversation, under paging
+// (shared blocks striped with the colours of every conversation that references them and outlined, free
+// blocks empty, the unfilled end of each conversation's last block hatched: internal fragmentation) and,
+// beside it on the same budget, under up-front reservation (each conversation's whole reservation drawn,
+// the part it never wrote hatched: reservation waste). Beside the maps: bytes allocated, holding tokens and
+// wasted under each; prefix tokens reused and the FLOPs and time the reservation run spent that the paged
+// run did not; how many conversations each layout holds at once (measured on request); and a chat's second
+// turn timed with and without the first turn's cache. The teacher sets the budget, the per-conversation
+// limit, the block size, the system prompt and the conversations. Numbers come from ConversationsWorker.
+#pragma once
+
+#include <QThread>
+#include <QWidget>
+#include <optional>
+
+#include "conversations/conversations_worker.h"
+#include "run_types.h"
+
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+
+namespace kvscope::app {
+
+class DisplaySettings;
+class BlockMapWidget;
+
+class ConversationsPanel : public QWidget {
+    Q_OBJECT
+  public:
+    ConversationsPanel(DisplaySettings& display, QWidget* parent = nullptr);
+    ~ConversationsPanel() override;
+
+    void setModel(const ModelInfo& info);
+    void runDemo();      // the conversations, stepped together in both layouts
+    void measureFit();   // how many conversations each layout holds
+    void measureTurn();  // the chat's second turn, with and without the cache
+    void setStepDelayMs(int ms) { m_stepDelayMs = ms; }
+    void setBudgetMiB(double mib);
+
+    const std::optional<ConversationsSnapshot>& lastSnapshot() const { return m_snapshot; }
+    const std::optional<FitMeasurement>& lastFit() const { return m_fit; }
+    const std::optional<kvscope::SecondTurn>& lastTurn() const { return m_turn; }
+    QString statsText() const;
+
+  signals:
+    void snapshotShown();
+    void fitShown();
+    void turnShown();
+    void failed(const QString& message);
+
+  private:
+    bool buildRequest(ConversationsRequest* request);
+    void showSnapshot(const ConversationsSnapshot& s);
+    void updateStats();
+    QString conversationName(int i) const;
+
+    DisplaySettings& m_display;
+    ModelInfo m_model;
+    QThread m_thread;
+    ConversationsWorker* m_worker = nullptr;
+    int m_stepDelayMs = 40;
+
+    QDoubleSpinBox* m_budget;
+    QSpinBox* m_limit;
+    QSpinBox* m_blockSize;
+    QSpinBox* m_replyTokens;
+    QLineEdit* m_system;
+    QLineEdit* m_prompts;
+    QLineEdit* m_followUp;
+    QPushButton* m_runButton;
+    QPushButton* m_fitButton;
+    QPushButton* m_turnButton;
+    BlockMapWidget* m_pagedMap;
+    BlockMapWidget* m_reservedMap;
+    QLabel* m_stats;
+    QLabel* m_legend;
+
+    std::optional<ConversationsSnapshot> m_snapshot;
+    std::optional<FitMeasurement> m_fit;
+    std::optional<kvscope::SecondTurn> m_turn;
+    QString m_error;
+};
+
+}  // namespace kvscope::app

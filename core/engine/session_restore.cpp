@@ -1,0 +1,51 @@
+// session_restore.cpp — Session::restore: a saved cache put back into a fresh session.
+#include "kvscope/session.h"
+
+namespace kvscope {
+
+Status Session::restore(std::span<const int32_t> tokens, const std::vector<std::vector<float>>& k,
+                        const std::vector<std::vector<float>>& v) {
+    if (m_options.mode != SessionMode::cached)
+        return Status::error("only a cached session can take a saved cache");
+    if (!m_tokens.empty())
+        return Status::error("the session already holds " + std::to_string(m_tokens.size()) +
+                             " tokens; a saved cache goes into an empty one");
+    const ModelConfig& c = m_engine->config();
+    const int n = static_cast<int>(tokens.size());
+    if (n == 0) return Status::error("a saved cache with no tokens");
+    if (n > m_capacity)
+        return Status::error("the saved cache holds " + std::to_string(n) +
+                             " tokens, past this session's capacity of " + std::to_string(m_capacity));
+    const size_t per_layer = size_t(c.n_kv_heads) * size_t(n) * size_t(c.head_dim);
+    if (int(k.size()) != c.n_layers || int(v.size()) != c.n_layers)
+        return Status::error("the saved cache has " + std::to_string(k.size()) + " layers, the model " +
+                             std::to_string(c.n_layers));
+    for (int l = 0; l < c.n_layers; ++l)
+        if (k[size_t(l)].size() != per_layer || v[size_t(l)].size() != per_layer)
+            return Status::error("layer " + std::to_string(l) + " of the saved cache holds " +
+                                 std::to_string(k[size_t(l)].size()) + " values, expected " +
+                                 std::to_string(per_layer));
+    for (int i = 0; i < n; ++i)
+        if (tokens[size_t(i)] < 0 || tokens[size_t(i)] >= c.vocab_size)
+            return Status::error("token id " + std::to_string(tokens[size_t(i)]) + " at index " +
+                                 std::to_string(i) + " is outside the vocabulary");
+    const size_t head = size_t(n) * c.head_dim;
+    for (int l = 0; l < c.n_layers; ++l)
+        for (int h = 0; h < c.n_kv_heads; ++h) {
+            const size_t dst = size_t(h) * m_capacity * c.head_dim;
+            m_stream->upload(m_cache->k_layer(l) + dst, k[size_t(l)].data() + size_t(h) * head, head);
+            m_stream->upload(m_cache->v_layer(l) + dst, v[size_t(l)].data() + size_t(h) * head, head);
+        }
+    m_stream->synchronize();
+    KVSCOPE_TRY(m_stream->error().with_context("uploading the saved cache"));
+    m_cache->set_length(n);
+    m_tokens.assign(tokens.begin(), tokens.end());
+    // As if one step (a prefill) had brought these tokens: truncate() and step numbering stay consistent.
+    m_step_end_pos = {n};
+    m_cumulative_by_step = {Counters{}};
+    m_step = 1;
+    m_logits.clear();
+    return Status::ok();
+}
+
+}  // namespace kvscope

@@ -1,0 +1,58 @@
+// cache_file.h — a session's KV cache saved to a file and resumed later, without prefilling again.
+//
+// A saved cache holds the tokens a cached Session has run, their K and V rows, the token it sampled after
+// them (the one to feed next), the model's identity (architecture, shapes, a CRC-32 of every weight) and
+// the cache's element type. Loading checks every field against the model it is loaded into and refuses a
+// cache of another model or shape, a truncated or corrupt file, with a message naming what differs. The
+// format is described field by field at the top of core/engine/cache_file.cpp (its reader).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "kvscope/model.h"
+#include "kvscope/session.h"
+#include "kvscope/status.h"
+
+namespace kvscope {
+
+// The identity a cache file records, to be compared with the model it is loaded into.
+struct CacheModelIdentity {
+    uint32_t architecture = 0;  // 0 llama, 1 gpt2
+    uint32_t n_layers = 0, n_heads = 0, n_kv_heads = 0, head_dim = 0, d_model = 0, vocab_size = 0;
+    uint32_t context_length = 0;
+    uint32_t weight_crc32 = 0;  // CRC-32 of every weight's float32 values, in a fixed order
+};
+
+// The identity of a loaded model (hashes all its weights: about a second per GB).
+CacheModelIdentity cache_model_identity(const Model& model);
+
+// A parsed cache file, before it meets a model.
+struct CacheFileContents {
+    uint32_t version = 0;
+    CacheModelIdentity model;
+    uint32_t element_type = 0;  // 0: float32
+    std::vector<int32_t> tokens;
+    int32_t next_token = -1;
+    // Per layer, K and V rows: [n_kv_heads][n_tokens][head_dim] float32.
+    std::vector<std::vector<float>> k, v;
+    uint64_t kv_bytes = 0;
+};
+
+// Bytes of the fixed header before the token array (the file is this + 4 x tokens + K/V bytes).
+constexpr uint64_t kCacheFileHeaderBytes = 88;
+
+// Parses a whole file in memory; `name` is used in messages. Checks magic, version, checksums, sizes.
+Result<CacheFileContents> parse_cache_file(std::span<const uint8_t> bytes, const std::string& name);
+// Checks a parsed file against the model it is about to be loaded into; names the first field that differs.
+Status check_cache_identity(const CacheFileContents& file, const CacheModelIdentity& model,
+                            const std::string& name);
+
+// Writes the session's tokens and K/V (cached mode, at least one token) and `next_token` to `path`.
+Status save_cache_file(const Session& session, int32_t next_token, const std::string& path);
+// Reads `path` into an empty cached session of the same model; returns the token to feed next.
+Result<int32_t> load_cache_file(Session& session, const std::string& path);
+
+}  // namespace kvscope

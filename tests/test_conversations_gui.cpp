@@ -1,0 +1,103 @@
+// The Conversations view on the embedded model, driven as a teacher would: four conversations sharing a
+// system prompt run in both layouts; the paged map shares the prompt's blocks (reference count 4) and
+// reuses its tokens three times, while reservation admits only what the budget holds at the limit; "how
+// many fit" counts more conversations under paging; turn 2 of the chat runs fewer FLOPs with the cache.
+// With KVSCOPE_SCREENSHOT_DIR set it also saves the screen at 1920x1080 and 1280x720 in every theme.
+// Needs OpenGL 3.3 for the window's other views: CTest runs it under Xvfb.
+#include <QScreen>
+#include <QSignalSpy>
+#include <QtTest>
+
+#include "conversations/conversations_panel.h"
+#include "main_window.h"
+#include "support/fixtures.h"
+#include "views/gl_view.h"
+
+using namespace kvscope;
+using namespace kvscope::app;
+
+class ConversationsGuiTest : public QObject {
+    Q_OBJECT
+    std::unique_ptr<MainWindow> m_window;
+    ConversationsPanel* m_panel = nullptr;
+
+  private slots:
+    void initTestCase() {
+        MainWindow::Options options;
+        options.useSettings = false;
+        options.openDefaultModel = false;
+        m_window = std::make_unique<MainWindow>(options);
+        m_window->resize(1600, 1000);
+        m_window->show();
+        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+        QSignalSpy ready(m_window.get(), &MainWindow::modelReady);
+        m_window->openDefaultModel();
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
+        m_panel = m_window->conversations();
+        QVERIFY(m_panel);
+        m_window->showConversations();
+        m_panel->setStepDelayMs(0);
+    }
+    void cleanupTestCase() { m_window.reset(); }
+
+    void fourConversationsShareTheSystemPrompt() {
+        QSignalSpy shown(m_panel, &ConversationsPanel::snapshotShown);
+        m_panel->runDemo();
+        QTRY_VERIFY_WITH_TIMEOUT(m_panel->lastSnapshot() && m_panel->lastSnapshot()->finished, 60000);
+        const ConversationsSnapshot& s = *m_panel->lastSnapshot();
+        QCOMPARE(int(s.tokens.size()), 4);
+        const MemoryMap& p = s.paged;
+        // The system prompt's first block is one block referenced by all four conversations.
+        QCOMPARE(p.blocks[size_t(p.sequences[0].blocks[0])].ref_count, 4);
+        QVERIFY(s.prefixReused > 0);
+        QCOMPARE(s.prefixReused % 3, 0);  // three conversations took the same prefix from the first
+        // Reservation: 4 MiB at 512 tokens of 3 KiB holds two reservations of 1.5 MiB; the others wait.
+        const uint64_t reservation = 512ull * p.bytes_per_token;
+        QCOMPARE(s.reserved.bytes_allocated, (s.reserved.budget_bytes / reservation) * reservation);
+        QCOMPARE(int(s.reserved.sequences.size()), int(s.reserved.budget_bytes / reservation));
+        QVERIFY(s.paged.bytes_allocated < s.reserved.bytes_allocated);
+        QVERIFY(s.paged.wasted_bytes() < s.reserved.wasted_bytes());
+        // The reserved run computed the shared prefix itself, the paged one did not.
+        QVERIFY(s.reservedCounters.flops() > 0);
+        qInfo("%s", qPrintable(m_panel->statsText()));
+    }
+
+    void pagingHoldsMoreConversations() {
+        m_panel->measureFit();
+        QTRY_VERIFY_WITH_TIMEOUT(m_panel->lastFit().has_value(), 120000);
+        const FitMeasurement& f = *m_panel->lastFit();
+        qInfo("fit in the budget: reserved %d, paged %d", int(f.reserved.completed.size()),
+              int(f.paged.completed.size()));
+        QVERIFY(f.paged.completed.size() > f.reserved.completed.size());
+    }
+
+    void secondTurnUsesTheCache() {
+        m_panel->measureTurn();
+        QTRY_VERIFY_WITH_TIMEOUT(m_panel->lastTurn().has_value(), 60000);
+        const SecondTurn& t = *m_panel->lastTurn();
+        QVERIFY(t.flops_cached < t.flops_uncached);
+        QVERIFY(t.max_logit_diff <= 1e-4f);
+    }
+
+    void screenshots() {
+        const QByteArray dir = qgetenv("KVSCOPE_SCREENSHOT_DIR");
+        if (dir.isEmpty()) return;
+        for (QSize size : {QSize(1920, 1080), QSize(1280, 720)})
+            for (ThemeKind theme : {ThemeKind::dark, ThemeKind::light, ThemeKind::projector}) {
+                m_window->setTheme(theme);
+                m_window->showNormal();
+                m_window->setGeometry(QRect(QPoint(0, 0), size));
+                m_window->showConversations();
+                QTest::qWait(1500);
+                const QString file = QStringLiteral("%1/conversations-%2x%3-%4.png")
+                                         .arg(QString::fromLocal8Bit(dir))
+                                         .arg(size.width())
+                                         .arg(size.height())
+                                         .arg(themeKindName(theme));
+                QVERIFY(QGuiApplication::primaryScreen()->grabWindow(0).save(file));
+            }
+    }
+};
+
+QTEST_MAIN(ConversationsGuiTest)
+#include "test_conversations_gui.moc"
