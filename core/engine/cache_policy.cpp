@@ -84,6 +84,9 @@ std::string CachePolicy::describe() const {
             s = "TOVA budget " + std::to_string(budget);
             break;
     }
+    // Say so when positions are not handled as this rule's paper does (cache_policy.h).
+    const bool paper_reindexes = eviction == EvictionKind::window || eviction == EvictionKind::sinks_window;
+    if (reindex != paper_reindexes) s += reindex ? ", re-indexed" : ", original positions";
     if (storage.lossy()) s += ", " + storage.describe();
     return s;
 }

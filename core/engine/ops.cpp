@@ -104,6 +104,7 @@ void CountedOps::add_positions(float* y, const DeviceTensor& pos_embd, int pos0,
 void CountedOps::kv_write(const float* k, const float* v, int n, int ld, int n_kv_heads, int hd,
                           float* k_cache, float* v_cache, int capacity, int pos0, uint64_t row_bytes) {
     auto& c = at(OpClass::kv_write);
+    if (row_bytes == 0) row_bytes = 4ull * hd;
     c.kv_written += 2ull * n * n_kv_heads * row_bytes;
     c.calls += 1;
     Timed t(m_stream, OpClass::kv_write);
@@ -118,6 +119,7 @@ void CountedOps::attention(const float* q, int n, int ld, int n_heads, int n_kv_
     const uint64_t keys_seen = uint64_t(n) * pos0 + uint64_t(n) * (n + 1) / 2;
     c.flops += uint64_t(n_heads) * keys_seen * (2ull * hd + 5 + 2ull * hd);
     // Each KV head's rows up to the longest span are read once (GQA groups share them).
+    if (row_bytes == 0) row_bytes = 4ull * hd;
     c.kv_read += 2ull * n_kv_heads * uint64_t(pos0 + n) * row_bytes;
     c.calls += 1;
     const float scale = 1.0f / std::sqrt(float(hd));

@@ -179,7 +179,11 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     const bool rows_are_positions = !cached || m_cache->contiguous();
     if (topt.attention != RowSelection::none) {
         if (rows_are_positions) {
-            trace->attention = fwd->attention;
+            // The policy still reads the rows below; otherwise they can move.
+            if (policy_reads_attention)
+                trace->attention = fwd->attention;
+            else
+                trace->attention = std::move(fwd->attention);
         } else {
             const RowMapView map = m_cache->row_map();
             const int group = c.n_heads / c.n_kv_heads;
