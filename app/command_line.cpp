@@ -1,5 +1,7 @@
 #include "command_line.h"
 
+#include "kvscope/cache_policy.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 
@@ -53,7 +55,16 @@ bool parseCommandLine(const QCoreApplication& app, AppOptions* o, QString* error
         QStringLiteral(
             "Open chapter N of the guided lessons; N:P walks through its page P, doing each page's action."),
         QStringLiteral("N[:P]"));
-    p.addOptions({model, prompt, steps, mode, theme, fontScale, presenter, surface, bench, lesson});
+    const QCommandLineOption rightRun(
+        QStringLiteral("right-run"),
+        QStringLiteral("The right pane's run: \"none\" (without a KV cache, the default) or a cache variant: "
+                       "f16, bf16, int8, int4, window:W=64, sinks:S=4,W=60, h2o:B=64, tova:B=64."),
+        QStringLiteral("spec"));
+    const QCommandLineOption freeRunning(QStringLiteral("free-running"),
+                                         QStringLiteral("The variant picks its own tokens (lockstep)."));
+    p.addOptions(
+        {model, prompt, steps, mode, theme, fontScale, presenter, surface, bench, lesson, rightRun,
+         freeRunning});
     p.addPositionalArgument(QStringLiteral("model"), QStringLiteral("Model to open (same as --model)."),
                             QStringLiteral("[model]"));
     p.process(app);
@@ -93,6 +104,17 @@ bool parseCommandLine(const QCoreApplication& app, AppOptions* o, QString* error
             return false;
         }
     }
+    if (p.isSet(rightRun)) {
+        const QString spec = p.value(rightRun);
+        if (spec != QStringLiteral("none")) {
+            if (auto parsed = parse_cache_variant(spec.toStdString()); !parsed) {
+                *error = QStringLiteral("--right-run: %1").arg(QString::fromStdString(parsed.message()));
+                return false;
+            }
+        }
+        o->rightRun = spec == QStringLiteral("none") ? QString() : spec;
+    }
+    o->freeRunning = p.isSet(freeRunning);
     if (p.isSet(mode)) {
         const QString m = p.value(mode).toLower();
         if (m == QStringLiteral("lockstep"))

@@ -19,6 +19,8 @@ struct AppOptions {
     QString prompt;
     int steps = 0;  // decode steps after the prefill, run once the model is loaded (as export's --steps)
     std::optional<CompareMode> mode;
+    std::optional<QString> rightRun;  // --right-run SPEC: a cache variant in the right pane ("" = no cache)
+    bool freeRunning = false;
     std::optional<ThemeKind> theme;
     std::optional<float> fontScale;
     bool presenter = false;

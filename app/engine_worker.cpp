@@ -27,6 +27,13 @@ double maxLogitDiff(const Session& a, const Session& b) {
     return worst;
 }
 
+// The last logits row of a session (the exact run's, for a variant to be measured against).
+std::span<const float> lastLogits(const Session& s) {
+    const size_t vocab = size_t(s.engine().config().vocab_size);
+    auto l = s.logits();
+    return l.size() >= vocab ? l.subspan(l.size() - vocab) : std::span<const float>();
+}
+
 // Bytes of the K and V rows of `rows` positions over all layers: what recording them costs.
 uint64_t kvRowBytes(const ModelConfig& c, int rows) {
     return c.kv_bytes_per_token(4) * uint64_t(std::max(rows, 0));
@@ -152,10 +159,19 @@ Status EngineWorker::buildSessions(const std::shared_ptr<const Model>& model, co
         if (!engine) return engine.status();
         engines[size_t(i)] = engine.value();
     }
+    // The right pane: the run without a cache, or a cached run over a cache variant.
+    CachePolicy variant;
+    if (!settings.rightRun.isEmpty()) {
+        auto parsed = parse_cache_variant(settings.rightRun.toStdString());
+        if (!parsed) return parsed.status().with_context("the right pane's run");
+        variant = parsed.value();
+    }
     std::array<std::unique_ptr<Session>, kSideCount> sessions;
     for (Side side : kSides) {
         SessionOptions o;
-        o.mode = side == Side::cached ? SessionMode::cached : SessionMode::uncached;
+        const bool right = side == Side::uncached;
+        o.mode = right && settings.rightRun.isEmpty() ? SessionMode::uncached : SessionMode::cached;
+        if (right) o.cache = variant;
         o.capacity = capacity;
         o.sampler = settings.sampler;
         auto s = Session::create(engines[size_t(sideIndex(side))], o);
@@ -177,7 +193,8 @@ Status EngineWorker::buildSessions(const std::shared_ptr<const Model>& model, co
 
 void EngineWorker::applySettings(const RunSettings& settings, quint64 epoch) {
     if (!begin(epoch)) return;
-    const bool rebuild = settings.mode != m_settings.mode || settings.device != m_settings.device;
+    const bool rebuild = settings.mode != m_settings.mode || settings.device != m_settings.device ||
+                         settings.rightRun != m_settings.rightRun;
     if (Status s = settings.sampler.validate(); !s) {
         emit settingsRejected(QString::fromStdString(s.message()), m_settings);
         return;
@@ -281,7 +298,7 @@ void EngineWorker::applyTraceOptions(Run& run, Side side, int nextPosition) {
     t.top_k = 8;
     // The uncached run recomputes every row; while that stays small, record them all so the KV view
     // shows the recomputed values arriving (not only the one new row).
-    if (side == Side::uncached &&
+    if (side == Side::uncached && run.session->mode() == SessionMode::uncached &&
         kvRowBytes(run.session->engine().config(), nextPosition) <= kRecomputedRowsLimitBytes)
         t.kv = RowSelection::computed_rows;
     run.session->set_trace_options(t);
@@ -320,6 +337,8 @@ void EngineWorker::prefill(const std::vector<int32_t>& prompt, quint64 epoch) {
         emit busy(side, side == Side::cached
                             ? tr("Prefill: computing K and V of %1 prompt tokens").arg(prompt.size())
                             : tr("Computing all %1 prompt tokens").arg(prompt.size()));
+        if (side == Side::uncached && run.session->mode() == SessionMode::cached)
+            run.session->compare_next_step_with(lastLogits(*m_runs[0].session));
         auto t = run.session->prefill(prompt);
         if (!t) {
             resetRuns();
@@ -349,7 +368,8 @@ bool EngineWorker::rewind(int keepSteps) {
             run.chosen.clear();
             continue;
         }
-        Status s = run.session->truncate(run.stepEnd[size_t(keepSteps - 1)]);
+        const int pos = run.stepEnd[size_t(keepSteps - 1)];
+        Status s = run.session->can_truncate() ? run.session->truncate(pos) : replay(run, pos);
         if (!s) {
             emit stepFailed(stepError(s.message()));
             return false;
@@ -358,6 +378,20 @@ bool EngineWorker::rewind(int keepSteps) {
         run.chosen.resize(size_t(keepSteps));
     }
     return true;
+}
+
+// An evicting cache cannot step back (the rows it dropped are gone): run its tokens again from the start.
+Status EngineWorker::replay(Run& run, int pos) {
+    const std::vector<int32_t> tokens(run.session->tokens().begin(), run.session->tokens().begin() + pos);
+    const int prompt = run.stepEnd.empty() ? pos : std::min(pos, run.stepEnd.front());
+    run.session->reset();
+    auto p = run.session->prefill(std::span<const int32_t>(tokens.data(), size_t(prompt)));
+    if (!p) return p.status();
+    for (int i = prompt; i < pos; ++i) {
+        auto d = run.session->decode(tokens[size_t(i)]);
+        if (!d) return d.status();
+    }
+    return Status::ok();
 }
 
 bool EngineWorker::runLockstepStep() {
@@ -375,8 +409,13 @@ bool EngineWorker::runLockstepStep() {
                 .arg(a.session->capacity()));
         return false;
     }
-    // Lockstep: both runs are fed the cached run's token, so they stay on the same sequence.
+    // Lockstep: both runs are fed the cached run's token, so they stay on the same sequence; a free-running
+    // variant is fed its own, and is measured against the exact run only while the texts agree.
     const int32_t token = a.chosen.back();
+    const bool variant = b.session->mode() == SessionMode::cached;
+    const bool freeRun = variant && m_settings.freeRunning;
+    const int32_t tokenB = freeRun ? b.chosen.back() : token;
+    const bool sameText = !freeRun || (tokenB == token && b.session->tokens() == a.session->tokens());
     applyTraceOptions(a, Side::cached, position + 1);
     applyTraceOptions(b, Side::uncached, position + 1);
     emit busy(Side::cached, tr("Decoding 1 token at position %1").arg(position));
@@ -386,8 +425,10 @@ bool EngineWorker::runLockstepStep() {
         if (!m_cancel.load()) emit stepFailed(stepError(ta.message()));
         return false;
     }
-    emit busy(Side::uncached, tr("Recomputing all %1 tokens").arg(position + 1));
-    auto tb = b.session->decode(token);
+    emit busy(Side::uncached, variant ? tr("Decoding 1 token over the variant cache")
+                                      : tr("Recomputing all %1 tokens").arg(position + 1));
+    if (variant && sameText) b.session->compare_next_step_with(lastLogits(*a.session));
+    auto tb = b.session->decode(tokenB);
     if (!tb) {
         // Keep the runs on the same step: undo the cached half.
         (void)a.session->truncate(position);
@@ -397,8 +438,9 @@ bool EngineWorker::runLockstepStep() {
     }
     record(a, *ta.value());
     record(b, *tb.value());
-    // Lockstep feeds the cached run's token to both: the uncached run's own choice is not used.
-    b.chosen.back() = ta.value()->chosen;
+    // Lockstep feeds the cached run's token to both: the right run's own choice is not used (unless it
+    // runs free).
+    if (!freeRun) b.chosen.back() = ta.value()->chosen;
     StepPair pair;
     pair.cached = ta.value();
     pair.uncached = tb.value();

@@ -104,6 +104,7 @@ class EngineWorker : public QObject {
     // (a cold prefill measured several times slower than the same prefill a moment later).
     void warmUp();
     bool rewind(int keepSteps);
+    Status replay(Run& run, int pos);
     bool runLockstepStep();
     void scheduleNextPlayStep(int delayMs, quint64 epoch);
     void playTick(quint64 epoch);

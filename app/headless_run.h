@@ -26,6 +26,7 @@ struct HeadlessRun {
     // Asked once the model is loaded, before the prompt runs: what the caller will need of the model (the
     // layer an export shows) fails fast instead of after every step.
     std::function<Status(const ModelConfig&)> checkModel;
+    QString rightRun;  // the right pane's run: empty, without a cache; else a cache variant spec
 };
 
 // Loads the model into `store` and runs the prefill and `steps` lockstep steps, appending each. Errors

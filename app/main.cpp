@@ -75,6 +75,8 @@ int main(int argc, char** argv) {
     if (options.theme) window.setTheme(*options.theme);
     if (options.fontScale) window.setFontScale(*options.fontScale);
     if (options.mode) window.setMode(*options.mode);
+    if (options.rightRun || options.freeRunning)
+        window.setRightRun(options.rightRun.value_or(QString()), options.freeRunning);
     if (!options.prompt.isEmpty()) window.setPrompt(options.prompt);
 
     std::unique_ptr<UiBenchmark> bench;

@@ -1,5 +1,7 @@
 #include "main_window.h"
 
+#include "kvscope/cache_policy.h"
+
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
@@ -338,6 +340,9 @@ void MainWindow::readSettings() {
                           ? CompareMode::race
                           : CompareMode::lockstep;
     m_settings.tokensPerSecond = s.value(QStringLiteral("run/speed"), 8.0).toDouble();
+    m_settings.rightRun = s.value(QStringLiteral("run/rightRun")).toString();
+    if (!m_settings.rightRun.isEmpty() && !parse_cache_variant(m_settings.rightRun.toStdString()))
+        m_settings.rightRun.clear();
     m_settings.sampler.temperature = s.value(QStringLiteral("sampling/temperature"), 0.0).toFloat();
     m_settings.sampler.top_k = s.value(QStringLiteral("sampling/topK"), 40).toInt();
     m_settings.sampler.top_p = s.value(QStringLiteral("sampling/topP"), 0.95).toFloat();
@@ -366,6 +371,7 @@ void MainWindow::writeSettings() {
     s.setValue(QStringLiteral("run/mode"),
                m_settings.mode == CompareMode::race ? QStringLiteral("race") : QStringLiteral("lockstep"));
     s.setValue(QStringLiteral("run/speed"), m_settings.tokensPerSecond);
+    s.setValue(QStringLiteral("run/rightRun"), m_settings.rightRun);
     s.setValue(QStringLiteral("run/prompt"), prompt());
     s.setValue(QStringLiteral("sampling/temperature"), double(m_settings.sampler.temperature));
     s.setValue(QStringLiteral("sampling/topK"), m_settings.sampler.top_k);

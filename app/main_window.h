@@ -70,6 +70,9 @@ class MainWindow : public QMainWindow {
     // Mode and device rebuild the sessions and restart the runs from the prompt. With `askFirst` (the
     // user's keys, menus and toolbar) a question comes first when decode steps would be dropped.
     void setMode(CompareMode mode, bool askFirst = false);
+    // The right pane's run: "" (without a KV cache) or a cache variant spec; freeRunning: the variant
+    // picks its own tokens.
+    void setRightRun(const QString& spec, bool freeRunning, bool askFirst = false);
     void setSpeed(double tokensPerSecond);  // 0: as fast as the engine goes
     void setDevice(DeviceKind device, bool askFirst = false);
     void setTheme(ThemeKind kind);
@@ -168,6 +171,7 @@ class MainWindow : public QMainWindow {
     // when that would drop decode steps; `apply` runs once the user agrees (at once when nothing is lost).
     void confirmRestart(const QString& what, const std::function<void()>& apply);
     void applyMode(CompareMode mode);
+    void applyRightRun(const QString& spec, bool freeRunning);
     void applyDevice(DeviceKind device);
     void updateContextState();
     bool eventFilter(QObject* watched, QEvent* event) override;
@@ -238,6 +242,10 @@ class MainWindow : public QMainWindow {
     QToolBar* m_timelineBar = nullptr;
     QLineEdit* m_promptEdit = nullptr;
     QComboBox* m_modeCombo = nullptr;
+    QComboBox* m_rightRunCombo = nullptr;  // "Without KV cache" or a cache variant (cache_variants())
+    QLineEdit* m_rightRunSpec = nullptr;   // the variant with its parameters, editable
+    QAction* m_freeRunningAction = nullptr;
+    void syncRightRunControls();
     QSlider* m_speedSlider = nullptr;
     QLabel* m_speedLabel = nullptr;
     QLabel* m_modelLabel = nullptr;

@@ -23,6 +23,11 @@
 #include "icons.h"
 #include "lessons/lesson_pack_dialog.h"
 #include "main_window.h"
+
+#include <QSignalBlocker>
+
+#include "kvscope/cache_policy.h"
+#include "pane_widget.h"
 #include "timeline_bar.h"
 #include "views/gl_view.h"
 
@@ -234,6 +239,50 @@ void MainWindow::buildToolbar() {
     connect(m_modeCombo, &QComboBox::activated, this,
             [this](int i) { setMode(CompareMode(m_modeCombo->itemData(i).toInt()), true); });
     m_toolbar->addWidget(m_modeCombo);
+    // The right pane's run: one entry per cache variant of core's table.
+    m_rightRunCombo = new QComboBox(this);
+    m_rightRunCombo->addItem(tr("Without KV cache"), QString());
+    for (const CacheVariant& v : cache_variants())
+        m_rightRunCombo->addItem(QString::fromLatin1(v.label), QString::fromLatin1(v.id));
+    m_rightRunCombo->setToolTip(
+        tr("The right pane's run: without a KV cache, or a cache variant (lower "
+           "precision, or evicting tokens) measured against the exact cache"));
+    m_rightRunSpec = new QLineEdit(this);
+    m_rightRunSpec->setPlaceholderText(tr("variant parameters"));
+    m_rightRunSpec->setFixedWidth(
+        fontMetrics().horizontalAdvance(QStringLiteral("sinks:S=4,W=60,reindex=0")));
+    m_rightRunSpec->setToolTip(
+        tr("The variant with its parameters, e.g. window:W=64, sinks:S=4,W=60, "
+           "h2o:B=64,R=32, int4:group=32. Press Enter to apply."));
+    connect(m_rightRunCombo, &QComboBox::activated, this, [this](int i) {
+        const QString id = m_rightRunCombo->itemData(i).toString();
+        QString spec = id;
+        if (!id.isEmpty())
+            if (auto p = parse_cache_variant(id.toStdString()))
+                spec = QString::fromStdString(cache_variant_spec(p.value()));
+        setRightRun(spec, m_settings.freeRunning, true);
+    });
+    connect(m_rightRunSpec, &QLineEdit::returnPressed, this, [this] {
+        const QString spec = m_rightRunSpec->text().trimmed();
+        if (!spec.isEmpty()) {
+            auto p = parse_cache_variant(spec.toStdString());
+            if (!p) {
+                showError(tr("Not a cache variant"), QString::fromStdString(p.message()));
+                return;
+            }
+        }
+        setRightRun(spec, m_settings.freeRunning, true);
+    });
+    m_freeRunningAction = new QAction(tr("Free-running"), this);
+    m_freeRunningAction->setCheckable(true);
+    m_freeRunningAction->setToolTip(
+        tr("The variant picks its own tokens instead of being fed the exact "
+           "run's: see where the texts diverge"));
+    connect(m_freeRunningAction, &QAction::toggled, this,
+            [this](bool on) { setRightRun(m_settings.rightRun, on, true); });
+    m_toolbar->addWidget(m_rightRunCombo);
+    m_toolbar->addWidget(m_rightRunSpec);
+    m_toolbar->addAction(m_freeRunningAction);
     m_toolbar->addSeparator();
     m_toolbar->addAction(m_resetAction);
 
@@ -270,6 +319,25 @@ void MainWindow::syncRunControls() {
     m_cpuAction->setChecked(m_settings.device == DeviceKind::cpu);
     m_cudaAction->setChecked(m_settings.device == DeviceKind::cuda);
     if (m_modeCombo) m_modeCombo->setCurrentIndex(m_settings.mode == CompareMode::race ? 1 : 0);
+    syncRightRunControls();
+}
+
+void MainWindow::syncRightRunControls() {
+    if (!m_rightRunCombo) return;
+    const QString id = m_settings.rightRun.section(QLatin1Char(':'), 0, 0);
+    const int i = m_rightRunCombo->findData(id);
+    m_rightRunCombo->setCurrentIndex(std::max(0, i));
+    if (m_rightRunSpec->text() != m_settings.rightRun) m_rightRunSpec->setText(m_settings.rightRun);
+    const QSignalBlocker block(m_freeRunningAction);
+    m_freeRunningAction->setChecked(m_settings.freeRunning);
+    m_freeRunningAction->setEnabled(!m_settings.rightRun.isEmpty());
+    QString title;
+    if (!m_settings.rightRun.isEmpty())
+        if (auto p = parse_cache_variant(m_settings.rightRun.toStdString()))
+            title = tr("Variant: %1").arg(QString::fromStdString(p.value().describe()));
+    setRightRunTitle(title);
+    for (Side side : kSides)
+        pane(side)->setTitle(sideTitle(side));
 }
 
 void MainWindow::setSpeed(double tokensPerSecond) {

@@ -69,6 +69,8 @@ void MainWindow::connectWorker() {
             [this](const QString& message, const RunSettings& current) {
                 m_settings.device = current.device;
                 m_settings.mode = current.mode;
+                m_settings.rightRun = current.rightRun;
+                m_settings.freeRunning = current.freeRunning;
                 m_settings.sampler = current.sampler;
                 m_sampling->setSettings(m_settings);
                 syncRunControls();
@@ -305,6 +307,37 @@ void MainWindow::applyMode(CompareMode mode) {
                  "to let both go flat out). Press Play.")
             : tr("Lockstep: both runs take each step together and are fed the same token."),
         10000);
+}
+
+void MainWindow::setRightRun(const QString& spec, bool freeRunning, bool askFirst) {
+    if (spec == m_settings.rightRun && freeRunning == m_settings.freeRunning) {
+        syncRightRunControls();
+        return;
+    }
+    if (!askFirst) {
+        applyRightRun(spec, freeRunning);
+        return;
+    }
+    confirmRestart(tr("Changing the right pane's run"),
+                   [this, spec, freeRunning] { applyRightRun(spec, freeRunning); });
+    syncRightRunControls();  // until the answer, the list shows the run still in force
+}
+
+void MainWindow::applyRightRun(const QString& spec, bool freeRunning) {
+    m_settings.rightRun = spec;
+    m_settings.freeRunning = freeRunning;
+    // A new right run rebuilds its session: both runs restart from the prompt.
+    m_reprefillAfterReset = !m_store.empty();
+    m_worker->interrupt();
+    m_store.clear();
+    m_playing = false;
+    sendSettings();
+    syncRunControls();
+    statusBar()->showMessage(spec.isEmpty()
+                                 ? tr("Right pane: the run without a KV cache.")
+                                 : tr("Right pane: the cache variant %1, measured against the exact cache%2.")
+                                       .arg(spec, freeRunning ? tr(", picking its own tokens") : QString()),
+                             10000);
 }
 
 void MainWindow::setDevice(DeviceKind device, bool askFirst) {

@@ -24,6 +24,59 @@ QString ratio(double a, double b) {
                    : QString::number(r, 'f', 1) + QStringLiteral("×");
 }
 
+// What a cache variant (the right pane's run) did this step, in words, with its live numbers.
+QString variantStep(const StepTrace& b, const ModelConfig& c, const Tokenizer* tok, const QString& name) {
+    const CacheState& cs = b.cache;
+    const Counters& k = b.counters;
+    QString html;
+    QString what;
+    if (cs.element != "f32")
+        what = QObject::tr(
+                   "stores each K and V value as <b>%1</b>: %2 bytes a value with its scales instead of 4")
+                   .arg(QString::fromStdString(cs.element).toHtmlEscaped())
+                   .arg(cs.bytes_per_value, 0, 'g', 3);
+    const int perToken = std::max(1, c.n_layers * c.n_kv_heads);
+    const uint64_t evicted = k.kv_rows_evicted / uint64_t(perToken);
+    QString kept;
+    if (!cs.contiguous || cs.rows < b.pos_end) {
+        kept = QObject::tr("holds <b>%1 of the %2 tokens</b>").arg(cs.rows).arg(b.pos_end);
+        if (evicted > 0) kept += QObject::tr(" and evicted %1 this step").arg(num(formatCount(evicted)));
+        if (cs.sinks > 0)
+            kept += QObject::tr(" (the first %1 are attention sinks, never evicted)").arg(cs.sinks);
+        if (cs.reindexed) kept += QObject::tr("; positions are re-indexed within the cache");
+    }
+    html += QObject::tr("<p>%1 (%2) ").arg(name, QString::fromStdString(cs.label).toHtmlEscaped());
+    QStringList parts;
+    if (!what.isEmpty()) parts << what;
+    if (!kept.isEmpty()) parts << kept;
+    if (parts.isEmpty()) parts << QObject::tr("keeps every row in float32, as the exact cache does");
+    html += parts.join(QObject::tr(", and ")) + QStringLiteral(". ");
+    const double saved = double(k.kv_bytes_full) - double(k.kv_bytes_resident);
+    html += QObject::tr("It holds %1 where the exact cache holds %2: %3 saved.</p>")
+                .arg(num(formatBytes(double(k.kv_bytes_resident))), num(formatBytes(double(k.kv_bytes_full))),
+                     num(formatBytes(saved)));
+    const Quality& q = b.quality;
+    if (q.measured) {
+        html +=
+            QObject::tr(
+                "<p><b>What it cost.</b> Fed the same tokens, its next-token distribution is %1 nats (KL) "
+                "from the exact run's, the largest logit moved by %2, and its top choice %3 (%4). So far: "
+                "mean KL %5, top-1 agreement %6 of %7 steps.</p>")
+                .arg(num(QString::number(q.kl, 'g', 3)), num(QString::number(q.max_abs_logit_diff, 'g', 3)),
+                     q.top1_agrees ? QObject::tr("is the same") : QObject::tr("<b>differs</b>"),
+                     tokenQuoted(tok, q.reference_top1).toHtmlEscaped(),
+                     num(QString::number(q.kl_sum / double(std::max<int64_t>(1, q.steps)), 'g', 3)))
+                .arg(q.top1_agreements)
+                .arg(q.steps);
+    } else if (q.first_disagreement_step >= 0) {
+        html +=
+            QObject::tr(
+                "<p>Running free, it picked its own tokens: its text left the exact run's at step %1.</p>")
+                .arg(q.first_disagreement_step);
+    }
+    return html;
+}
+
 QString intro(const TraceStore& store, const Theme& th) {
     const ModelConfig& c = store.model().config();
     QString html;
@@ -127,7 +180,9 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                     .arg(c.head_dim)
                     .arg(n)
                     .arg(num(formatBytes(perToken * n)));
-        if (b)
+        if (b && b->mode == SessionMode::cached)
+            html += variantStep(*b, c, tok, uncachedName);
+        else if (b)
             html += QObject::tr(
                         "<p>%1 computed exactly the same rows, used them, and <b>threw them away</b>. So far "
                         "the two runs did the same work: %2 and %3.</p>")
@@ -169,7 +224,9 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                     .arg(p + 1)
                     .arg(num(formatFlops(double(a->counters.flops()))))
                     .arg(num(formatSeconds(a->counters.wall_seconds)));
-        if (b && b->phase == Phase::decode) {
+        if (b && b->phase == Phase::decode && b->mode == SessionMode::cached) {
+            html += variantStep(*b, c, tok, uncachedName);
+        } else if (b && b->phase == Phase::decode) {
             if (race && sb != sa)
                 html +=
                     QObject::tr("<p><i>At its own step %1 (it runs separately in a race):</i></p>").arg(sb);
@@ -200,13 +257,26 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                 "run.</i></p>");
         }
         const double diff = store.step(Side::cached, sa).maxLogitDiff;
-        if (mode == CompareMode::lockstep && std::isfinite(diff))
+        if (mode == CompareMode::lockstep && std::isfinite(diff) && !(b && b->mode == SessionMode::cached))
             html +=
                 QObject::tr(
                     "<p>Same answer? The two runs' scores for every possible next token differ by at most "
                     "%1 (rounding), so both pick %2.</p>")
                     .arg(num(QString::number(diff, 'g', 2)), num(tokenQuoted(tok, a->chosen)));
-        html += QObject::tr(
+        const bool variant = b && b->mode == SessionMode::cached;  // the right pane runs a cache variant
+        if (variant)
+            html += QObject::tr(
+                        "<p><b>Memory.</b> The exact cache holds 2 × %1 layers × %2 KV heads × %3 dims × %4 "
+                        "tokens × 4 B = %5 and grows by %6 per token.</p>")
+                        .arg(c.n_layers)
+                        .arg(c.n_kv_heads)
+                        .arg(c.head_dim)
+                        .arg(a->pos_end)
+                        .arg(num(formatBytes(perToken * a->pos_end)))
+                        .arg(formatBytes(perToken));
+        else
+            html +=
+                QObject::tr(
                     "<p><b>Memory.</b> The cache holds 2 × %1 layers × %2 KV heads × %3 dims × %4 tokens × "
                     "4 B = %5 and grows by %6 per token.</p>")
                     .arg(c.n_layers)
@@ -215,7 +285,7 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                     .arg(a->pos_end)
                     .arg(num(formatBytes(perToken * a->pos_end)))
                     .arg(formatBytes(perToken));
-        if (b)
+        if (b && !variant)
             html += QObject::tr(
                         "<p>%1 keeps 0 B between steps but builds %2 of scratch K and V (its %3 tokens) "
                         "during each one, and throws it away.</p>")

@@ -7,9 +7,8 @@
 #   tools/screenshot.sh docs/screenshot.png --model M --prompt "1, 15, 27"
 #
 # Needs the built app (build/app/kvscope), Xvfb (tools/deps.sh installs it) and ImageMagick (`import`).
-# SCREEN=1280x720 takes it at another size; DISPLAY_NUMBER=110 picks the Xvfb display (default: one of
-# :90-:98), for helpers that share a machine and each keep to their own displays.
-# `--steps 20` is the prefill and twenty decode steps (as `kvscope export --steps 20`).
+# Environment: SCREEN (default 1920x1080), DISPLAY_NUMBER (the Xvfb display; default one of :90..:98, for
+# sessions that share a machine), STEPS (default 20: the prefill and twenty decode steps).
 set -eu
 cd "$(dirname "$0")/.."
 out=${1:-docs/screenshot.png}
@@ -30,7 +29,7 @@ trap cleanup EXIT
 sleep 1
 # A fresh configuration (XDG_CONFIG_HOME) so saved layouts or themes do not change the picture.
 config=$(mktemp -d)
-DISPLAY=$display XDG_CONFIG_HOME=$config "$app" --steps 20 "$@" 2>"$log" &
+DISPLAY=$display XDG_CONFIG_HOME=$config "$app" --steps "${STEPS:-20}" "$@" 2>"$log" &
 app_pid=$!
 for _ in $(seq 1 600); do
   grep -q "steps done" "$log" && break

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
     kvscope::cli::add_convert_command(app, exit_code);
     kvscope::cli::add_scale_command(app, exit_code);
     kvscope::cli::add_roofline_command(app, exit_code);
+    kvscope::cli::add_lab_command(app, exit_code);
     kvscope::cli::add_conversations_commands(app, exit_code);
     // Usage errors exit 2 (CLI11's own codes, 105 and up, would read as signals to a shell); --help is 0.
     // Whatever a command did not foresee ends as one error line with exit 1, never std::terminate.

@@ -163,6 +163,7 @@ int runExportCommand(int argc, char** argv) {
     run.model = command.model;
     run.prompt = command.prompt;
     run.steps = command.steps;
+    run.rightRun = command.rightRun;
     run.sampler.temperature = command.temperature;
     run.sampler.seed = command.seed;
     run.checkModel = [&settings](const ModelConfig& config) {

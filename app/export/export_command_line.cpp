@@ -4,6 +4,7 @@
 #include <QFileInfo>
 
 #include "export/export_io.h"
+#include "kvscope/cache_policy.h"
 #include "kvscope/scale.h"
 
 namespace kvscope::app {
@@ -52,6 +53,9 @@ QList<QCommandLineOption> options() {
         value("animation", "on: each step's arrival plays over its first frames; off: still frames",
               "on|off"),
         value("seed", "the sampler's seed", "n"),
+        value("right-run",
+              "the right pane's run: none (no KV cache) or a cache variant (int4, sinks:S=4,W=60, ...)",
+              "spec"),
         value("temperature", "sampling temperature (0: greedy)", "t"),
         QCommandLineOption(QStringLiteral("force"), QStringLiteral("replace --out if it exists")),
     };
@@ -114,6 +118,12 @@ Result<ExportCommand> parseExportCommand(const QStringList& arguments) {
     ExportCommand c;
     c.model = p.value(QStringLiteral("model"));
     c.prompt = p.value(QStringLiteral("prompt"));
+    if (p.isSet(QStringLiteral("right-run")) &&
+        p.value(QStringLiteral("right-run")) != QLatin1String("none")) {
+        c.rightRun = p.value(QStringLiteral("right-run"));
+        if (auto v = parse_cache_variant(c.rightRun.toStdString()); !v)
+            return exportFailure(QStringLiteral("--right-run: %1").arg(QString::fromStdString(v.message())));
+    }
     ExportSettings& e = c.settings;
     e.out = p.value(QStringLiteral("out"));
     e.force = p.isSet(QStringLiteral("force"));

@@ -61,6 +61,41 @@ std::vector<CounterRow> counterRows(const StepTrace& t, int stepsSoFar) {
     std::vector<CounterRow> ordered;
     for (int i : order)
         ordered.push_back(rows[size_t(i)]);
+    if (t.mode == SessionMode::cached && t.cache.policy != "exact") {
+        // A cache variant: what it holds and saves, what it dropped, and what that cost in quality.
+        std::vector<CounterRow> v;
+        const double saved = double(s.kv_bytes_full) - double(s.kv_bytes_resident);
+        v.push_back({tr("KV held"), double(s.kv_bytes_resident), double(c.kv_bytes_resident),
+                     formatBytes(double(s.kv_bytes_resident)), formatBytes(double(c.kv_bytes_resident)),
+                     tr("K and V this cache holds, at %1 bytes a value with its scales")
+                         .arg(t.cache.bytes_per_value, 0, 'g', 3)});
+        v.push_back(
+            {tr("KV saved"), saved, saved, formatBytes(saved),
+             QString::number(s.kv_bytes_full ? 100.0 * saved / double(s.kv_bytes_full) : 0.0, 'f', 1) +
+                 QStringLiteral(" %"),
+             tr("what the exact float32 cache would hold for these tokens, minus what this one holds")});
+        const double perToken = double(std::max(1, t.n_layers * t.n_kv_heads));
+        v.push_back(
+            {tr("tokens evicted"), double(s.kv_rows_evicted) / perToken, double(c.kv_rows_evicted) / perToken,
+             count(double(s.kv_rows_evicted) / perToken), count(double(c.kv_rows_evicted) / perToken),
+             tr("tokens dropped per layer and KV head (rows over all layers and heads / %1)").arg(perToken)});
+        if (t.quality.steps > 0) {
+            const Quality& q = t.quality;
+            v.push_back({tr("KL vs exact"), q.kl, q.kl_sum / double(q.steps),
+                         q.measured ? QString::number(q.kl, 'g', 3) : QStringLiteral("–"),
+                         tr("%1 mean").arg(q.kl_sum / double(q.steps), 0, 'g', 3),
+                         tr("KL(exact ‖ variant) of the next-token distributions, nats; so far: the mean")});
+            v.push_back({tr("top-1 agrees"), q.top1_agrees ? 1.0 : 0.0, double(q.top1_agreements),
+                         q.measured ? (q.top1_agrees ? tr("yes") : tr("no")) : QStringLiteral("–"),
+                         tr("%1 of %2").arg(q.top1_agreements).arg(q.steps),
+                         tr("whether the variant's most likely next token is the exact run's")});
+            v.push_back({tr("max |Δ logit|"), q.max_abs_logit_diff, q.max_abs_logit_diff_so_far,
+                         q.measured ? QString::number(q.max_abs_logit_diff, 'g', 3) : QStringLiteral("–"),
+                         QString::number(q.max_abs_logit_diff_so_far, 'g', 3),
+                         tr("the largest difference between the exact run's logits and the variant's")});
+        }
+        ordered.insert(ordered.begin() + 2, v.begin(), v.end());
+    }
     return ordered;
 }
 
@@ -86,7 +121,18 @@ void CountersRenderer::render(FrameContext& frame) {
     }
     // Lockstep: how far this run's logits are from the other run's (they should agree to float rounding).
     const double diff = store.step(m_side, step).maxLogitDiff;
-    if (m_side == Side::uncached && std::isfinite(diff)) {
+    if (t->mode == SessionMode::cached && m_side == Side::uncached) {
+        const Quality& q = t->quality;
+        const QString text =
+            q.measured ? tr("vs the exact cache: KL %1 · max |Δ logit| %2 · top-1 %3")
+                             .arg(q.kl, 0, 'g', 2)
+                             .arg(q.max_abs_logit_diff, 0, 'g', 2)
+                             .arg(q.top1_agrees ? tr("agrees") : tr("differs"))
+            : q.first_disagreement_step >= 0
+                ? tr("free-running: the texts diverged at step %1").arg(q.first_disagreement_step)
+                : tr("not compared at this step");
+        panel.note(text, q.measured && q.top1_agrees ? th.textDim : th.warning);
+    } else if (m_side == Side::uncached && std::isfinite(diff)) {
         const QString text = tr("logits vs the cached run: max |Δ| = %1 %2")
                                  .arg(diff, 0, 'g', 2)
                                  .arg(diff <= 1e-4 ? tr("(the same)") : tr("(differ!)"));

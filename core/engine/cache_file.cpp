@@ -224,6 +224,9 @@ Status check_cache_identity(const CacheFileContents& f, const CacheModelIdentity
 Status save_cache_file(const Session& session, int32_t next_token, const std::string& path) {
     const KVCache* cache = session.cache();
     if (!cache) return Status::error("only a cached session has a KV cache to save");
+    if (!cache->policy().exact())
+        return Status::error("the cache file holds the exact float32 cache; this session runs the " +
+                             cache->policy().describe() + " cache variant");
     const int n = session.position();
     if (n == 0) return Status::error("the session holds no tokens: nothing to save");
     const CacheModelIdentity m = cache_model_identity(session.engine().model());
