@@ -1,5 +1,7 @@
 #include "command_line.h"
 
+#include "kvscope/cache_policy.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 
@@ -24,7 +26,8 @@ bool parseCommandLine(const QCoreApplication& app, AppOptions* o, QString* error
         QStringLiteral("text"));
     const QCommandLineOption steps(
         QStringLiteral("steps"),
-        QStringLiteral("Press Step this many times at start (the first one is the prefill)."),
+        QStringLiteral("Generate this many tokens at start: the prefill (step 0), then N decode steps, as "
+                       "`kvscope export --steps N` does. Stops early, saying so, where the context is full."),
         QStringLiteral("n"));
     const QCommandLineOption mode(QStringLiteral("mode"), QStringLiteral("lockstep or race."),
                                   QStringLiteral("mode"));
@@ -47,7 +50,21 @@ bool parseCommandLine(const QCoreApplication& app, AppOptions* o, QString* error
                        "Qt) or window (a QOpenGLWindow per view). Default: window with a "
                        "software OpenGL renderer, widget otherwise."),
         QStringLiteral("kind"));
-    p.addOptions({model, prompt, steps, mode, theme, fontScale, presenter, surface, bench});
+    const QCommandLineOption lesson(
+        QStringLiteral("lesson"),
+        QStringLiteral(
+            "Open chapter N of the guided lessons; N:P walks through its page P, doing each page's action."),
+        QStringLiteral("N[:P]"));
+    const QCommandLineOption rightRun(
+        QStringLiteral("right-run"),
+        QStringLiteral("The right pane's run: \"none\" (without a KV cache, the default) or a cache variant: "
+                       "f16, bf16, int8, int4, window:W=64, sinks:S=4,W=60, h2o:B=64, tova:B=64."),
+        QStringLiteral("spec"));
+    const QCommandLineOption freeRunning(QStringLiteral("free-running"),
+                                         QStringLiteral("The variant picks its own tokens (lockstep)."));
+    p.addOptions(
+        {model, prompt, steps, mode, theme, fontScale, presenter, surface, bench, lesson, rightRun,
+         freeRunning});
     p.addPositionalArgument(QStringLiteral("model"), QStringLiteral("Model to open (same as --model)."),
                             QStringLiteral("[model]"));
     p.process(app);
@@ -68,6 +85,17 @@ bool parseCommandLine(const QCoreApplication& app, AppOptions* o, QString* error
         *error = QStringLiteral("--gl-surface: \"%1\" is neither widget nor window").arg(o->glSurface);
         return false;
     }
+    if (p.isSet(lesson)) {
+        const QStringList parts = p.value(lesson).split(QLatin1Char(':'));
+        bool ok = parts.size() <= 2;
+        o->lesson = parts.value(0).toInt(&ok);
+        if (ok && parts.size() == 2) o->lessonPage = parts[1].toInt(&ok);
+        if (!ok || o->lesson < 1 || (parts.size() == 2 && o->lessonPage < 1)) {
+            *error = QStringLiteral("--lesson: \"%1\" is not a chapter number, or CHAPTER:PAGE")
+                         .arg(p.value(lesson));
+            return false;
+        }
+    }
     if (p.isSet(steps)) {
         bool ok = false;
         o->steps = p.value(steps).toInt(&ok);
@@ -76,6 +104,17 @@ bool parseCommandLine(const QCoreApplication& app, AppOptions* o, QString* error
             return false;
         }
     }
+    if (p.isSet(rightRun)) {
+        const QString spec = p.value(rightRun);
+        if (spec != QStringLiteral("none")) {
+            if (auto parsed = parse_cache_variant(spec.toStdString()); !parsed) {
+                *error = QStringLiteral("--right-run: %1").arg(QString::fromStdString(parsed.message()));
+                return false;
+            }
+        }
+        o->rightRun = spec == QStringLiteral("none") ? QString() : spec;
+    }
+    o->freeRunning = p.isSet(freeRunning);
     if (p.isSet(mode)) {
         const QString m = p.value(mode).toLower();
         if (m == QStringLiteral("lockstep"))

@@ -1,6 +1,5 @@
 #include "engine_worker.h"
 
-#include <unistd.h>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QThread>
@@ -9,6 +8,7 @@
 #include <cmath>
 
 #include "engine_worker_race.h"
+#include "kvscope/attention_stats.h"
 
 namespace kvscope::app {
 
@@ -41,6 +41,13 @@ RecomputeCheckPtr checkRecomputedRows(const Session& cached, const Session& unca
     return check;
 }
 
+// The last logits row of a session (the exact run's, for a variant to be measured against).
+std::span<const float> lastLogits(const Session& s) {
+    const size_t vocab = size_t(s.engine().config().vocab_size);
+    auto l = s.logits();
+    return l.size() >= vocab ? l.subspan(l.size() - vocab) : std::span<const float>();
+}
+
 // Bytes of the K and V rows of `rows` positions over all layers: what recording them costs.
 uint64_t kvRowBytes(const ModelConfig& c, int rows) {
     return c.kv_bytes_per_token(4) * uint64_t(std::max(rows, 0));
@@ -55,12 +62,6 @@ int historyTokenLimit(const ModelConfig& c, uint64_t budgetBytes) {
     const double b = 16.0 * c.n_layers * c.n_kv_heads * c.head_dim;
     const double t = (-b + std::sqrt(b * b + 4.0 * a * double(budgetBytes))) / (2.0 * a);
     return std::max(1, int(std::floor(t)));
-}
-
-uint64_t historyBudgetBytes() {
-    const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
-    const uint64_t memory = pages > 0 && pageSize > 0 ? uint64_t(pages) * uint64_t(pageSize) : 0;
-    return std::clamp<uint64_t>(memory / 4, 1536ull << 20, 6ull << 30);
 }
 
 int lockstepThreads() {
@@ -92,6 +93,7 @@ void EngineWorker::requestPause() {
 bool EngineWorker::begin(quint64 epoch) {
     if (epoch != m_epoch.load()) return false;
     m_cancel.store(false);
+    m_requestEpoch = epoch;
     return epoch == m_epoch.load();
 }
 
@@ -124,6 +126,7 @@ void EngineWorker::loadModel(const QString& path, quint64 epoch) {
         return;
     }
     m_model = loaded.value();
+    warmUp();
     ModelInfo info;
     info.path = path;
     info.displayName = QFileInfo(path).fileName();
@@ -138,7 +141,7 @@ void EngineWorker::loadModel(const QString& path, quint64 epoch) {
                "(every attention row and K/V row, for scrubbing) stays under %3 MiB.")
                 .arg(info.capacity)
                 .arg(m_model->config.context_length)
-                .arg(historyBudgetBytes() >> 20);
+                .arg(kHistoryBudgetBytes >> 20);
     }
     m_info = info;
     emit modelLoaded(info);
@@ -149,7 +152,7 @@ Status EngineWorker::buildSessions(const std::shared_ptr<const Model>& model, co
                                    QString* backendName) {
     const ModelConfig& c = model->config;
     const int capacity = std::min(
-        {c.context_length, SessionOptions::kDefaultMaxCapacity, historyTokenLimit(c, historyBudgetBytes())});
+        {c.context_length, SessionOptions::kDefaultMaxCapacity, historyTokenLimit(c, kHistoryBudgetBytes)});
     // Race: one backend per run, so each run owns its thread; on the CPU each gets one thread (two pools
     // of every core on the same cores thrash). Lockstep: the runs take turns, so they share one backend
     // that uses every core.
@@ -170,10 +173,19 @@ Status EngineWorker::buildSessions(const std::shared_ptr<const Model>& model, co
         if (!engine) return engine.status();
         engines[size_t(i)] = engine.value();
     }
+    // The right pane: the run without a cache, or a cached run over a cache variant.
+    CachePolicy variant;
+    if (!settings.rightRun.isEmpty()) {
+        auto parsed = parse_cache_variant(settings.rightRun.toStdString());
+        if (!parsed) return parsed.status().with_context("the right pane's run");
+        variant = parsed.value();
+    }
     std::array<std::unique_ptr<Session>, kSideCount> sessions;
     for (Side side : kSides) {
         SessionOptions o;
-        o.mode = side == Side::cached ? SessionMode::cached : SessionMode::uncached;
+        const bool right = side == Side::uncached;
+        o.mode = right && settings.rightRun.isEmpty() ? SessionMode::uncached : SessionMode::cached;
+        if (right) o.cache = variant;
         o.capacity = capacity;
         o.sampler = settings.sampler;
         auto s = Session::create(engines[size_t(sideIndex(side))], o);
@@ -195,7 +207,8 @@ Status EngineWorker::buildSessions(const std::shared_ptr<const Model>& model, co
 
 void EngineWorker::applySettings(const RunSettings& settings, quint64 epoch) {
     if (!begin(epoch)) return;
-    const bool rebuild = settings.mode != m_settings.mode || settings.device != m_settings.device;
+    const bool rebuild = settings.mode != m_settings.mode || settings.device != m_settings.device ||
+                         settings.rightRun != m_settings.rightRun;
     if (Status s = settings.sampler.validate(); !s) {
         emit settingsRejected(QString::fromStdString(s.message()), m_settings);
         return;
@@ -231,6 +244,7 @@ void EngineWorker::applySettings(const RunSettings& settings, quint64 epoch) {
         }
         m_info.backendName = backendName;
         m_settings = settings;
+        warmUp();
         emit settingsApplied(m_settings, backendName);
         emit runReset();
         return;
@@ -240,6 +254,23 @@ void EngineWorker::applySettings(const RunSettings& settings, quint64 epoch) {
         if (run.session) run.session->set_sampler(settings.sampler);
     if (m_runs[0].engine) backendName = m_info.backendName;
     emit settingsApplied(m_settings, backendName);
+}
+
+void EngineWorker::warmUp() {
+    for (Run& run : m_runs) {
+        if (!run.session) continue;
+        const int vocab = run.session->engine().config().vocab_size;
+        const int n = std::min(16, run.session->capacity() - 3);
+        if (n < 1 || vocab < 1) continue;
+        std::vector<int32_t> tokens;
+        for (int i = 0; i < n; ++i)
+            tokens.push_back(int32_t((i * 7 + 1) % vocab));
+        run.session->set_trace_options(TraceOptions::off());
+        auto t = run.session->prefill(tokens);
+        for (int i = 0; t && i < 2; ++i)
+            t = run.session->decode(t.value()->chosen);
+        run.session->reset();  // a failure here is not the user's: the real prefill reports its own
+    }
 }
 
 void EngineWorker::resetRuns() {
@@ -281,7 +312,7 @@ void EngineWorker::applyTraceOptions(Run& run, Side side, int nextPosition) {
     t.top_k = 8;
     // The uncached run recomputes every row; while that stays small, record them all so the KV view
     // shows the recomputed values arriving (not only the one new row).
-    if (side == Side::uncached &&
+    if (side == Side::uncached && run.session->mode() == SessionMode::uncached &&
         kvRowBytes(run.session->engine().config(), nextPosition) <= kRecomputedRowsLimitBytes)
         t.kv = RowSelection::computed_rows;
     run.session->set_trace_options(t);
@@ -320,6 +351,8 @@ void EngineWorker::prefill(const std::vector<int32_t>& prompt, quint64 epoch) {
         emit busy(side, side == Side::cached
                             ? tr("Prefill: computing K and V of %1 prompt tokens").arg(prompt.size())
                             : tr("Computing all %1 prompt tokens").arg(prompt.size()));
+        if (side == Side::uncached && run.session->mode() == SessionMode::cached)
+            run.session->compare_next_step_with(lastLogits(*m_runs[0].session));
         auto t = run.session->prefill(prompt);
         if (!t) {
             resetRuns();
@@ -333,6 +366,10 @@ void EngineWorker::prefill(const std::vector<int32_t>& prompt, quint64 epoch) {
     pair.cached = traces[0];
     pair.uncached = traces[1];
     pair.maxLogitDiff = maxLogitDiff(*m_runs[0].session, *m_runs[1].session);
+    pair.epoch = m_requestEpoch;
+    const HeadScore opening = informative_head(*pair.cached, m_model->config.n_heads);
+    pair.openLayer = opening.layer;
+    pair.openHead = opening.head;
     m_inFlight.fetch_add(1);
     emit stepped(pair);
     emit idle();
@@ -348,7 +385,8 @@ bool EngineWorker::rewind(int keepSteps) {
             run.chosen.clear();
             continue;
         }
-        Status s = run.session->truncate(run.stepEnd[size_t(keepSteps - 1)]);
+        const int pos = run.stepEnd[size_t(keepSteps - 1)];
+        Status s = run.session->can_truncate() ? run.session->truncate(pos) : replay(run, pos);
         if (!s) {
             emit stepFailed(stepError(s.message()));
             return false;
@@ -357,6 +395,20 @@ bool EngineWorker::rewind(int keepSteps) {
         run.chosen.resize(size_t(keepSteps));
     }
     return true;
+}
+
+// An evicting cache cannot step back (the rows it dropped are gone): run its tokens again from the start.
+Status EngineWorker::replay(Run& run, int pos) {
+    const std::vector<int32_t> tokens(run.session->tokens().begin(), run.session->tokens().begin() + pos);
+    const int prompt = run.stepEnd.empty() ? pos : std::min(pos, run.stepEnd.front());
+    run.session->reset();
+    auto p = run.session->prefill(std::span<const int32_t>(tokens.data(), size_t(prompt)));
+    if (!p) return p.status();
+    for (int i = prompt; i < pos; ++i) {
+        auto d = run.session->decode(tokens[size_t(i)]);
+        if (!d) return d.status();
+    }
+    return Status::ok();
 }
 
 bool EngineWorker::runLockstepStep() {
@@ -374,8 +426,13 @@ bool EngineWorker::runLockstepStep() {
                 .arg(a.session->capacity()));
         return false;
     }
-    // Lockstep: both runs are fed the cached run's token, so they stay on the same sequence.
+    // Lockstep: both runs are fed the cached run's token, so they stay on the same sequence; a free-running
+    // variant is fed its own, and is measured against the exact run only while the texts agree.
     const int32_t token = a.chosen.back();
+    const bool variant = b.session->mode() == SessionMode::cached;
+    const bool freeRun = variant && m_settings.freeRunning;
+    const int32_t tokenB = freeRun ? b.chosen.back() : token;
+    const bool sameText = !freeRun || (tokenB == token && b.session->tokens() == a.session->tokens());
     applyTraceOptions(a, Side::cached, position + 1);
     applyTraceOptions(b, Side::uncached, position + 1);
     emit busy(Side::cached, tr("Decoding 1 token at position %1").arg(position));
@@ -385,8 +442,10 @@ bool EngineWorker::runLockstepStep() {
         if (!m_cancel.load()) emit stepFailed(stepError(ta.message()));
         return false;
     }
-    emit busy(Side::uncached, tr("Recomputing all %1 tokens").arg(position + 1));
-    auto tb = b.session->decode(token);
+    emit busy(Side::uncached, variant ? tr("Decoding 1 token over the variant cache")
+                                      : tr("Recomputing all %1 tokens").arg(position + 1));
+    if (variant && sameText) b.session->compare_next_step_with(lastLogits(*a.session));
+    auto tb = b.session->decode(tokenB);
     if (!tb) {
         // Keep the runs on the same step: undo the cached half.
         (void)a.session->truncate(position);
@@ -396,13 +455,15 @@ bool EngineWorker::runLockstepStep() {
     }
     record(a, *ta.value());
     record(b, *tb.value());
-    // Lockstep feeds the cached run's token to both: the uncached run's own choice is not used.
-    b.chosen.back() = ta.value()->chosen;
+    // Lockstep feeds the cached run's token to both: the right run's own choice is not used (unless it
+    // runs free).
+    if (!freeRun) b.chosen.back() = ta.value()->chosen;
     StepPair pair;
     pair.cached = ta.value();
     pair.uncached = tb.value();
     pair.maxLogitDiff = maxLogitDiff(*m_runs[0].session, *m_runs[1].session);
-    pair.recompute = checkRecomputedRows(*a.session, *b.session, tb.value()->pos_begin);
+    if (!variant) pair.recompute = checkRecomputedRows(*a.session, *b.session, tb.value()->pos_begin);
+    pair.epoch = m_requestEpoch;
     m_inFlight.fetch_add(1);
     emit stepped(pair);
     emit idle();
@@ -435,7 +496,7 @@ void EngineWorker::step(int keepSteps, quint64 epoch) {
             }
             record(run, *t.value());
             m_inFlight.fetch_add(1);
-            emit raceStepped(side, t.value());
+            emit raceStepped(side, t.value(), m_requestEpoch);
         }
         emit idle();
         return;
@@ -471,6 +532,7 @@ void EngineWorker::scheduleNextPlayStep(int delayMs, quint64 epoch) {
 
 void EngineWorker::playTick(quint64 epoch) {
     if (!m_playing.load() || epoch != m_epoch.load()) return;
+    m_requestEpoch = epoch;
     if (m_inFlight.load() >= kMaxInFlight) {  // the GUI is behind: wait for it
         scheduleNextPlayStep(2, epoch);
         return;

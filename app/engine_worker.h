@@ -63,6 +63,9 @@ class EngineWorker : public QObject {
     void play(int keepSteps, quint64 epoch);
     void pause();
     void reset(quint64 epoch);
+    // Writes the cached run's tokens and K/V (and the token it chose next) to a cache file
+    // (kvscope/cache_file.h); answers with cacheSaved. Refused while playing.
+    void saveCache(const QString& path);
     // Joins the race threads and frees the sessions; the last call before the thread quits.
     void shutdown();
 
@@ -70,7 +73,8 @@ class EngineWorker : public QObject {
     void modelLoaded(const kvscope::app::ModelInfo& info);
     void loadFailed(const QString& path, const QString& message);
     void stepped(const kvscope::app::StepPair& pair);  // a prefill, or a lockstep step
-    void raceStepped(kvscope::app::Side side, const kvscope::StepTracePtr& trace);
+    // epoch: of the request that made the step; a GUI that interrupted since then drops it.
+    void raceStepped(kvscope::app::Side side, const kvscope::StepTracePtr& trace, quint64 epoch);
     void stepFailed(const QString& message);
     void busy(kvscope::app::Side side, const QString& what);  // a step of this run has started
     void idle();                                              // no step in flight
@@ -79,6 +83,7 @@ class EngineWorker : public QObject {
     void settingsApplied(const kvscope::app::RunSettings& settings, const QString& backendName);
     void settingsRejected(const QString& message, const kvscope::app::RunSettings& current);
     void reachedEnd(const QString& message);
+    void cacheSaved(const QString& path, const QString& error, int tokens);  // error empty: saved
 
   private:
     struct Run {
@@ -94,7 +99,12 @@ class EngineWorker : public QObject {
     Status buildSessions(const std::shared_ptr<const Model>& model, const RunSettings& settings,
                          QString* backendName);
     void applyTraceOptions(Run& run, Side side, int nextPosition);
+    // Runs a short prefill and two decode steps on each fresh session, untimed, then empties them: the
+    // first timed step must not pay for page faults on the weights, first allocations and thread start-up
+    // (a cold prefill measured several times slower than the same prefill a moment later).
+    void warmUp();
     bool rewind(int keepSteps);
+    Status replay(Run& run, int pos);
     bool runLockstepStep();
     void scheduleNextPlayStep(int delayMs, quint64 epoch);
     void playTick(quint64 epoch);
@@ -111,6 +121,7 @@ class EngineWorker : public QObject {
     std::unique_ptr<RaceLanes> m_race;
 
     std::atomic<quint64> m_epoch{1};
+    quint64 m_requestEpoch = 0;  // the epoch of the request being served (worker thread only)
     std::atomic<bool> m_cancel{false};
     std::atomic<bool> m_playing{false};
     std::atomic<int> m_inFlight{0};
@@ -121,9 +132,7 @@ class EngineWorker : public QObject {
 // History the GUI keeps per run grows with the square of the sequence (attention rows); this is the most
 // tokens a run may reach for the history of both runs to stay under `budgetBytes`.
 int historyTokenLimit(const ModelConfig& config, uint64_t budgetBytes);
-// The budget: a quarter of this machine's memory, between 1.5 and 6 GiB (a 30-layer, 9-head model then
-// reaches 2,048 tokens on a 24 GiB machine; a small machine keeps its 1.5 GiB).
-uint64_t historyBudgetBytes();
+constexpr uint64_t kHistoryBudgetBytes = 1536ull << 20;
 // CPU threads of the shared backend in lockstep mode.
 int lockstepThreads();
 

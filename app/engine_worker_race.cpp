@@ -66,7 +66,7 @@ void RaceLanes::runLane(Side side, quint64 epoch) {
         run.stepEnd.push_back(trace.value()->pos_end);
         run.chosen.push_back(trace.value()->chosen);
         m_worker->m_inFlight.fetch_add(1);
-        emit m_worker->raceStepped(side, trace.value());
+        emit m_worker->raceStepped(side, trace.value(), epoch);
         const double speed = m_worker->m_tokensPerSecond.load();
         if (speed > 0) {
             const auto next = started + std::chrono::duration<double>(1.0 / speed);

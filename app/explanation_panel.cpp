@@ -16,6 +16,8 @@ ExplanationPanel::ExplanationPanel(TraceStore& store, DisplaySettings& display, 
     layout->addWidget(m_text);
     m_text->setOpenExternalLinks(false);
     m_text->setFrameShape(QFrame::NoFrame);
+    // Read, not typed in: a click here must not take the arrows and Space away from the run.
+    m_text->setFocusPolicy(Qt::NoFocus);
     m_throttle.setSingleShot(true);
     m_throttle.setInterval(150);
     connect(&m_throttle, &QTimer::timeout, this, &ExplanationPanel::refreshNow);

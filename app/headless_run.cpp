@@ -1,5 +1,7 @@
 #include "headless_run.h"
 
+#include "kvscope/cache_policy.h"
+
 #include "app_paths.h"
 #include "engine_worker.h"
 #include "prompt_parser.h"
@@ -40,11 +42,24 @@ Status runHeadless(const HeadlessRun& run, TraceStore& store,
 
     RunSettings settings;  // lockstep on the CPU, as the window starts
     settings.sampler = run.sampler;
+    settings.rightRun = run.rightRun;
+    // Views name the right pane after its run (as the window does when it applies the setting).
+    QString title;
+    if (!run.rightRun.isEmpty())
+        if (auto p = parse_cache_variant(run.rightRun.toStdString()))
+            title = QStringLiteral("Variant: %1").arg(QString::fromStdString(p.value().describe()));
+    setRightRunTitle(title);
     worker.applySettings(settings, worker.epoch());  // before the load: the sessions are built with them
     if (!error.isEmpty()) return failed(QStringLiteral("sampler"));
     worker.loadModel(path, worker.epoch());
     if (!error.isEmpty() || !info.valid()) return failed(path);
     store.setModel(info);
+    if (run.checkModel) {
+        if (Status st = run.checkModel(info.config()); !st) {
+            worker.shutdown();
+            return st;
+        }
+    }
 
     PromptRules rules;
     rules.tokenizer = info.tokenizer.get();

@@ -10,6 +10,7 @@
 #include <QString>
 #include <functional>
 
+#include "kvscope/model.h"
 #include "kvscope/sampler.h"
 #include "kvscope/status.h"
 
@@ -22,6 +23,10 @@ struct HeadlessRun {
     QString prompt;
     int steps = 0;  // decode steps after the prefill: the history gets steps + 1 steps
     SamplerConfig sampler;
+    // Asked once the model is loaded, before the prompt runs: what the caller will need of the model (the
+    // layer an export shows) fails fast instead of after every step.
+    std::function<Status(const ModelConfig&)> checkModel;
+    QString rightRun;  // the right pane's run: empty, without a cache; else a cache variant spec
 };
 
 // Loads the model into `store` and runs the prefill and `steps` lockstep steps, appending each. Errors

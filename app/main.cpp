@@ -1,19 +1,41 @@
 // kvscope — the KVScope window. See README.md; `kvscope --help` for the command line.
 #include <QApplication>
+#include <QDockWidget>
 #include <QFontDatabase>
 #include <QScreen>
 #include <QSurfaceFormat>
 #include <QTimer>
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
 #include "command_line.h"
 #include "export/export_command.h"
+#include "lessons/lesson_panel.h"
 #include "main_window.h"
 #include "ui_benchmark.h"
 #include "views/gl_view.h"
 
 using namespace kvscope::app;
+
+namespace {
+// --lesson N[:P]: the lessons dock at chapter N, walked to page P; scripts wait for the line printed then.
+void openLesson(kvscope::app::MainWindow& window, int chapter, int page) {
+    using namespace kvscope::app;
+    LessonPanel* panel = window.lessons();
+    if (chapter > panel->book().chapters.size()) {
+        std::fprintf(stderr, "kvscope: --lesson %d: there are %d chapters\n", chapter,
+                     int(panel->book().chapters.size()));
+        return;
+    }
+    window.lessonsDock()->show();
+    panel->startChapter(chapter - 1);
+    QObject::connect(panel, &LessonPanel::walked, &window, [chapter, panel] {
+        std::fprintf(stderr, "kvscope: lesson %d page %d ready\n", chapter, panel->page() + 1);
+    });
+    panel->walkTo(std::max(0, page - 1));
+}
+}  // namespace
 
 int main(int argc, char** argv) {
     // `kvscope export …`: no window (export/export_command.h).
@@ -53,6 +75,8 @@ int main(int argc, char** argv) {
     if (options.theme) window.setTheme(*options.theme);
     if (options.fontScale) window.setFontScale(*options.fontScale);
     if (options.mode) window.setMode(*options.mode);
+    if (options.rightRun || options.freeRunning)
+        window.setRightRun(options.rightRun.value_or(QString()), options.freeRunning);
     if (!options.prompt.isEmpty()) window.setPrompt(options.prompt);
 
     std::unique_ptr<UiBenchmark> bench;
@@ -65,17 +89,27 @@ int main(int argc, char** argv) {
         QObject::connect(bench.get(), &UiBenchmark::finished, &app,
                          [](int code) { QCoreApplication::exit(code); });
     }
-    // Scripts (tools/screenshot.sh) wait for this line before they look at the window.
-    QObject::connect(&window, &MainWindow::stepsFinished, &window,
-                     [&] { std::fprintf(stderr, "kvscope: %d steps done\n", options.steps); });
+    // Scripts (tools/screenshot.sh) wait for this line before they look at the window. `--steps N` means
+    // what it means in `kvscope export`: N generated tokens, i.e. the prefill and N decode steps.
+    QObject::connect(&window, &MainWindow::stepsFinished, &window, [&](int done, int asked) {
+        if (done < asked)
+            std::fprintf(stderr, "kvscope: --steps %d: only %d decode steps fit in the context\n",
+                         options.steps, std::max(0, done - 1));
+        std::fprintf(stderr, "kvscope: %d steps done\n", std::max(0, done - 1));
+    });
+    QObject::connect(&window, &MainWindow::contextFilled, &window, [](const QString& message) {
+        std::fprintf(stderr, "kvscope: %s\n", qPrintable(message));
+    });
     // Once the model is in: press Step as often as asked, or start the benchmark.
     QObject::connect(&window, &MainWindow::modelReady, &window, [&, first = true](const ModelInfo&) mutable {
         if (!first) return;
         first = false;
         if (bench)
             bench->start();
+        else if (options.lesson > 0)
+            openLesson(window, options.lesson, options.lessonPage);
         else if (options.steps > 0)
-            window.stepRepeatedly(options.steps);
+            window.stepRepeatedly(options.steps + 1);  // the prefill, then N decode steps
     });
     if (benchmark) {
         window.resize(window.screen()->availableGeometry().size());

@@ -1,8 +1,11 @@
 #include "main_window.h"
 
+#include "kvscope/cache_policy.h"
+
 #include <QApplication>
 #include <QCloseEvent>
 #include <QComboBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QLabel>
 #include <QLineEdit>
@@ -20,10 +23,14 @@
 #include "engine_worker.h"
 #include "explanation_panel.h"
 #include "format.h"
+#include "lessons/glossary_dialog.h"
+#include "lessons/lesson_panel.h"
 #include "pane_widget.h"
 #include "presenter_widget.h"
 #include "sampling_panel.h"
+#include "scale_panel.h"
 #include "timeline_bar.h"
+#include "views/complexity_renderer.h"
 #include "views/gl_view.h"
 #include "views/plots_renderer.h"
 
@@ -54,14 +61,15 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
     buildToolbar();
 
     m_modelLabel = new QLabel(this);
+    m_modelLabel->setObjectName(QStringLiteral("modelLabel"));
     m_memoryLabel = new QLabel(this);
-    // Long model descriptions must not widen the window past a small screen: they are cut instead.
-    m_modelLabel->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    m_modelLabel->setMinimumWidth(80);
+    // The model label is short (the model's shape; the full path is its tooltip), so it is shown whole;
+    // the temporary messages on the left take what is left.
     statusBar()->addPermanentWidget(m_memoryLabel);
     statusBar()->addPermanentWidget(m_modelLabel);
     connect(&m_store, &TraceStore::changed, this, [this](const StoreChange& c) {
         if (c.kind != StoreChange::Kind::selection) updateTitleAndStatus();
+        updateContextState();
         syncRunControls();
     });
     connect(m_display, &DisplaySettings::changed, this, &MainWindow::applyDisplay);
@@ -71,11 +79,27 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
     if (QScreen* screen = QGuiApplication::primaryScreen()) {
         const QSize available = screen->availableGeometry().size();
         resize(available);
-        resizeDocks({m_explanationDock}, {std::clamp(available.width() / 5, 260, 420)}, Qt::Horizontal);
+        // Small screens: the lesson and the narration share the dock area as tabs, each with the full
+        // height (a chapter brings its tab to the front); larger ones show both, the lesson on top.
+        if (available.height() < 900) {
+            tabifyDockWidget(m_explanationDock, m_lessonsDock);
+            m_explanationDock->raise();
+        }
+        resizeDocks({m_explanationDock}, {std::clamp(available.width() / 5, 300, 420)}, Qt::Horizontal);
+        resizeDocks({m_lessonsDock, m_explanationDock},
+                    {available.height() * 60 / 100, available.height() * 40 / 100}, Qt::Vertical);
         resizeDocks({m_plotsDock}, {std::clamp(available.height() * 22 / 100, 150, 260)}, Qt::Vertical);
         if (available.height() < 900) m_display->setFontScale(0.85f);
     }
     if (m_options.useSettings) readSettings();
+    if (prompt().trimmed().isEmpty()) {  // ready to Step: a sample prompt in place (adapted to the model)
+        m_samplePrompt = samplePrompt(m_model);
+        setPrompt(m_samplePrompt);
+    }
+    // The window opens with the keyboard on the run, not in the prompt box.
+    centralWidget()->setFocus(Qt::OtherFocusReason);
+    // A click on a view (its own OpenGL window, which takes no focus) also ends editing the prompt.
+    qApp->installEventFilter(this);
     applyDisplay();
     sendSettings();
     updateTitleAndStatus();
@@ -88,6 +112,11 @@ MainWindow::~MainWindow() {
     m_engineThread.quit();
     m_engineThread.wait();
     delete m_worker;
+    // The panes, views, docks and dialogs hold references to m_store and *m_display. Members die before
+    // the base class deletes the children, and m_display (the first child) before the views: delete every
+    // child widget now, while what they refer to is still alive (it used to crash on quit now and then).
+    for (QWidget* child : findChildren<QWidget*>(QString(), Qt::FindDirectChildrenOnly))
+        delete child;
 }
 
 void MainWindow::buildCentral() {
@@ -98,6 +127,8 @@ void MainWindow::buildCentral() {
         split->addWidget(m_panes[sideIndex(side)]);
     }
     split->setChildrenCollapsible(false);
+    // The keyboard's home: Space, P, arrows and Home/End reach the window's shortcuts from here.
+    split->setFocusPolicy(Qt::ClickFocus);
     m_central = new QStackedWidget(this);
     m_central->addWidget(split);
     setCentralWidget(m_central);
@@ -111,11 +142,51 @@ void MainWindow::buildDocks() {
     m_plotsDock->setWidget(m_plots);
     addDockWidget(Qt::BottomDockWidgetArea, m_plotsDock);
 
+    // Why it matters at scale: the KV cache of real models, and this machine's roofline. Tabs beside the
+    // plots; the roofs are measured the first time the Roofline tab is shown (then kept in the settings).
+    m_scalePanel = new ScalePanel(m_scaleSettings, m_store, *m_display);
+    m_scaleDock = new QDockWidget(tr("Scale up"), this);
+    m_scaleDock->setObjectName(QStringLiteral("scaleDock"));
+    m_scaleDock->setWidget(m_scalePanel);
+    addDockWidget(Qt::BottomDockWidgetArea, m_scaleDock);
+    tabifyDockWidget(m_plotsDock, m_scaleDock);
+    m_rooflinePanel = new RooflinePanel(m_peaks, m_store, *m_display);
+    m_rooflineDock = new QDockWidget(tr("Roofline"), this);
+    m_rooflineDock->setObjectName(QStringLiteral("rooflineDock"));
+    m_rooflineDock->setWidget(m_rooflinePanel);
+    addDockWidget(Qt::BottomDockWidgetArea, m_rooflineDock);
+    tabifyDockWidget(m_scaleDock, m_rooflineDock);
+    m_complexity = new GlView(m_store, *m_display, std::make_unique<ComplexityRenderer>(), Side::cached);
+    m_complexityDock = new QDockWidget(tr("Complexity"), this);
+    m_complexityDock->setObjectName(QStringLiteral("complexityDock"));
+    m_complexityDock->setWidget(m_complexity);
+    addDockWidget(Qt::BottomDockWidgetArea, m_complexityDock);
+    tabifyDockWidget(m_rooflineDock, m_complexityDock);
+    m_plotsDock->raise();
+    connect(m_rooflineDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        if (visible && !m_peaks.valid() && m_options.useSettings) m_rooflinePanel->measure();
+    });
+    connect(m_rooflinePanel, &RooflinePanel::measured, this, [this] {
+        if (!m_options.useSettings) return;
+        QSettings s;
+        StoredPeaks::write(s, m_peaks);
+    });
+
     m_explanation = new ExplanationPanel(m_store, *m_display);
     m_explanationDock = new QDockWidget(tr("What just happened"), this);
     m_explanationDock->setObjectName(QStringLiteral("explanationDock"));
     m_explanationDock->setWidget(m_explanation);
     addDockWidget(Qt::RightDockWidgetArea, m_explanationDock);
+
+    // The guided lessons: above the narration, so a page and "what just happened" are read together.
+    m_lessons = new LessonPanel(*this, shippedLessons());
+    m_lessonsDock = new QDockWidget(tr("Lessons"), this);
+    m_lessonsDock->setObjectName(QStringLiteral("lessonsDock"));
+    m_lessonsDock->setWidget(m_lessons);
+    addDockWidget(Qt::RightDockWidgetArea, m_lessonsDock);
+    splitDockWidget(m_lessonsDock, m_explanationDock, Qt::Vertical);
+    connect(m_lessons, &LessonPanel::glossaryRequested, this,
+            [this](const QString& term) { showGlossary(term); });
 
     m_sampling = new SamplingPanel;
     m_samplingDock = new QDockWidget(tr("Sampling and device"), this);
@@ -135,9 +206,40 @@ void MainWindow::buildDocks() {
     m_plotsDock->raise();
     connect(this, &MainWindow::modelReady, m_conversations, &ConversationsPanel::setModel);
     connect(m_sampling, &SamplingPanel::edited, this, [this] {
-        m_settings = m_sampling->settings(m_settings);
+        RunSettings next = m_sampling->settings(m_settings);
+        const DeviceKind device = next.device;
+        next.device = m_settings.device;  // a new device restarts the runs: asked first, below
+        m_settings = next;
         sendSettings();
+        if (device != m_settings.device) setDevice(device, true);
     });
+}
+
+GlossaryDialog* MainWindow::showGlossary(const QString& term) {
+    if (!m_glossary) m_glossary = new GlossaryDialog(shippedLessons(), this, this);
+    if (term.isEmpty() || !m_glossary->showTerm(term)) m_glossary->showKeyboard();
+    m_glossary->show();
+    m_glossary->raise();
+    return m_glossary;
+}
+
+void MainWindow::showScaleView() {
+    m_scaleDock->show();
+    m_scaleDock->raise();
+    resizeDocks({m_scaleDock}, {std::max(height() * 45 / 100, m_scaleDock->height())}, Qt::Vertical);
+}
+
+void MainWindow::showComplexityView() {
+    m_complexityDock->show();
+    m_complexityDock->raise();
+    resizeDocks({m_complexityDock}, {std::max(height() * 45 / 100, m_complexityDock->height())},
+                Qt::Vertical);
+}
+
+void MainWindow::showRooflineView() {
+    m_rooflineDock->show();
+    m_rooflineDock->raise();
+    resizeDocks({m_rooflineDock}, {std::max(height() * 45 / 100, m_rooflineDock->height())}, Qt::Vertical);
 }
 
 void MainWindow::showConversations() {
@@ -167,31 +269,59 @@ void MainWindow::applyDisplay() {
 QMessageBox* MainWindow::showError(const QString& title, const QString& message) {
     m_lastError = message;
     statusBar()->showMessage(message, 10000);
-    // Not modal: a long-running play or the benchmark must not block on a dialog.
-    auto* box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
-    box->setAttribute(Qt::WA_DeleteOnClose);
-    box->setObjectName(QStringLiteral("kvscopeError"));
-    box->open();
+    // One notice, never modal: a long-running play, the benchmark or the keyboard must not block on it, and
+    // errors that come in bursts (every Step pressed in a row, both race lanes) must not stack up boxes.
+    // A newer error replaces the text of the one shown.
+    // One box at a time: an open "restart the runs?" question is answered "keep" (nothing is lost) and
+    // the error takes its place.
+    if (m_restartQuestion) m_restartQuestion->close();
+    QMessageBox* box = m_errorBox;
+    if (!box) {
+        box = new QMessageBox(QMessageBox::Warning, title, message, QMessageBox::Ok, this);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setObjectName(QStringLiteral("kvscopeError"));
+        box->setWindowModality(Qt::NonModal);
+        // Nor does it take the keyboard: Space, P and the arrows keep stepping the window behind it.
+        box->setAttribute(Qt::WA_ShowWithoutActivating);
+        m_errorBox = box;
+    } else {
+        box->setWindowTitle(title);
+        box->setText(message);
+    }
+    box->show();
+    box->raise();
     emit errorShown(message);
     return box;
 }
 
 void MainWindow::updateTitleAndStatus() {
+    // Qt adds the application's name (" — KVScope") to every window title itself.
     if (!m_model.valid()) {
-        setWindowTitle(QStringLiteral("KVScope"));
+        setWindowTitle(QString());
         m_modelLabel->setText(tr("no model"));
+        m_modelLabel->setToolTip(QString());
     } else {
         const ModelConfig& c = m_model.config();
-        setWindowTitle(QStringLiteral("KVScope — %1").arg(m_model.displayName));
-        m_modelLabel->setText(tr("%1 · %2 · %3 layers · %4 heads / %5 KV · context %6 · %7")
-                                  .arg(m_model.displayName, QString::fromStdString(c.arch_name))
+        setWindowTitle(m_model.displayName);
+        // A long file or folder name is shortened in the middle; the numbers after it are always whole.
+        const QString name = m_modelLabel->fontMetrics().elidedText(
+            m_model.displayName, Qt::ElideMiddle, m_modelLabel->fontMetrics().averageCharWidth() * 32);
+        m_modelLabel->setText(tr("%1 · %2 layers · %3 heads / %4 KV · context %5 · %6")
+                                  .arg(name)
                                   .arg(c.n_layers)
                                   .arg(c.n_heads)
                                   .arg(c.n_kv_heads)
                                   .arg(m_model.capacity)
                                   .arg(m_model.backendName));
+        m_modelLabel->setToolTip(tr("%1 (%2, %3)")
+                                     .arg(QDir::toNativeSeparators(m_model.path),
+                                          QString::fromStdString(c.arch_name), m_model.format));
     }
     m_memoryLabel->setText(tr("history %1").arg(formatBytes(double(m_store.bytesHeld()))));
+}
+
+QString MainWindow::modelLabelText() const {
+    return m_modelLabel->text();
 }
 
 void MainWindow::readSettings() {
@@ -206,12 +336,18 @@ void MainWindow::readSettings() {
         m_display->setThemeKind(kind);
     m_display->setFontScale(
         s.value(QStringLiteral("display/fontScale"), double(m_display->fontScale())).toFloat());
+    m_scaleSettings.read(s);
+    m_scalePanel->syncControls();
+    StoredPeaks::read(s, &m_peaks);
     m_recent = s.value(QStringLiteral("files/recent")).toStringList();
     rebuildRecentMenu();
     m_settings.mode = s.value(QStringLiteral("run/mode")).toString() == QStringLiteral("race")
                           ? CompareMode::race
                           : CompareMode::lockstep;
     m_settings.tokensPerSecond = s.value(QStringLiteral("run/speed"), 8.0).toDouble();
+    m_settings.rightRun = s.value(QStringLiteral("run/rightRun")).toString();
+    if (!m_settings.rightRun.isEmpty() && !parse_cache_variant(m_settings.rightRun.toStdString()))
+        m_settings.rightRun.clear();
     m_settings.sampler.temperature = s.value(QStringLiteral("sampling/temperature"), 0.0).toFloat();
     m_settings.sampler.top_k = s.value(QStringLiteral("sampling/topK"), 40).toInt();
     m_settings.sampler.top_p = s.value(QStringLiteral("sampling/topP"), 0.95).toFloat();
@@ -232,6 +368,7 @@ void MainWindow::writeSettings() {
         s.setValue(QStringLiteral("display/theme"), themeKindName(m_display->themeKind()));
         s.setValue(QStringLiteral("display/fontScale"), double(m_display->fontScale()));
     }
+    m_scaleSettings.write(s);
     for (Side side : kSides)
         s.setValue(QStringLiteral("window/pane%1").arg(sideIndex(side)),
                    m_panes[sideIndex(side)]->saveSplitters());
@@ -239,6 +376,7 @@ void MainWindow::writeSettings() {
     s.setValue(QStringLiteral("run/mode"),
                m_settings.mode == CompareMode::race ? QStringLiteral("race") : QStringLiteral("lockstep"));
     s.setValue(QStringLiteral("run/speed"), m_settings.tokensPerSecond);
+    s.setValue(QStringLiteral("run/rightRun"), m_settings.rightRun);
     s.setValue(QStringLiteral("run/prompt"), prompt());
     s.setValue(QStringLiteral("sampling/temperature"), double(m_settings.sampler.temperature));
     s.setValue(QStringLiteral("sampling/topK"), m_settings.sampler.top_k);

@@ -1,6 +1,6 @@
 // main_window.h — KVScope's window: menus, toolbar (prompt, Prefill, Step, Play, speed, mode, Reset),
-// the two run panes side by side, docks (plots, explanation, sampling & device), the timeline, the
-// status bar; presenter mode; settings remembered with QSettings.
+// the two run panes side by side, docks (plots, scale up, roofline, complexity, explanation, sampling &
+// device), the timeline, the status bar; presenter mode; settings remembered with QSettings.
 //
 // The window owns the TraceStore and the engine thread. It turns user actions into worker requests
 // and worker answers into store updates; the views follow the store on their own. It never computes.
@@ -9,10 +9,13 @@
 #pragma once
 
 #include <QMainWindow>
+#include <QMessageBox>
 #include <QPointer>
 #include <QThread>
+#include <functional>
 
 #include "run_types.h"
+#include "scale_settings.h"
 #include "theme.h"
 #include "trace_store.h"
 
@@ -34,9 +37,13 @@ class DisplaySettings;
 class EngineWorker;
 class ConversationsPanel;
 class ExplanationPanel;
+class GlossaryDialog;
+class LessonPanel;
 class GlView;
 class PaneWidget;
 class PresenterWidget;
+class RooflinePanel;
+class ScalePanel;
 class SamplingPanel;
 class TimelineBar;
 
@@ -62,13 +69,30 @@ class MainWindow : public QMainWindow {
     void togglePlay();
     void reset();
     void stepRepeatedly(int presses);  // presses Step `presses` times, each after the previous result
-    void setMode(CompareMode mode);
+    // Mode and device rebuild the sessions and restart the runs from the prompt. With `askFirst` (the
+    // user's keys, menus and toolbar) a question comes first when decode steps would be dropped.
+    void setMode(CompareMode mode, bool askFirst = false);
+    // The right pane's run: "" (without a KV cache) or a cache variant spec; freeRunning: the variant
+    // picks its own tokens.
+    void setRightRun(const QString& spec, bool freeRunning, bool askFirst = false);
     void setSpeed(double tokensPerSecond);  // 0: as fast as the engine goes
-    void setDevice(DeviceKind device);
+    void setDevice(DeviceKind device, bool askFirst = false);
     void setTheme(ThemeKind kind);
     void setFontScale(float scale);
     void setPresenterMode(bool on);
     void showExportDialog();  // File ▸ Export for slides…
+    // Gives the keyboard back to the run: the prompt box stops editing, so Space, P, arrows and Home/End
+    // step, play and scrub (done after every prefill, step and play, and by Esc in the prompt box).
+    void leavePrompt();
+    // A prompt that runs on `info`: sample text for a model with a tokenizer, sample token ids without one.
+    static QString samplePrompt(const ModelInfo& info);
+    // Whether a step would have nowhere to go: the runs at the selected (latest) step hold as many tokens
+    // as their context allows (in race mode, both runs). Step and Play are off then, with the reason.
+    bool contextFull() const;
+    QString contextFullReason() const;  // why Step is off, in words; empty when it is not
+    QString contextFullShort() const;   // the same in a few words (the status bar)
+    // A run's trace at its selected step fills the context.
+    bool runFull(Side side) const;
 
     TraceStore& store() { return m_store; }
     DisplaySettings& display() { return *m_display; }
@@ -76,8 +100,28 @@ class MainWindow : public QMainWindow {
     PaneWidget* pane(Side side) const { return m_panes[sideIndex(side)]; }
     GlView* plotsView() const { return m_plots; }
     ExplanationPanel* explanation() const { return m_explanation; }
+    TimelineBar* timeline() const { return m_timeline; }
+    QWidget* stepButton() const;  // the toolbar's Step button
+    QWidget* promptField() const;
+    QWidget* modeSelector() const;
+    LessonPanel* lessons() const { return m_lessons; }
+    QDockWidget* lessonsDock() const { return m_lessonsDock; }
+    // F1: the glossary (at `term`, or at the keyboard shortcuts when empty); made on first use.
+    GlossaryDialog* showGlossary(const QString& term = QString());
+    ScalePanel* scalePanel() const { return m_scalePanel; }
+    RooflinePanel* rooflinePanel() const { return m_rooflinePanel; }
+    ScaleSettings& scaleSettings() { return m_scaleSettings; }
+    const MachinePeaks& machinePeaks() const { return m_peaks; }
+    // Shows the Scale up or Roofline dock in front (the View menu does the same).
+    void showScaleView();
+    void showRooflineView();
+    void showComplexityView();
+    GlView* complexityView() const { return m_complexity; }
     ConversationsPanel* conversations() const { return m_conversations; }
-    void showConversations();  // View ▸ Conversations: raises the dock and gives it room
+    void showConversations();
+    void saveCache();                       // File ▸ Save cache… (asks for a file)
+    void saveCacheTo(const QString& path);  // the cached run's K/V, resumable with kvscope-cli --load-cache
+                                            // // View ▸ Conversations: raises the dock and gives it room
     QList<GlView*> glViews() const;
     const RunSettings& runSettings() const { return m_settings; }
     bool playing() const { return m_playing; }
@@ -85,12 +129,24 @@ class MainWindow : public QMainWindow {
     // Presenter mode's own layout (made when presenter mode is first entered; null before).
     PresenterWidget* presenter() const { return m_presenterWidget; }
     QString lastError() const { return m_lastError; }
+    // The open "restart the runs?" question (mode or device switch), or null.
+    QMessageBox* restartQuestion() const { return m_restartQuestion; }
+    QLineEdit* promptEdit() const { return m_promptEdit; }
+    QAction* stepAction() const { return m_stepAction; }
+    QAction* playAction() const { return m_playAction; }
+    QString modelLabelText() const;  // the status bar's model description
 
   signals:
     void modelReady(const kvscope::app::ModelInfo& info);
     void errorShown(const QString& message);
     void stepArrived();
-    void stepsFinished();  // the presses stepRepeatedly() asked for have all been answered
+    // The presses stepRepeatedly() asked for have all been answered, or the context filled before they
+    // were (`done` says how many were).
+    void stepsFinished(int done, int asked);
+    // The runs have just filled the context: what happened, in one line (the app prints it on stderr).
+    void contextFilled(const QString& message);
+    // File ▸ Save cache… finished: `error` is empty on success.
+    void cacheSaved(const QString& path, const QString& error);
 
   protected:
     void closeEvent(QCloseEvent* event) override;
@@ -117,8 +173,16 @@ class MainWindow : public QMainWindow {
     void rebuildRecentMenu();
     void addRecent(const QString& path);
     void chooseModelFile();
-    void showKeyboardHelp();
     void syncRunControls();
+    void chooseModelFolder();
+    // Switching mode or device rebuilds the sessions and restarts the runs from the prompt: asks first
+    // when that would drop decode steps; `apply` runs once the user agrees (at once when nothing is lost).
+    void confirmRestart(const QString& what, const std::function<void()>& apply);
+    void applyMode(CompareMode mode);
+    void applyRightRun(const QString& spec, bool freeRunning);
+    void applyDevice(DeviceKind device);
+    void updateContextState();
+    bool eventFilter(QObject* watched, QEvent* event) override;
     // main_window_run.cpp
     void connectWorker();
     void sendSettings();
@@ -127,7 +191,7 @@ class MainWindow : public QMainWindow {
     void onModelLoaded(const ModelInfo& info);
     void onLoadFailed(const QString& path, const QString& message);
     void onStepped(const StepPair& pair);
-    void onRaceStepped(Side side, const StepTracePtr& trace);
+    void onRaceStepped(Side side, const StepTracePtr& trace, quint64 epoch);
     void onStepFailed(const QString& message);
     void onRunReset();
     void afterResult(bool completesStep);
@@ -144,8 +208,15 @@ class MainWindow : public QMainWindow {
     bool m_presenter = false;
     int m_autoSteps = 0;
     bool m_autoActive = false;
+    int m_autoAsked = 0;         // presses stepRepeatedly() was asked for
+    int m_autoDone = 0;          // of which answered
+    bool m_wasFull = false;      // the context was full at the last store change
+    int m_fullAnnouncedAt = -1;  // the history length at which contextFilled was last emitted
+    QString m_samplePrompt;      // the sample the app put in the prompt box (replaced freely on a new model)
     bool m_reprefillAfterReset = false;
     QString m_lastError;
+    QPointer<QMessageBox> m_restartQuestion;
+    QPointer<QMessageBox> m_errorBox;  // the one error notice, while it is open
     QStringList m_recent;
 
     struct BeforePresenter {
@@ -160,7 +231,18 @@ class MainWindow : public QMainWindow {
 
     PaneWidget* m_panes[kSideCount] = {};
     GlView* m_plots = nullptr;
+    ScaleSettings m_scaleSettings;
+    MachinePeaks m_peaks;
+    ScalePanel* m_scalePanel = nullptr;
+    RooflinePanel* m_rooflinePanel = nullptr;
+    QDockWidget* m_scaleDock = nullptr;
+    QDockWidget* m_rooflineDock = nullptr;
+    GlView* m_complexity = nullptr;
+    QDockWidget* m_complexityDock = nullptr;
     ExplanationPanel* m_explanation = nullptr;
+    LessonPanel* m_lessons = nullptr;
+    QDockWidget* m_lessonsDock = nullptr;
+    GlossaryDialog* m_glossary = nullptr;
     SamplingPanel* m_sampling = nullptr;
     TimelineBar* m_timeline = nullptr;
     QDockWidget* m_plotsDock = nullptr;
@@ -172,6 +254,10 @@ class MainWindow : public QMainWindow {
     QToolBar* m_timelineBar = nullptr;
     QLineEdit* m_promptEdit = nullptr;
     QComboBox* m_modeCombo = nullptr;
+    QComboBox* m_rightRunCombo = nullptr;  // "Without KV cache" or a cache variant (cache_variants())
+    QLineEdit* m_rightRunSpec = nullptr;   // the variant with its parameters, editable
+    QAction* m_freeRunningAction = nullptr;
+    void syncRightRunControls();
     QSlider* m_speedSlider = nullptr;
     QLabel* m_speedLabel = nullptr;
     QLabel* m_modelLabel = nullptr;
@@ -179,8 +265,10 @@ class MainWindow : public QMainWindow {
     QMenu* m_recentMenu = nullptr;
 
     QAction* m_openAction = nullptr;
+    QAction* m_openFolderAction = nullptr;
     QAction* m_openDefaultAction = nullptr;
     QAction* m_exportAction = nullptr;
+    QAction* m_lessonPackAction = nullptr;
     QAction* m_quitAction = nullptr;
     QAction* m_prefillAction = nullptr;
     QAction* m_stepAction = nullptr;

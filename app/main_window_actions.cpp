@@ -2,24 +2,31 @@
 #include <QActionGroup>
 #include <QApplication>
 #include <QComboBox>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSlider>
 #include <QStackedWidget>
+#include <QSignalBlocker>
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
+#include <QWindow>
 
 #include "app_paths.h"
 #include "engine_worker.h"
 #include "export/export_dialog.h"
 #include "icons.h"
+#include "lessons/lesson_pack_dialog.h"
+#include "kvscope/cache_policy.h"
 #include "main_window.h"
+#include "pane_widget.h"
 #include "presenter_widget.h"
 #include "timeline_bar.h"
 #include "views/gl_view.h"
@@ -44,11 +51,23 @@ void MainWindow::buildActions() {
         return a;
     };
     m_openAction = make(tr("&Open model…"), QKeySequence::Open, [this] { chooseModelFile(); });
+    m_openAction->setToolTip(tr("Open a GGUF file, a llama2.c checkpoint or a Hugging Face folder (Ctrl+O)"));
+    m_openFolderAction =
+        make(tr("Open model &folder (Hugging Face)…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
+             [this] { chooseModelFolder(); });
     m_openDefaultAction =
         make(tr("Open the &embedded model"), QKeySequence(), [this] { openDefaultModel(); });
     m_exportAction =
         make(tr("&Export for slides…"), QKeySequence(Qt::CTRL | Qt::Key_E), [this] { showExportDialog(); });
     m_exportAction->setToolTip(tr("The steps run so far as MP4, GIF, PNG, SVG or the counters (Ctrl+E)"));
+    m_lessonPackAction = make(tr("Export &lesson pack…"), QKeySequence(), [this] {
+        exportLessonPackInteractively(
+            this, m_model.valid() ? m_model.path : QString(),
+            themeKindName(m_display->themeKind() == ThemeKind::dark ? ThemeKind::light
+                                                                    : m_display->themeKind()));
+    });
+    m_lessonPackAction->setToolTip(
+        tr("Every lesson as captioned MP4 and GIF clips, stills and a PDF handout"));
     m_quitAction = make(tr("&Quit"), QKeySequence::Quit, [this] { close(); });
     m_prefillAction = make(tr("Pre&fill"), QKeySequence(Qt::CTRL | Qt::Key_Return), [this] { prefill(); });
     m_prefillAction->setToolTip(tr("Run the prompt through both models (Ctrl+Enter); restarts the runs"));
@@ -65,16 +84,16 @@ void MainWindow::buildActions() {
     m_firstAction = make(tr("First step"), QKeySequence(Qt::Key_Home), [this] { m_store.selectStep(0); });
     m_latestAction = make(tr("Latest step"), QKeySequence(Qt::Key_End), [this] { m_store.selectLatest(); });
     m_lockstepAction = make(tr("&Lockstep: both runs advance together"), QKeySequence(Qt::Key_L),
-                            [this] { setMode(CompareMode::lockstep); });
+                            [this] { setMode(CompareMode::lockstep, true); });
     m_raceAction = make(tr("&Race: each run at its own speed"), QKeySequence(Qt::Key_R),
-                        [this] { setMode(CompareMode::race); });
+                        [this] { setMode(CompareMode::race, true); });
     auto* modes = new QActionGroup(this);
     for (QAction* a : {m_lockstepAction, m_raceAction}) {
         a->setCheckable(true);
         modes->addAction(a);
     }
-    m_cpuAction = make(tr("&CPU"), QKeySequence(), [this] { setDevice(DeviceKind::cpu); });
-    m_cudaAction = make(tr("C&UDA GPU"), QKeySequence(), [this] { setDevice(DeviceKind::cuda); });
+    m_cpuAction = make(tr("&CPU"), QKeySequence(), [this] { setDevice(DeviceKind::cpu, true); });
+    m_cudaAction = make(tr("C&UDA GPU"), QKeySequence(), [this] { setDevice(DeviceKind::cuda, true); });
     auto* devices = new QActionGroup(this);
     for (QAction* a : {m_cpuAction, m_cudaAction}) {
         a->setCheckable(true);
@@ -106,8 +125,7 @@ void MainWindow::buildActions() {
     m_allHeadsAction->setCheckable(true);
     connect(&m_store, &TraceStore::changed, this,
             [this] { m_allHeadsAction->setChecked(m_store.allHeads()); });
-    m_helpAction =
-        make(tr("&Keyboard and mouse"), QKeySequence::HelpContents, [this] { showKeyboardHelp(); });
+    m_helpAction = make(tr("&Glossary and keyboard"), QKeySequence::HelpContents, [this] { showGlossary(); });
     m_aboutAction = make(tr("&About KVScope"), QKeySequence(), [this] {
         QMessageBox::about(
             this, tr("About KVScope"),
@@ -121,7 +139,9 @@ void MainWindow::buildActions() {
     auto* escape = new QAction(this);
     escape->setShortcut(QKeySequence(Qt::Key_Escape));
     connect(escape, &QAction::triggered, this, [this] {
-        if (m_presenter)
+        if (m_promptEdit && m_promptEdit->hasFocus())
+            leavePrompt();
+        else if (m_presenter)
             setPresenterMode(false);
         else if (isFullScreen())
             showNormal();
@@ -132,10 +152,13 @@ void MainWindow::buildActions() {
 void MainWindow::buildMenus() {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     file->addAction(m_openAction);
+    file->addAction(m_openFolderAction);
     m_recentMenu = file->addMenu(tr("Open &recent"));
     file->addAction(m_openDefaultAction);
     file->addSeparator();
     file->addAction(m_exportAction);
+    file->addAction(m_lessonPackAction);
+    file->addAction(tr("&Save cache…"), this, &MainWindow::saveCache);
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu* run = menuBar()->addMenu(tr("&Run"));
@@ -157,11 +180,18 @@ void MainWindow::buildMenus() {
     view->addSeparator();
     view->addActions({m_presenterAction, m_fullScreenAction});
     QMenu* panels = view->addMenu(tr("&Panels"));
-    panels->addActions({m_plotsDock->toggleViewAction(), m_explanationDock->toggleViewAction(),
-                        m_samplingDock->toggleViewAction(), m_conversationsDock->toggleViewAction()});
+    panels->addActions({m_lessonsDock->toggleViewAction(), m_plotsDock->toggleViewAction(),
+                        m_explanationDock->toggleViewAction(), m_samplingDock->toggleViewAction(),
+                        m_scaleDock->toggleViewAction(), m_rooflineDock->toggleViewAction(),
+                        m_complexityDock->toggleViewAction(), m_conversationsDock->toggleViewAction()});
     view->addAction(tr("&Conversations (paged KV cache)"), this, &MainWindow::showConversations);
+    view->addAction(tr("Scale &up (real models' KV cache)"), this, &MainWindow::showScaleView);
+    view->addAction(tr("Roo&fline (this machine's roofs)"), this, &MainWindow::showRooflineView);
+    view->addAction(tr("Comple&xity (attention vs weight FLOPs)"), this, &MainWindow::showComplexityView);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
-    help->addActions({m_helpAction, m_aboutAction});
+    QAction* lessons = m_lessonsDock->toggleViewAction();
+    lessons->setText(tr("Guided &lessons"));
+    help->addActions({lessons, m_helpAction, m_aboutAction});
     rebuildRecentMenu();
 }
 
@@ -179,6 +209,10 @@ void MainWindow::buildToolbar() {
     m_promptEdit->setObjectName(QStringLiteral("prompt"));
     m_promptEdit->setMinimumWidth(260);
     m_promptEdit->setClearButtonEnabled(true);
+    m_promptEdit->setToolTip(
+        tr("Enter runs the prompt (the prefill); Esc leaves the box so that Space steps"));
+    // Only a click (or Tab) enters the box: the keyboard belongs to the run until the user edits the prompt.
+    m_promptEdit->installEventFilter(this);
     connect(m_promptEdit, &QLineEdit::returnPressed, this, [this] { prefill(); });
     m_toolbar->addWidget(m_promptEdit);
     m_toolbar->addAction(m_prefillAction);
@@ -203,8 +237,52 @@ void MainWindow::buildToolbar() {
         tr("Lockstep: both runs take each step together and are fed the same token.\n"
            "Race: each run on its own thread (one CPU core each), as fast as it can."));
     connect(m_modeCombo, &QComboBox::activated, this,
-            [this](int i) { setMode(CompareMode(m_modeCombo->itemData(i).toInt())); });
+            [this](int i) { setMode(CompareMode(m_modeCombo->itemData(i).toInt()), true); });
     m_toolbar->addWidget(m_modeCombo);
+    // The right pane's run: one entry per cache variant of core's table.
+    m_rightRunCombo = new QComboBox(this);
+    m_rightRunCombo->addItem(tr("Without KV cache"), QString());
+    for (const CacheVariant& v : cache_variants())
+        m_rightRunCombo->addItem(QString::fromLatin1(v.label), QString::fromLatin1(v.id));
+    m_rightRunCombo->setToolTip(
+        tr("The right pane's run: without a KV cache, or a cache variant (lower "
+           "precision, or evicting tokens) measured against the exact cache"));
+    m_rightRunSpec = new QLineEdit(this);
+    m_rightRunSpec->setPlaceholderText(tr("variant parameters"));
+    m_rightRunSpec->setFixedWidth(
+        fontMetrics().horizontalAdvance(QStringLiteral("sinks:S=4,W=60,reindex=0")));
+    m_rightRunSpec->setToolTip(
+        tr("The variant with its parameters, e.g. window:W=64, sinks:S=4,W=60, "
+           "h2o:B=64,R=32, int4:group=32. Press Enter to apply."));
+    connect(m_rightRunCombo, &QComboBox::activated, this, [this](int i) {
+        const QString id = m_rightRunCombo->itemData(i).toString();
+        QString spec = id;
+        if (!id.isEmpty())
+            if (auto p = parse_cache_variant(id.toStdString()))
+                spec = QString::fromStdString(cache_variant_spec(p.value()));
+        setRightRun(spec, m_settings.freeRunning, true);
+    });
+    connect(m_rightRunSpec, &QLineEdit::returnPressed, this, [this] {
+        const QString spec = m_rightRunSpec->text().trimmed();
+        if (!spec.isEmpty()) {
+            auto p = parse_cache_variant(spec.toStdString());
+            if (!p) {
+                showError(tr("Not a cache variant"), QString::fromStdString(p.message()));
+                return;
+            }
+        }
+        setRightRun(spec, m_settings.freeRunning, true);
+    });
+    m_freeRunningAction = new QAction(tr("Free-running"), this);
+    m_freeRunningAction->setCheckable(true);
+    m_freeRunningAction->setToolTip(
+        tr("The variant picks its own tokens instead of being fed the exact "
+           "run's: see where the texts diverge"));
+    connect(m_freeRunningAction, &QAction::toggled, this,
+            [this](bool on) { setRightRun(m_settings.rightRun, on, true); });
+    m_toolbar->addWidget(m_rightRunCombo);
+    m_toolbar->addWidget(m_rightRunSpec);
+    m_toolbar->addAction(m_freeRunningAction);
     m_toolbar->addSeparator();
     m_toolbar->addAction(m_resetAction);
 
@@ -220,10 +298,15 @@ void MainWindow::buildToolbar() {
 
 void MainWindow::syncRunControls() {
     const bool model = m_model.valid();
-    m_stepAction->setEnabled(model);
+    const bool full = contextFull();
+    m_stepAction->setEnabled(model && !full);
     m_prefillAction->setEnabled(model);
-    m_playAction->setEnabled(model);
+    m_playAction->setEnabled(model && (!full || m_playing));
     m_resetAction->setEnabled(model && !m_store.empty());
+    // A disabled button says why it is off.
+    const QString reason = contextFullReason();
+    m_stepAction->setToolTip(full ? reason : tr("One token more in both runs (Space)"));
+    m_playAction->setToolTip(full ? reason : tr("Keep stepping at the chosen speed (P)"));
     m_playAction->setText(m_playing ? tr("&Pause") : tr("&Play"));
     const QColor ink = m_display->theme().text;
     m_openAction->setIcon(toolIcon(ToolIcon::open, ink));
@@ -236,6 +319,25 @@ void MainWindow::syncRunControls() {
     m_cpuAction->setChecked(m_settings.device == DeviceKind::cpu);
     m_cudaAction->setChecked(m_settings.device == DeviceKind::cuda);
     if (m_modeCombo) m_modeCombo->setCurrentIndex(m_settings.mode == CompareMode::race ? 1 : 0);
+    syncRightRunControls();
+}
+
+void MainWindow::syncRightRunControls() {
+    if (!m_rightRunCombo) return;
+    const QString id = m_settings.rightRun.section(QLatin1Char(':'), 0, 0);
+    const int i = m_rightRunCombo->findData(id);
+    m_rightRunCombo->setCurrentIndex(std::max(0, i));
+    if (m_rightRunSpec->text() != m_settings.rightRun) m_rightRunSpec->setText(m_settings.rightRun);
+    const QSignalBlocker block(m_freeRunningAction);
+    m_freeRunningAction->setChecked(m_settings.freeRunning);
+    m_freeRunningAction->setEnabled(!m_settings.rightRun.isEmpty());
+    QString title;
+    if (!m_settings.rightRun.isEmpty())
+        if (auto p = parse_cache_variant(m_settings.rightRun.toStdString()))
+            title = tr("Variant: %1").arg(QString::fromStdString(p.value().describe()));
+    setRightRunTitle(title);
+    for (Side side : kSides)
+        pane(side)->setTitle(sideTitle(side));
 }
 
 void MainWindow::setSpeed(double tokensPerSecond) {
@@ -269,6 +371,43 @@ void MainWindow::addRecent(const QString& path) {
     rebuildRecentMenu();
 }
 
+void MainWindow::leavePrompt() {
+    if (!m_promptEdit || !m_promptEdit->hasFocus()) return;
+    // The panes take the focus: no view or button swallows Space or the arrows there.
+    centralWidget()->setFocus(Qt::OtherFocusReason);
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() == QEvent::MouseButtonPress && m_promptEdit && m_promptEdit->hasFocus()) {
+        // A press on one of the views' own windows (the window surface) leaves the prompt as a click on
+        // any other widget does.
+        auto* window = qobject_cast<QWindow*>(watched);
+        if (window && !window->inherits("QWidgetWindow")) leavePrompt();
+    } else if (watched == m_promptEdit && event->type() == QEvent::KeyPress &&
+               static_cast<QKeyEvent*>(event)->key() == Qt::Key_Escape) {
+        leavePrompt();
+        return true;
+    }
+    return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::chooseModelFolder() {
+    // A Hugging Face model is a folder (config.json, model.safetensors, tokenizer.json): picked as one.
+    const QString folder = QFileDialog::getExistingDirectory(
+        this, tr("Open a model folder (config.json + model.safetensors)"),
+        m_recent.isEmpty() ? QString() : QFileInfo(m_recent.first()).absolutePath());
+    if (folder.isEmpty()) return;
+    if (!QFileInfo(QDir(folder), QStringLiteral("config.json")).exists()) {
+        showError(tr("Not a model folder"),
+                  tr("%1 has no config.json: a Hugging Face model folder holds config.json and "
+                     "model.safetensors (or its shards). For a single file (GGUF, llama2.c .bin) use File ▸ "
+                     "Open model…")
+                      .arg(QDir::toNativeSeparators(folder)));
+        return;
+    }
+    openModel(folder);
+}
+
 void MainWindow::chooseModelFile() {
     const QString path = QFileDialog::getOpenFileName(
         this, tr("Open a model"), m_recent.isEmpty() ? QString() : QFileInfo(m_recent.first()).absolutePath(),
@@ -280,26 +419,6 @@ void MainWindow::chooseModelFile() {
                         (info.suffix() == QStringLiteral("safetensors") &&
                          QFileInfo(info.dir(), QStringLiteral("config.json")).exists());
     openModel(hfFile ? info.absolutePath() : path);
-}
-
-void MainWindow::showKeyboardHelp() {
-    QMessageBox::information(
-        this, tr("Keyboard and mouse"),
-        tr("<table cellspacing=6>"
-           "<tr><td><b>Space</b></td><td>Step: one more token in both runs (the first step runs the "
-           "prompt)</td></tr>"
-           "<tr><td><b>P</b></td><td>Play / pause</td></tr>"
-           "<tr><td><b>← / →</b></td><td>Scrub the timeline back and forward</td></tr>"
-           "<tr><td><b>Home / End</b></td><td>First / latest step</td></tr>"
-           "<tr><td><b>+ / −</b></td><td>Bigger / smaller text</td></tr>"
-           "<tr><td><b>H</b></td><td>All attention heads / one head</td></tr>"
-           "<tr><td><b>L / R</b></td><td>Lockstep / race</td></tr>"
-           "<tr><td><b>F5</b></td><td>Presenter mode (Esc leaves it)</td></tr>"
-           "<tr><td><b>Ctrl+Enter</b></td><td>Prefill: restart both runs on the prompt</td></tr>"
-           "<tr><td><b>Ctrl+R</b></td><td>Reset</td></tr>"
-           "</table><p>Hover any cell, token or number for details. Click a layer in the KV cache to show "
-           "its "
-           "attention.</p>"));
 }
 
 void MainWindow::setTheme(ThemeKind kind) {
@@ -328,9 +447,13 @@ void MainWindow::setPresenterMode(bool on) {
         // the run toolbar go (the keyboard drives the run), the timeline stays.
         menuBar()->hide();
         m_toolbar->hide();
-        for (QDockWidget* dock : {m_plotsDock, m_explanationDock, m_samplingDock})
+        for (QDockWidget* dock : {m_plotsDock, m_explanationDock, m_samplingDock, m_scaleDock, m_rooflineDock,
+                                  m_complexityDock, m_conversationsDock})
             dock->hide();
         showFullScreen();
+        // A lesson in progress stays, large: a third of the screen.
+        if (m_lessonsDock->isVisible())
+            resizeDocks({m_lessonsDock}, {std::max(width(), 1280) / 3}, Qt::Horizontal);
         statusBar()->showMessage(tr("Presenter mode: Space step · P play · ←/→ scrub · 1–5 pages · +/− text "
                                     "size · Esc to leave"),
                                  8000);
@@ -353,6 +476,22 @@ void MainWindow::showExportDialog() {
     }
     ExportDialog dialog(m_store, m_display->themeKind(), this);
     dialog.exec();
+}
+
+}  // namespace kvscope::app
+
+namespace kvscope::app {
+
+QWidget* MainWindow::stepButton() const {
+    return m_toolbar ? m_toolbar->widgetForAction(m_stepAction) : nullptr;
+}
+
+QWidget* MainWindow::promptField() const {
+    return m_promptEdit;
+}
+
+QWidget* MainWindow::modeSelector() const {
+    return m_modeCombo;
 }
 
 }  // namespace kvscope::app

@@ -1,7 +1,9 @@
 // The main window's side of the engine thread: requests out, answers in.
+#include <QFileDialog>
 #include <QFileInfo>
 #include <QLineEdit>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QStatusBar>
 #include <QTimer>
 
@@ -37,12 +39,25 @@ void MainWindow::connectWorker() {
                 pane(side)->setBusy(QString());
         syncRunControls();
     });
+    connect(w, &EngineWorker::cacheSaved, this,
+            [this](const QString& path, const QString& error, int tokens) {
+                if (error.isEmpty())
+                    statusBar()->showMessage(
+                        tr("Saved the cache of %1 tokens to %2 (resume: kvscope-cli generate MODEL "
+                           "--load-cache FILE --steps N)")
+                            .arg(tokens)
+                            .arg(path),
+                        15000);
+                else
+                    showError(tr("Save cache"), error);
+                emit cacheSaved(path, error);
+            });
     connect(w, &EngineWorker::reachedEnd, this, [this](const QString& message) {
-        m_autoSteps = 0;
-        m_autoActive = false;
-        statusBar()->showMessage(message, 15000);
-        for (Side side : kSides)
-            pane(side)->setNote(tr("end of the context"));
+        // Which run is at the end shows in its own pane (updateContextState); this says why play stopped.
+        if (contextFull())
+            statusBar()->showMessage(contextFullShort());
+        else
+            statusBar()->showMessage(message, 15000);
     });
     connect(w, &EngineWorker::settingsApplied, this, [this](const RunSettings&, const QString& backend) {
         if (!backend.isEmpty()) {
@@ -55,6 +70,8 @@ void MainWindow::connectWorker() {
             [this](const QString& message, const RunSettings& current) {
                 m_settings.device = current.device;
                 m_settings.mode = current.mode;
+                m_settings.rightRun = current.rightRun;
+                m_settings.freeRunning = current.freeRunning;
                 m_settings.sampler = current.sampler;
                 m_sampling->setSettings(m_settings);
                 syncRunControls();
@@ -94,11 +111,23 @@ void MainWindow::openDefaultModel() {
            "File ▸ Open model… — for example a Hugging Face folder (config.json + model.safetensors).")
             .arg(QString::fromLatin1(kDefaultModelFile), defaultModelCandidates().join(QLatin1Char('\n'))));
     // Then the Open dialog, once the message has been read.
-    connect(box, &QMessageBox::finished, this, [this] { chooseModelFile(); });
+    connect(
+        box, &QMessageBox::finished, this, [this] { chooseModelFile(); }, Qt::SingleShotConnection);
 }
 
 void MainWindow::setPrompt(const QString& text) {
     if (m_promptEdit) m_promptEdit->setText(text);
+}
+
+QString MainWindow::samplePrompt(const ModelInfo& info) {
+    if (!info.valid() || info.tokenizer)
+        return QStringLiteral("ROMEO: But soft, what light through yonder window breaks?");
+    // Token ids the model has, spread over its vocabulary so the strip shows different tokens.
+    const int vocab = info.config().vocab_size;
+    QStringList ids;
+    for (int id : {1, 15, 27, 99, 42, 7, 64, 3})
+        ids << QString::number(id % std::max(1, vocab));
+    return ids.join(QStringLiteral(", "));
 }
 
 QString MainWindow::prompt() const {
@@ -124,6 +153,7 @@ bool MainWindow::parsePromptOrComplain(std::vector<int32_t>* tokens) {
 }
 
 void MainWindow::prefill() {
+    leavePrompt();
     std::vector<int32_t> tokens;
     if (!parsePromptOrComplain(&tokens)) {
         m_autoSteps = 0;
@@ -148,8 +178,13 @@ int MainWindow::keepStepsForRequest() {
 }
 
 void MainWindow::step() {
+    leavePrompt();
     if (!m_model.valid()) {
         showError(tr("No model"), tr("Open a model first (File ▸ Open model…)."));
+        return;
+    }
+    if (contextFull()) {  // the action is off, but a script or a test may still ask
+        statusBar()->showMessage(contextFullShort(), 15000);
         return;
     }
     if (m_store.empty()) {
@@ -162,8 +197,13 @@ void MainWindow::step() {
 }
 
 void MainWindow::play() {
+    leavePrompt();
     if (!m_model.valid()) {
         showError(tr("No model"), tr("Open a model first (File ▸ Open model…)."));
+        return;
+    }
+    if (contextFull()) {
+        statusBar()->showMessage(contextFullShort(), 15000);
         return;
     }
     if (m_store.empty()) {
@@ -203,11 +243,56 @@ void MainWindow::reset() {
 void MainWindow::stepRepeatedly(int presses) {
     if (presses <= 0) return;
     m_autoSteps = presses - 1;
+    m_autoAsked = presses;
+    m_autoDone = 0;
     m_autoActive = true;
     step();
 }
 
-void MainWindow::setMode(CompareMode mode) {
+void MainWindow::confirmRestart(const QString& what, const std::function<void()>& apply) {
+    // The prefill alone is redone at once after the switch; only decode steps would be lost.
+    const int decodeSteps = m_store.maxStepCount() - 1;
+    if (decodeSteps <= 0) {
+        apply();
+        return;
+    }
+    if (m_restartQuestion) m_restartQuestion->close();
+    if (m_errorBox) m_errorBox->close();  // the question supersedes an earlier notice: one box at a time
+    auto* box = new QMessageBox(
+        QMessageBox::Question, tr("Restart the runs?"),
+        tr("%1 rebuilds both runs, so they restart from the prompt: %2 taken so far would be dropped "
+           "(export them first with File ▸ Export for slides if you want to keep them).")
+            .arg(what, decodeSteps == 1 ? tr("the decode step") : tr("the %1 decode steps").arg(decodeSteps)),
+        QMessageBox::NoButton, this);
+    box->setObjectName(QStringLiteral("restartQuestion"));
+    QPushButton* restart = box->addButton(tr("Switch and restart"), QMessageBox::AcceptRole);
+    box->addButton(decodeSteps == 1 ? tr("Keep the step") : tr("Keep the %1 steps").arg(decodeSteps),
+                   QMessageBox::RejectRole);
+    box->setDefaultButton(restart);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    connect(box, &QMessageBox::finished, this, [this, box, restart, apply] {
+        if (box->clickedButton() == restart)
+            apply();
+        else
+            m_sampling->setSettings(m_settings);  // a refused device switch puts the device box back
+        syncRunControls();                        // and a refused mode switch the mode box
+    });
+    m_restartQuestion = box;
+    box->open();
+}
+
+void MainWindow::setMode(CompareMode mode, bool askFirst) {
+    if (mode == m_settings.mode) return;
+    if (!askFirst) {
+        applyMode(mode);
+        return;
+    }
+    confirmRestart(mode == CompareMode::race ? tr("Switching to race") : tr("Switching to lockstep"),
+                   [this, mode] { applyMode(mode); });
+    syncRunControls();  // until the answer, the controls show the mode still in force
+}
+
+void MainWindow::applyMode(CompareMode mode) {
     if (mode == m_settings.mode) return;
     m_settings.mode = mode;
     // A new mode rebuilds the sessions (race gives each run its own one-thread backend): the runs restart
@@ -226,11 +311,109 @@ void MainWindow::setMode(CompareMode mode) {
         10000);
 }
 
-void MainWindow::setDevice(DeviceKind device) {
+void MainWindow::setRightRun(const QString& spec, bool freeRunning, bool askFirst) {
+    if (spec == m_settings.rightRun && freeRunning == m_settings.freeRunning) {
+        syncRightRunControls();
+        return;
+    }
+    if (!askFirst) {
+        applyRightRun(spec, freeRunning);
+        return;
+    }
+    confirmRestart(tr("Changing the right pane's run"),
+                   [this, spec, freeRunning] { applyRightRun(spec, freeRunning); });
+    syncRightRunControls();  // until the answer, the list shows the run still in force
+}
+
+void MainWindow::applyRightRun(const QString& spec, bool freeRunning) {
+    m_settings.rightRun = spec;
+    m_settings.freeRunning = freeRunning;
+    // A new right run rebuilds its session: both runs restart from the prompt.
+    m_reprefillAfterReset = !m_store.empty();
+    m_worker->interrupt();
+    m_store.clear();
+    m_playing = false;
+    sendSettings();
+    syncRunControls();
+    statusBar()->showMessage(spec.isEmpty()
+                                 ? tr("Right pane: the run without a KV cache.")
+                                 : tr("Right pane: the cache variant %1, measured against the exact cache%2.")
+                                       .arg(spec, freeRunning ? tr(", picking its own tokens") : QString()),
+                             10000);
+}
+
+void MainWindow::setDevice(DeviceKind device, bool askFirst) {
+    if (device == m_settings.device) return;
+    if (!askFirst) {
+        applyDevice(device);
+        return;
+    }
+    confirmRestart(tr("Moving the runs to another device"), [this, device] { applyDevice(device); });
+    syncRunControls();
+}
+
+void MainWindow::applyDevice(DeviceKind device) {
     if (device == m_settings.device) return;
     m_settings.device = device;
     m_reprefillAfterReset = !m_store.empty();
     sendSettings();
+}
+
+// ---- the end of the context ----------------------------------------------------------------------------
+
+bool MainWindow::runFull(Side side) const {
+    if (!m_model.valid()) return false;
+    const StepTrace* t = m_store.trace(side, m_store.stepFor(side));
+    return t && t->pos_end >= m_model.capacity;
+}
+
+bool MainWindow::contextFull() const {
+    // Looking back at an earlier step, Step continues from there: only the latest step can be a dead end.
+    if (!m_model.valid() || m_store.empty() || !m_store.followsLatest()) return false;
+    const bool cachedFull =
+        m_store.stepFor(Side::cached) == m_store.stepCount(Side::cached) - 1 && runFull(Side::cached);
+    const bool uncachedFull =
+        m_store.stepFor(Side::uncached) == m_store.stepCount(Side::uncached) - 1 && runFull(Side::uncached);
+    // Lockstep steps both runs together; in a race, Step still moves a run that has room.
+    return m_settings.mode == CompareMode::lockstep ? cachedFull || uncachedFull : cachedFull && uncachedFull;
+}
+
+QString MainWindow::contextFullReason() const {
+    if (!contextFull()) return QString();
+    const int capacity = m_model.capacity;
+    return tr("The context is full: the runs hold %1 of %1 tokens, so there is no position left for another "
+              "token. Step back (←) and Step to continue from an earlier step, or Reset (Ctrl+R).")
+        .arg(capacity);
+}
+
+QString MainWindow::contextFullShort() const {
+    // Short enough for the status bar of a 1280-pixel window in the projector theme.
+    return contextFull()
+               ? tr("Context full (%1 tokens): ← step back, or Ctrl+R to reset").arg(m_model.capacity)
+               : QString();
+}
+
+void MainWindow::updateContextState() {
+    for (Side side : kSides)
+        pane(side)->setNote(runFull(side) ? tr("context full: %1 of %1 tokens").arg(m_model.capacity)
+                                          : QString());
+    const bool full = contextFull();
+    if (m_store.empty()) m_fullAnnouncedAt = -1;
+    if (full && !m_wasFull) {
+        statusBar()->showMessage(contextFullShort());  // stays: Step is off until the state changes
+        // Announced once per history: scrubbing back and to the latest step again does not repeat it.
+        if (m_fullAnnouncedAt != m_store.maxStepCount()) {
+            m_fullAnnouncedAt = m_store.maxStepCount();
+            emit contextFilled(tr("the context is full (%1 tokens: the prompt's %2 and %3 generated); the "
+                                  "runs stop here")
+                                   .arg(m_model.capacity)
+                                   .arg(m_store.promptLength(Side::cached))
+                                   .arg(m_model.capacity - m_store.promptLength(Side::cached)));
+        }
+    } else if (!full && m_wasFull) {
+        statusBar()->clearMessage();
+    }
+    m_wasFull = full;
 }
 
 // ---- answers -------------------------------------------------------------------------------------------
@@ -242,12 +425,28 @@ void MainWindow::onModelLoaded(const ModelInfo& info) {
     addRecent(info.path);
     PromptRules rules;
     rules.tokenizer = info.tokenizer.get();
+    rules.vocabSize = info.config().vocab_size;
     m_promptEdit->setPlaceholderText(promptHint(rules));
+    // The prompt must suit the model: a model without a tokenizer takes token ids, so a text prompt left
+    // from the last model would only fail at the first Step. The app's own sample is replaced freely.
+    const QString sample = samplePrompt(info);
+    if (prompt().trimmed().isEmpty() || prompt() == m_samplePrompt) {
+        setPrompt(sample);
+        m_samplePrompt = sample;
+    } else if (!info.tokenizer && !parsePrompt(prompt(), rules)) {
+        statusBar()->showMessage(
+            tr("%1 has no tokenizer, so the prompt is token ids: \"%2\" became the sample %3.")
+                .arg(info.displayName, prompt(), sample),
+            15000);
+        setPrompt(sample);
+        m_samplePrompt = sample;
+    }
     m_sampling->setBackendName(tr("Running on: %1").arg(info.backendName));
     for (Side side : kSides)
         pane(side)->setNote(QString());
-    statusBar()->showMessage(info.capacityNote.isEmpty() ? tr("Opened %1").arg(info.path) : info.capacityNote,
-                             10000);
+    if (statusBar()->currentMessage().isEmpty() || statusBar()->currentMessage().startsWith(tr("Opening")))
+        statusBar()->showMessage(
+            info.capacityNote.isEmpty() ? tr("Opened %1").arg(info.path) : info.capacityNote, 10000);
     updateTitleAndStatus();
     syncRunControls();
     emit modelReady(info);
@@ -259,29 +458,47 @@ void MainWindow::onLoadFailed(const QString& path, const QString& message) {
     showError(tr("Could not open the model"),
               tr("%1\n\n%2")
                   .arg(message, m_model.valid() ? tr("%1 stays open.").arg(m_model.displayName)
-                                                : tr("No model is open; use File ▸ Open model….")));
+                                                : tr("No model is open; use File ▸ Open model…")));
     (void)path;
 }
 
 void MainWindow::afterResult(bool completesStep) {
     m_worker->acknowledge();
     if (!completesStep) return;
+    if (m_autoActive) ++m_autoDone;
     emit stepArrived();
+    if (m_autoActive && m_autoSteps > 0 && contextFull()) {
+        // Asked for more steps than the context holds: stop, say so (contextFilled), and let scripts go on.
+        m_autoSteps = 0;
+        m_autoActive = false;
+        emit stepsFinished(m_autoDone, m_autoAsked);
+        return;
+    }
     if (m_autoSteps > 0 && !m_playing) {
         --m_autoSteps;
         step();
     } else if (m_autoActive && m_autoSteps == 0) {
         m_autoActive = false;
-        emit stepsFinished();
+        emit stepsFinished(m_autoDone, m_autoAsked);
     }
 }
 
 void MainWindow::onStepped(const StepPair& pair) {
+    if (pair.epoch != m_worker->epoch()) {
+        // Made before a reset, a new prompt, a mode switch or a new model, and queued before it: the
+        // history it belonged to is gone.
+        m_worker->acknowledge();
+        return;
+    }
     m_store.appendPair(pair);
     afterResult(true);
 }
 
-void MainWindow::onRaceStepped(Side side, const StepTracePtr& trace) {
+void MainWindow::onRaceStepped(Side side, const StepTracePtr& trace, quint64 epoch) {
+    if (epoch != m_worker->epoch()) {
+        m_worker->acknowledge();
+        return;
+    }
     m_store.append(side, trace);
     // In race mode a step request answers once per run; the uncached answer completes it.
     afterResult(side == Side::uncached);
@@ -303,6 +520,21 @@ void MainWindow::onRunReset() {
         m_reprefillAfterReset = false;
         prefill();
     }
+}
+
+}  // namespace kvscope::app
+
+namespace kvscope::app {
+
+void MainWindow::saveCache() {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save the KV cache"), QString(),
+                                                      tr("KVScope cache (*.kvcache);;All files (*)"));
+    if (!path.isEmpty()) saveCacheTo(path);
+}
+
+void MainWindow::saveCacheTo(const QString& path) {
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, path] { w->saveCache(path); }, Qt::QueuedConnection);
 }
 
 }  // namespace kvscope::app

@@ -24,6 +24,59 @@ QString ratio(double a, double b) {
                    : QString::number(r, 'f', 1) + QStringLiteral("×");
 }
 
+// What a cache variant (the right pane's run) did this step, in words, with its live numbers.
+QString variantStep(const StepTrace& b, const ModelConfig& c, const Tokenizer* tok, const QString& name) {
+    const CacheState& cs = b.cache;
+    const Counters& k = b.counters;
+    QString html;
+    QString what;
+    if (cs.element != "f32")
+        what = QObject::tr(
+                   "stores each K and V value as <b>%1</b>: %2 bytes a value with its scales instead of 4")
+                   .arg(QString::fromStdString(cs.element).toHtmlEscaped())
+                   .arg(cs.bytes_per_value, 0, 'g', 3);
+    const int perToken = std::max(1, c.n_layers * c.n_kv_heads);
+    const uint64_t evicted = k.kv_rows_evicted / uint64_t(perToken);
+    QString kept;
+    if (!cs.contiguous || cs.rows < b.pos_end) {
+        kept = QObject::tr("holds <b>%1 of the %2 tokens</b>").arg(cs.rows).arg(b.pos_end);
+        if (evicted > 0) kept += QObject::tr(" and evicted %1 this step").arg(num(formatCount(evicted)));
+        if (cs.sinks > 0)
+            kept += QObject::tr(" (the first %1 are attention sinks, never evicted)").arg(cs.sinks);
+        if (cs.reindexed) kept += QObject::tr("; positions are re-indexed within the cache");
+    }
+    html += QObject::tr("<p>%1 (%2) ").arg(name, QString::fromStdString(cs.label).toHtmlEscaped());
+    QStringList parts;
+    if (!what.isEmpty()) parts << what;
+    if (!kept.isEmpty()) parts << kept;
+    if (parts.isEmpty()) parts << QObject::tr("keeps every row in float32, as the exact cache does");
+    html += parts.join(QObject::tr(", and ")) + QStringLiteral(". ");
+    const double saved = double(k.kv_bytes_full) - double(k.kv_bytes_resident);
+    html += QObject::tr("It holds %1 where the exact cache holds %2: %3 saved.</p>")
+                .arg(num(formatBytes(double(k.kv_bytes_resident))), num(formatBytes(double(k.kv_bytes_full))),
+                     num(formatBytes(saved)));
+    const Quality& q = b.quality;
+    if (q.measured) {
+        html +=
+            QObject::tr(
+                "<p><b>What it cost.</b> Fed the same tokens, its next-token distribution is %1 nats (KL) "
+                "from the exact run's, the largest logit moved by %2, and its top choice %3 (%4). So far: "
+                "mean KL %5, top-1 agreement %6 of %7 steps.</p>")
+                .arg(num(QString::number(q.kl, 'g', 3)), num(QString::number(q.max_abs_logit_diff, 'g', 3)),
+                     q.top1_agrees ? QObject::tr("is the same") : QObject::tr("<b>differs</b>"),
+                     tokenQuoted(tok, q.reference_top1).toHtmlEscaped(),
+                     num(QString::number(q.kl_sum / double(std::max<int64_t>(1, q.steps)), 'g', 3)))
+                .arg(q.top1_agreements)
+                .arg(q.steps);
+    } else if (q.first_disagreement_step >= 0) {
+        html +=
+            QObject::tr(
+                "<p>Running free, it picked its own tokens: its text left the exact run's at step %1.</p>")
+                .arg(q.first_disagreement_step);
+    }
+    return html;
+}
+
 QString intro(const TraceStore& store, const Theme& th) {
     const ModelConfig& c = store.model().config();
     QString html;
@@ -52,6 +105,33 @@ QString intro(const TraceStore& store, const Theme& th) {
     return html;
 }
 
+// What the end of the context means, and what real systems do there. `who`: the run that is full when
+// only one is (a race); empty when both are.
+QString contextFull(const TraceStore& store, const QString& who) {
+    const ModelInfo& m = store.model();
+    QString html = QObject::tr("<h3>The context is full</h3>");
+    html += QObject::tr(
+                "<p>%1 now holds <b>%2 tokens</b>, all the positions a run has here%3. The model still "
+                "predicted a next token, but there is no position left to feed it in, so this is where the "
+                "run stops: <b>Step and Play are off</b>. Step back (←) to continue from an earlier step, "
+                "or Reset.</p>")
+                .arg(who.isEmpty() ? QObject::tr("Each run") : who)
+                .arg(m.capacity)
+                .arg(m.capacity < m.config().context_length
+                         ? QObject::tr(" (fewer than the model's %1, so the history of both runs fits in "
+                                       "memory)")
+                               .arg(m.config().context_length)
+                         : QObject::tr(" (the model's context length)"));
+    html += QObject::tr(
+        "<p><b>What real systems do here.</b> They <b>stop</b>: the answer ends, as when a chat reaches "
+        "its length limit. Or they <b>slide a window</b>: keep the K and V of only the last few thousand "
+        "tokens (often plus the first few, which attention leans on), dropping the oldest rows, so the "
+        "cache stops growing. Or they <b>evict</b>: drop the cached tokens that received the least "
+        "attention. Sliding and evicting let generation go on with a bounded cache, at the price of "
+        "forgetting what was dropped.</p>");
+    return html;
+}
+
 }  // namespace
 
 QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
@@ -74,6 +154,13 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
     const QString uncachedName = coloured(th.side(Side::uncached), sideTitle(Side::uncached));
     const double perToken = double(c.kv_bytes_per_token(4));
     QString html;
+    const int capacity = store.model().capacity;
+    const bool cachedFull = a && a->pos_end >= capacity, uncachedFull = b && b->pos_end >= capacity;
+    QString fullBlock;
+    if (cachedFull || uncachedFull)
+        fullBlock = contextFull(store, mode == CompareMode::race && cachedFull != uncachedFull
+                                           ? (cachedFull ? cachedName : uncachedName)
+                                           : QString());
 
     if (a && a->phase == Phase::prefill) {
         const int n = a->pos_end;
@@ -93,26 +180,40 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                     .arg(c.head_dim)
                     .arg(n)
                     .arg(num(formatBytes(perToken * n)));
-        if (b)
+        if (b && b->mode == SessionMode::cached)
+            html += variantStep(*b, c, tok, uncachedName);
+        else if (b)
             html += QObject::tr(
                         "<p>%1 computed exactly the same rows, used them, and <b>threw them away</b>. So far "
                         "the two runs did the same work: %2 and %3.</p>")
                         .arg(uncachedName, num(formatFlops(double(a->counters.flops()))),
                              num(formatFlops(double(b->counters.flops()))));
-        html += QObject::tr(
-                    "<p>The model's guess for the token after the prompt: %1 (probability %2). The next step "
-                    "feeds it back in.</p>")
+        html += QObject::tr("<p>The model's guess for the token after the prompt: %1 (probability %2).%3</p>")
                     .arg(num(tokenQuoted(tok, a->chosen)))
-                    .arg(QString::number(double(a->chosen_prob), 'f', 2));
+                    .arg(QString::number(double(a->chosen_prob), 'f', 2))
+                    .arg(a->pos_end < store.model().capacity ? QObject::tr(" The next step feeds it back in.")
+                                                             : QString());
     } else if (a) {
         const int p = a->pos_begin;
         const int32_t fed = a->input_tokens.empty() ? -1 : a->input_tokens.front();
+        const bool race = mode == CompareMode::race;
         html += QObject::tr("<h3>Step %1 — one new token</h3>").arg(sa);
-        html +=
-            QObject::tr(
-                "<p>The token %1 went in at position %2. Both runs must now predict the token after it.</p>")
-                .arg(num(tokenQuoted(tok, fed)))
-                .arg(p);
+        // The end of the context first: it is what a class needs to know now, and the rest of the text
+        // describes a step the runs cannot follow.
+        html += fullBlock;
+        fullBlock.clear();
+        if (race)
+            html +=
+                QObject::tr("<p>%1 fed the token %2 in at position %3 and predicted the token after it.</p>")
+                    .arg(cachedName, num(tokenQuoted(tok, fed)))
+                    .arg(p);
+        else
+            html += QObject::tr("<p>The token %1 went in at position %2. %3</p>")
+                        .arg(num(tokenQuoted(tok, fed)))
+                        .arg(p)
+                        .arg(a->pos_end < store.model().capacity
+                                 ? QObject::tr("Both runs must now predict the token after it.")
+                                 : QObject::tr("It took the last position the runs have."));
         html += QObject::tr(
                     "<p>%1 computed q, k and v for <b>this one token</b> in each of the %2 layers, "
                     "<b>appended one row</b> to each K and V block (%3 in all), and let the new query "
@@ -123,49 +224,86 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                     .arg(p + 1)
                     .arg(num(formatFlops(double(a->counters.flops()))))
                     .arg(num(formatSeconds(a->counters.wall_seconds)));
-        if (b && b->phase == Phase::decode) {
-            if (mode == CompareMode::race && sb != sa)
+        if (b && b->phase == Phase::decode && b->mode == SessionMode::cached) {
+            html += variantStep(*b, c, tok, uncachedName);
+        } else if (b && b->phase == Phase::decode) {
+            if (race && sb != sa)
                 html +=
                     QObject::tr("<p><i>At its own step %1 (it runs separately in a race):</i></p>").arg(sb);
+            // The comparison is made at the same sequence length: in a race the cached run's step sb.
+            const StepTrace* same = race ? store.trace(Side::cached, sb) : a;
+            const bool comparable = same && same->pos_end == b->pos_end;
+            const QString versus =
+                !comparable ? QObject::tr("(the cached run has not reached this length yet)")
+                : race && sb != sa
+                    ? QObject::tr("— %1 the work the cached run did at the same length (%2 tokens)")
+                          .arg(num(ratio(double(b->counters.flops()), double(same->counters.flops()))))
+                          .arg(b->pos_end)
+                    : QObject::tr("— %1 the work of the cached run")
+                          .arg(num(ratio(double(b->counters.flops()), double(same->counters.flops()))));
             html += QObject::tr(
                         "<p>%1 had no cache, so it ran <b>all %2 tokens</b> through every layer again, "
                         "<b>recomputing %3 rows of K and V</b> it had already computed at earlier steps, to "
-                        "reach the same answer. Cost: %4 in %5 — %6 the work of the cached run.</p>")
+                        "reach the same answer. Cost: %4 in %5 %6.</p>")
                         .arg(uncachedName)
                         .arg(b->pos_end)
                         .arg(num(formatCount(b->counters.tokens_recomputed)))
                         .arg(num(formatFlops(double(b->counters.flops()))))
                         .arg(num(formatSeconds(b->counters.wall_seconds)))
-                        .arg(num(ratio(double(b->counters.flops()), double(a->counters.flops()))));
+                        .arg(versus);
+            html += QObject::tr(
+                "<p><i>Times are wall-clock measurements: they jitter with whatever else the computer is "
+                "doing, so one step can spike. FLOPs are counted exactly and come out the same on every "
+                "run.</i></p>");
         }
         const double diff = store.step(Side::cached, sa).maxLogitDiff;
-        if (mode == CompareMode::lockstep && std::isfinite(diff))
+        if (mode == CompareMode::lockstep && std::isfinite(diff) && !(b && b->mode == SessionMode::cached))
             html +=
                 QObject::tr(
                     "<p>Same answer? The two runs' scores for every possible next token differ by at most "
                     "%1 (rounding), so both pick %2.</p>")
                     .arg(num(QString::number(diff, 'g', 2)), num(tokenQuoted(tok, a->chosen)));
-        html += QObject::tr(
+        const bool variant = b && b->mode == SessionMode::cached;  // the right pane runs a cache variant
+        if (variant)
+            html += QObject::tr(
+                        "<p><b>Memory.</b> The exact cache holds 2 × %1 layers × %2 KV heads × %3 dims × %4 "
+                        "tokens × 4 B = %5 and grows by %6 per token.</p>")
+                        .arg(c.n_layers)
+                        .arg(c.n_kv_heads)
+                        .arg(c.head_dim)
+                        .arg(a->pos_end)
+                        .arg(num(formatBytes(perToken * a->pos_end)))
+                        .arg(formatBytes(perToken));
+        else
+            html +=
+                QObject::tr(
                     "<p><b>Memory.</b> The cache holds 2 × %1 layers × %2 KV heads × %3 dims × %4 tokens × "
-                    "4 B = %5 and grows by %6 per token; %7 keeps 0 B between steps but builds %5 of "
-                    "scratch during each one.</p>")
+                    "4 B = %5 and grows by %6 per token.</p>")
                     .arg(c.n_layers)
                     .arg(c.n_kv_heads)
                     .arg(c.head_dim)
                     .arg(a->pos_end)
                     .arg(num(formatBytes(perToken * a->pos_end)))
-                    .arg(formatBytes(perToken))
-                    .arg(uncachedName);
+                    .arg(formatBytes(perToken));
+        if (b && !variant)
+            html += QObject::tr(
+                        "<p>%1 keeps 0 B between steps but builds %2 of scratch K and V (its %3 tokens) "
+                        "during each one, and throws it away.</p>")
+                        .arg(uncachedName, num(formatBytes(perToken * b->pos_end)))
+                        .arg(b->pos_end);
         if (b)
             html += QObject::tr(
-                        "<p><b>So far.</b> %1 %2 in %3; %4 %5 in %6. The cached cost per token stays almost "
-                        "flat (only attention grows with the length); the uncached cost grows with every "
-                        "token, because it repeats the whole sequence.</p>")
+                        "<p><b>So far.</b> %1 %2 in %3 (%4 tokens); %5 %6 in %7 (%8 tokens). The cached cost "
+                        "per token stays almost flat (only attention grows with the length); the uncached "
+                        "cost grows with every token, because it repeats the whole sequence.</p>")
                         .arg(cachedName, num(formatFlops(double(a->cumulative.flops()))),
-                             num(formatSeconds(a->cumulative.wall_seconds)), uncachedName,
-                             num(formatFlops(double(b->cumulative.flops()))),
-                             num(formatSeconds(b->cumulative.wall_seconds)));
+                             num(formatSeconds(a->cumulative.wall_seconds)))
+                        .arg(a->pos_end)
+                        .arg(uncachedName, num(formatFlops(double(b->cumulative.flops()))),
+                             num(formatSeconds(b->cumulative.wall_seconds)))
+                        .arg(b->pos_end);
     }
+    html += fullBlock;  // a prefill that filled the context says it last
     if (mode == CompareMode::race && b && sa != sb)
         html += QObject::tr(
                     "<p><b>Race.</b> Each run goes at its own speed on its own thread: %1 is at step %2, "
@@ -181,6 +319,47 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                     .arg(store.selectedStep())
                     .arg(store.maxStepCount() - 1);
     return html;
+}
+
+QString stepCaption(const TraceStore& store) {
+    if (!store.hasModel() || store.empty()) return QString();
+    const ModelConfig& c = store.model().config();
+    const int sa = store.stepFor(Side::cached);
+    const StepTrace* a = store.trace(Side::cached, sa);
+    if (!a) return QString();
+    QString text;
+    if (a->phase == Phase::prefill) {
+        text = QObject::tr(
+                   "Step 0, the prefill: both runs put the prompt's %1 tokens through all %2 layers in "
+                   "one pass (%3 each); the cached run keeps their K and V (%4), the uncached run "
+                   "throws them away.")
+                   .arg(a->pos_end)
+                   .arg(c.n_layers)
+                   .arg(formatFlops(double(a->counters.flops())))
+                   .arg(formatBytes(double(c.kv_bytes_per_token(4)) * a->pos_end));
+    } else {
+        text = QObject::tr(
+                   "Step %1: the cached run computed K and V for 1 new token (%2) and appended them to "
+                   "its cache")
+                   .arg(sa)
+                   .arg(formatFlops(double(a->counters.flops())));
+        const int same = store.sameLengthStep();
+        const StepTrace* b = store.trace(Side::uncached, store.stepFor(Side::uncached));
+        const StepTrace* sameA = same >= 0 ? store.trace(Side::cached, same) : nullptr;
+        if (b && b->phase == Phase::decode && sameA && sameA->pos_end == b->pos_end)
+            text += QObject::tr(
+                        "; the uncached run recomputed all %1 tokens (%2, %3 the work) for the same "
+                        "answer.")
+                        .arg(b->pos_end)
+                        .arg(formatFlops(double(b->counters.flops())))
+                        .arg(ratio(double(b->counters.flops()), double(sameA->counters.flops())));
+        else
+            text += QLatin1Char('.');
+    }
+    if (a->pos_end >= store.model().capacity)
+        text +=
+            QObject::tr(" The context is full (%1 tokens): the runs stop here.").arg(store.model().capacity);
+    return text;
 }
 
 }  // namespace kvscope::app

@@ -13,4 +13,9 @@ namespace kvscope::app {
 
 QString narrate(const TraceStore& store, const Theme& theme, CompareMode mode);
 
+// The selected step in one or two plain sentences, for an exported frame's caption ("Step 12: the
+// cached run computed K and V for 1 new token (3.8 MFLOP); the uncached run recomputed all 27 tokens
+// (147 MFLOP, 39× the work)"). Comparisons are made at the same sequence length.
+QString stepCaption(const TraceStore& store);
+
 }  // namespace kvscope::app

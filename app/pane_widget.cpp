@@ -107,7 +107,9 @@ void PaneWidget::tick() {
     }
     m_status->setText(m_note.isEmpty()
                           ? (m_side == Side::cached ? tr("computes each token once, keeps K and V")
-                                                    : tr("recomputes the whole sequence every step"))
+                             : sideTitle(m_side) != tr("Without KV cache")
+                                 ? tr("the same model over a cache variant, fed the same tokens")
+                                 : tr("recomputes the whole sequence every step"))
                           : m_note);
 }
 
@@ -125,6 +127,14 @@ void PaneWidget::restoreSplitters(const QByteArray& state) {
     if (s.status() != QDataStream::Ok) return;
     m_vertical->restoreState(v);
     m_horizontal->restoreState(h);
+}
+
+}  // namespace kvscope::app
+
+namespace kvscope::app {
+
+void PaneWidget::setTitle(const QString& title) {
+    m_title->setText(title);
 }
 
 }  // namespace kvscope::app

@@ -31,6 +31,9 @@ class PaneWidget : public QWidget {
     // What the engine is doing for this run (empty: idle).
     void setBusy(const QString& what);
     void setNote(const QString& note);  // a lasting note (e.g. the end of the context)
+    QString note() const { return m_note; }
+    QString statusText() const { return m_status->text(); }  // what the header says now
+    void setTitle(const QString& title);  // the run's name (the right pane: no cache, or a variant)
     QByteArray saveSplitters() const;
     void restoreSplitters(const QByteArray& state);
 

@@ -2,8 +2,20 @@
 
 namespace kvscope::app {
 
+namespace {
+QString& rightTitle() {
+    static QString title;
+    return title;
+}
+}  // namespace
+
+void setRightRunTitle(const QString& title) {
+    rightTitle() = title;
+}
+
 QString sideTitle(Side side) {
-    return side == Side::cached ? QStringLiteral("With KV cache") : QStringLiteral("Without KV cache");
+    if (side == Side::cached) return QStringLiteral("With KV cache");
+    return rightTitle().isEmpty() ? QStringLiteral("Without KV cache") : rightTitle();
 }
 
 QString compareModeName(CompareMode mode) {

@@ -26,7 +26,10 @@ constexpr Side kSides[kSideCount] = {Side::cached, Side::uncached};
 inline int sideIndex(Side side) {
     return static_cast<int>(side);
 }
-QString sideTitle(Side side);  // "With KV cache" / "Without KV cache"
+QString sideTitle(Side side);  // "With KV cache" / the right pane's run: "Without KV cache" or a variant
+// The right pane's title while it runs a cache variant ("Variant: int4 (groups of 32)"); empty: the run
+// without a cache. Set by the main window when the worker applies the settings; read by every view.
+void setRightRunTitle(const QString& title);
 
 // lockstep: both runs advance one token together (the uncached run is fed the cached run's token);
 // race: each run on its own thread at its own speed.
@@ -64,7 +67,11 @@ struct StepPair {
     kvscope::StepTracePtr cached;
     kvscope::StepTracePtr uncached;
     double maxLogitDiff = NAN;    // max |logit_cached − logit_uncached| over the vocabulary; NaN if unknown
-    RecomputeCheckPtr recompute;  // the rebuilt rows against the cached ones (null: the prefill)
+    RecomputeCheckPtr recompute;  // the rebuilt rows against the cached ones (null: the prefill, a variant)
+    quint64 epoch = 0;            // the worker's epoch of the request that made it (stale ones are dropped)
+    // A prefill: the layer and head its attention is clearest on (kvscope::informative_head, scored by the
+    // worker: at long prompts it reads every weight of every head, too much for the GUI thread); −1: none.
+    int openLayer = -1, openHead = -1;
 };
 
 struct RunSettings {
@@ -72,6 +79,13 @@ struct RunSettings {
     kvscope::DeviceKind device = kvscope::DeviceKind::cpu;
     kvscope::SamplerConfig sampler;
     double tokensPerSecond = 8.0;  // play speed; 0: as fast as the engine goes
+    // The right pane's run: empty, the run without a KV cache (the default); else a cache variant spec
+    // (kvscope/cache_policy.h: "int4", "sinks:S=4,W=60"), a cached run over that cache, measured against
+    // the left pane's exact cache.
+    QString rightRun;
+    // Lockstep with a variant: false, the variant is fed the exact run's token (quality measured at every
+    // step); true, it picks its own tokens, and the texts may diverge.
+    bool freeRunning = false;
 };
 
 }  // namespace kvscope::app

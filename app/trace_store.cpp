@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "kvscope/attention_stats.h"
 
 namespace kvscope::app {
 
@@ -75,6 +74,7 @@ const StepTrace* TraceStore::trace(Side side, int index) const {
 void TraceStore::appendPair(const StepPair& pair) {
     append(Side::cached, pair.cached, pair.maxLogitDiff);
     append(Side::uncached, pair.uncached, pair.maxLogitDiff, pair.recompute);
+    if (pair.openLayer >= 0 && !m_userPickedHead) openOnHead(pair.openLayer, pair.openHead);
 }
 
 void TraceStore::append(Side side, const StepTracePtr& trace, double maxLogitDiff,
@@ -101,7 +101,6 @@ void TraceStore::append(Side side, const StepTracePtr& trace, double maxLogitDif
     steps.push_back({trace, maxLogitDiff, m_nextSerial++, std::move(recompute)});
     m_bytes += traceBytes(*trace);
     const int index = int(steps.size()) - 1;
-    if (index == 0 && side == Side::cached && !m_userPickedHead) openOnInformativeHead(*trace);
     emit changed({StoreChange::Kind::appended, side, index});
     if (m_follow) {
         const int latest = maxStepCount() - 1;
@@ -159,6 +158,15 @@ int TraceStore::stepThatChose(Side side, int position) const {
     return index < stepCount(side) ? index : -1;
 }
 
+int TraceStore::sameLengthStep() const {
+    const int a = stepFor(Side::cached), b = stepFor(Side::uncached);
+    if (a < 0 || b < 0) return -1;
+    const int step = std::min(a, b);
+    const StepTrace* ta = trace(Side::cached, step);
+    const StepTrace* tb = trace(Side::uncached, step);
+    return ta && tb && ta->pos_end == tb->pos_end ? step : -1;
+}
+
 int TraceStore::stepFor(Side side) const {
     const int n = stepCount(side);
     if (n == 0 || m_selectedStep < 0) return n - 1;
@@ -186,14 +194,15 @@ void TraceStore::selectLatest() {
     selectStep(maxStepCount() - 1);
 }
 
-void TraceStore::openOnInformativeHead(const StepTrace& prefill) {
+void TraceStore::openOnHead(int layer, int head) {
     if (!hasModel()) return;
-    const HeadScore best = informative_head(prefill, m_model.config().n_heads);
+    layer = std::clamp(layer, 0, m_model.config().n_layers - 1);
+    head = std::clamp(head, 0, m_model.config().n_heads - 1);
     unsigned fields = 0;
-    if (best.layer != m_layer) fields |= StoreChange::layerField;
-    if (best.head != m_head) fields |= StoreChange::headField;
-    m_layer = best.layer;
-    m_head = best.head;
+    if (layer != m_layer) fields |= StoreChange::layerField;
+    if (head != m_head) fields |= StoreChange::headField;
+    m_layer = layer;
+    m_head = head;
     if (fields) emitSelection(fields);
 }
 

@@ -6,7 +6,7 @@
 // selected step, and learn about changes through the one changed(StoreChange) signal.
 //
 // Memory: a run's history grows with the square of its length (attention rows); the worker caps the run
-// length (historyTokenLimit) so both histories fit historyBudgetBytes(). The uncached run's recomputed K/V
+// length (historyTokenLimit) so both histories fit kHistoryBudgetBytes. The uncached run's recomputed K/V
 // rows (every row, each step) are kept only for its latest step: when a newer step arrives, the older
 // trace is replaced by a copy holding only its new rows (the values are the same: the recomputation gives
 // the rows the cache would have held).
@@ -73,6 +73,11 @@ class TraceStore : public QObject {
     // The step that sampled the token at `position` (a generated token), or -1 for a prompt token.
     int stepThatChose(Side side, int position) const;
     int promptLength(Side side) const;
+    // The step at which both runs have the same sequence length, at or before the selection: a race
+    // leaves one run ahead, and a comparison of the two (FLOPs, time, bytes) is only fair at equal length.
+    // Step i of either run ends at the same position (both start from the same prompt and add a token a
+    // step), so it is the smaller of the two runs' selected steps; -1 when a run has no step.
+    int sameLengthStep() const;
 
     // --- selection ---------------------------------------------------------------------------------------
     // The selected step on the timeline (0: the prefill); -1 when nothing has run. In race mode the runs
@@ -102,9 +107,9 @@ class TraceStore : public QObject {
     void selectLatest();
     void selectLayer(int layer);
     void selectHead(int head);
-    // The layer and head the views open on after a prefill when the user has not picked one
-    // (kvscope::informative_head of the prefill's attention).
-    void openOnInformativeHead(const StepTrace& prefill);
+    // The layer and head the views open on after a prefill when the user has not picked one (the worker
+    // scores the prefill's heads: StepPair::openLayer/openHead).
+    void openOnHead(int layer, int head);
     void setAllHeads(bool all);
 
   signals:

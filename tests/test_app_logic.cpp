@@ -240,6 +240,54 @@ class AppLogicTest : public QObject {
         QCOMPARE(redo.cached->chosen, ref->generated[3]);
     }
 
+    // The right pane runs a cache variant: a cached run fed the exact run's tokens, measured against it at
+    // every step; an evicting variant steps back by replaying its tokens (its evicted rows are gone).
+    void variantRunIsMeasuredInLockstepAndRewinds() {
+        auto ref = load_reference(gqa());
+        QVERIFY(ref.is_ok());
+        WorkerThread w;
+        QSignalSpy loaded(w.worker, &EngineWorker::modelLoaded);
+        QSignalSpy stepped(w.worker, &EngineWorker::stepped);
+        QSignalSpy failed(w.worker, &EngineWorker::stepFailed);
+        QSignalSpy applied(w.worker, &EngineWorker::settingsApplied);
+        const quint64 e = w.worker->epoch();
+        const QString path = QString::fromStdString(gqa());
+        w.call([&] { w.worker->loadModel(path, e); });
+        QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 20000);
+        RunSettings rs;
+        rs.rightRun = QStringLiteral("sinks:S=2,W=6");
+        w.call([&, rs] { w.worker->applySettings(rs, e); });
+        QTRY_COMPARE_WITH_TIMEOUT(applied.count(), 1, 10000);
+        const std::vector<int32_t> prompt = ref->input_ids;  // 20 tokens: more than the 8 the cache keeps
+        w.call([&, prompt] { w.worker->prefill(prompt, e); });
+        for (int i = 0; i < 5; ++i)
+            w.call([&] { w.worker->step(-1, e); });
+        QTRY_COMPARE_WITH_TIMEOUT(stepped.count(), 6, 30000);
+        QCOMPARE(failed.count(), 0);
+        std::vector<int32_t> chosen;
+        for (int i = 0; i < 6; ++i) {
+            const StepPair pair = stepped.at(i).at(0).value<StepPair>();
+            w.worker->acknowledge();
+            QCOMPARE(pair.uncached->mode, SessionMode::cached);
+            QCOMPARE(pair.uncached->input_tokens, pair.cached->input_tokens);
+            QVERIFY(pair.uncached->quality.measured);
+            QCOMPARE(pair.uncached->quality.steps, int64_t(i + 1));
+            QCOMPARE(pair.uncached->cache.rows, 8);
+            QCOMPARE(pair.uncached->cache.sinks, 2);
+            QVERIFY(!pair.uncached->cache.holds(0, 0, 2) && pair.uncached->cache.holds(0, 0, 1));
+            chosen.push_back(pair.uncached->chosen);
+        }
+        // Rewind to step 3 and step again: the variant replays its tokens and reaches the same choice.
+        QSignalSpy again(w.worker, &EngineWorker::stepped);
+        w.call([&] { w.worker->step(3, e); });
+        QTRY_COMPARE_WITH_TIMEOUT(again.count(), 1, 10000);
+        const StepPair redo = again.at(0).at(0).value<StepPair>();
+        w.worker->acknowledge();
+        QCOMPARE(failed.count(), 0);
+        QCOMPARE(redo.uncached->pos_end, stepped.at(3).at(0).value<StepPair>().uncached->pos_end);
+        QCOMPARE(redo.uncached->chosen, chosen[3]);
+    }
+
     void raceRunsBothToTheEndOfTheContext() {
         auto ref = load_reference(gqa());
         QVERIFY(ref.is_ok());

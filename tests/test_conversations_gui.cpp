@@ -6,9 +6,11 @@
 // Needs OpenGL 3.3 for the window's other views: CTest runs it under Xvfb.
 #include <QScreen>
 #include <QSignalSpy>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include "conversations/conversations_panel.h"
+#include "kvscope/cache_file.h"
 #include "main_window.h"
 #include "support/fixtures.h"
 #include "views/gl_view.h"
@@ -29,7 +31,7 @@ class ConversationsGuiTest : public QObject {
         m_window = std::make_unique<MainWindow>(options);
         m_window->resize(1600, 1000);
         m_window->show();
-        QVERIFY(QTest::qWaitForWindowExposed(m_window.get()));
+        QVERIFY(QTest::qWaitForWindowExposed(m_window.get(), 60000));  // slow when the machine is loaded
         QSignalSpy ready(m_window.get(), &MainWindow::modelReady);
         m_window->openDefaultModel();
         QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
@@ -77,6 +79,33 @@ class ConversationsGuiTest : public QObject {
         const SecondTurn& t = *m_panel->lastTurn();
         QVERIFY(t.flops_cached < t.flops_uncached);
         QVERIFY(t.max_logit_diff <= 1e-4f);
+    }
+
+    // File ▸ Save cache: the cached run, saved from the window, resumes like the uninterrupted run.
+    void saveCacheFromTheWindow() {
+        m_window->setPrompt(QStringLiteral("ROMEO:"));
+        QSignalSpy finished(m_window.get(), &MainWindow::stepsFinished);
+        m_window->stepRepeatedly(6);
+        QTRY_VERIFY_WITH_TIMEOUT(finished.count() >= 1, 60000);
+        QTemporaryDir dir;
+        const QString file = dir.path() + QStringLiteral("/window.kvcache");
+        QSignalSpy saved(m_window.get(), &MainWindow::cacheSaved);
+        m_window->saveCacheTo(file);
+        QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 20000);
+        QVERIFY2(saved.at(0).at(1).toString().isEmpty(), qPrintable(saved.at(0).at(1).toString()));
+        const TraceStore& store = m_window->store();
+        const StepTrace* last = store.trace(Side::cached, store.stepCount(Side::cached) - 1);
+        // Resume it in a fresh session of the same model: its first token follows the window's last one.
+        auto engine = Engine::create(store.model().model, make_cpu_backend(1));
+        QVERIFY(engine.is_ok());
+        SessionOptions so;
+        so.trace = TraceOptions::off();
+        auto session = Session::create(engine.value(), so);
+        QVERIFY(session.is_ok());
+        auto next = load_cache_file(*session.value(), file.toStdString());
+        QVERIFY2(next.is_ok(), next.message().c_str());
+        QCOMPARE(next.value(), last->chosen);
+        QCOMPARE(session.value()->position(), last->pos_end);
     }
 
     void screenshots() {

@@ -81,8 +81,9 @@ class TestExportCli : public QObject {
                                                   QStringLiteral("--out"), out});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         QVERIFY2(r.err.contains(QStringLiteral("no display: drawing on a private Xvfb")), qPrintable(r.err));
-        QVERIFY2(r.err.contains(QStringLiteral("of 16 (")),
-                 qPrintable(r.err));  // progress: palette + encode, 8 frames each
+        // Progress counts the clip's 8 frames, as the dialog does, and names the GIF's two passes.
+        QVERIFY2(r.err.contains(QStringLiteral("frame 8 of 8 (pass 2 of 2)")), qPrintable(r.err));
+        QVERIFY2(!r.err.contains(QStringLiteral("of 16")), qPrintable(r.err));
         QVERIFY2(r.err.contains(QStringLiteral("wrote ") + QFileInfo(out).absoluteFilePath()),
                  qPrintable(r.err));
         const test::DecodedVideo video = test::decodeVideo(out);

@@ -38,7 +38,7 @@ void TestExportSettings::views() {
     QCOMPARE(
         QString::fromStdString(parseView(QStringLiteral("heatmap")).message()),
         QStringLiteral("unknown view 'heatmap' (known: side-by-side, pane, kv-cache, attention, counters, "
-                       "plots, tokens)"));
+                       "plots, tokens, scale, roofline, complexity)"));
 }
 
 void TestExportSettings::sizes_data() {
@@ -100,10 +100,20 @@ void TestExportSettings::progress() {
     p.stage = QStringLiteral("encoding H.264");
     p.done = 16;
     p.total = 64;
+    p.frame = 16;
+    p.frames = 64;
     p.remainingSeconds = 3.2;
-    QCOMPARE(progressLine(p), QStringLiteral("encoding H.264: 16 of 64 (25%), 3.2 s left"));
+    QCOMPARE(progressLine(p), QStringLiteral("encoding H.264: frame 16 of 64, 25% in all, 3.2 s left"));
     p.remainingSeconds = -1;
-    QCOMPARE(progressLine(p), QStringLiteral("encoding H.264: 16 of 64 (25%)"));
+    QCOMPARE(progressLine(p), QStringLiteral("encoding H.264: frame 16 of 64, 25% in all"));
+    // A GIF's second pass over a 60-frame clip: the frames the dialog promised, not 120 units.
+    ExportControl control(nullptr, [&](const ExportProgress& q) { p = q; });
+    control.report(47, 60, QStringLiteral("encoding GIF"), 2, 2);
+    QCOMPARE(p.done, 107);
+    QCOMPARE(p.total, 120);
+    QVERIFY2(
+        progressLine(p).startsWith(QStringLiteral("encoding GIF: frame 47 of 60 (pass 2 of 2), 89% in all")),
+        qPrintable(progressLine(p)));
 }
 
 void TestExportSettings::commandDefaults() {

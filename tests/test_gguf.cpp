@@ -97,7 +97,7 @@ double sum_sq_diff(const std::vector<float>& a, const std::vector<float>& b) {
 std::shared_ptr<const Model> rounded_like_gguf(const Model& m, DType type) {
     auto round = [type](Tensor& t) {
         if (t.empty() || t.shape.size() != 2 || type == DType::f32) return;
-        std::vector<float> v(t.data(), t.data() + t.numel());
+        std::vector<float> v = t.row_major_values();  // GPT-2's Conv1D is held [in, out]
         if (type == DType::q8_0 && t.cols() % 32 == 0) {
             std::vector<uint8_t> blocks(v.size() / 32 * 34);
             quantize_q8_0(v.data(), v.size(), blocks.data());

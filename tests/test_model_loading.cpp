@@ -378,7 +378,8 @@ class ModelLoadingTest : public QObject {
         with("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3");
         expect_load_error(dir, "model.layers.2.input_layernorm.weight' not found");
         with("\"num_hidden_layers\": 2", "\"num_hidden_layers\": \"two\"");
-        expect_load_error(dir, "must be an integer");
+        expect_load_error(
+            dir, "key num_hidden_layers: expected an integer from 0 to 1073741824, found the string \"two\"");
         write_text(dir + "/config.json", "{ not json");
         expect_load_error(dir, "does not parse as JSON");
         fs::remove(dir + "/config.json");

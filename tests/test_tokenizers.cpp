@@ -568,7 +568,7 @@ class TestTokenizers : public QObject {
             << "tokenizer.json"
             << QByteArray(
                    R"({"model": {"type": "BPE", "vocab": {"a": "x"}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}})")
-            << "model.vocab[\"a\"] must be an integer id";
+            << "key model.vocab.a: expected an integer from 0 to 16777215, found the string \"x\"";
         QTest::newRow("tokenizer.json duplicate id")
             << "tokenizer.json"
             << QByteArray(

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tools/deps.sh — installs the Debian 12 packages KVScope builds and tests with, if any are missing.
 # Runs apt-get only when something is missing, so it is cheap to call before every build.
-# Must run as root (or with sudo available).
+# Must run as root (or with sudo available). `tools/deps.sh fuzz` adds clang for the fuzz targets.
 set -eu
 
 PACKAGES="
@@ -12,6 +12,11 @@ PACKAGES="
   libgl1-mesa-dri libglx-mesa0 libegl-mesa0 xvfb xauth
   libavcodec-dev libavformat-dev libavfilter-dev libswscale-dev libavutil-dev qt6-svg-dev
 "
+
+# `tools/deps.sh fuzz`: also clang with libFuzzer, for tools/fuzz.sh and tools/ci-sanitize.sh.
+if [ "${1:-}" = "fuzz" ]; then
+  PACKAGES="$PACKAGES clang-14 libclang-rt-14-dev"
+fi
 
 missing=""
 for p in $PACKAGES; do

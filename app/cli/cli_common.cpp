@@ -16,9 +16,9 @@ void ModelOptions::add_to(CLI::App& app) {
                    "Tokenizer file for models that carry none (llama2.c tokenizer.bin)");
     app.add_option("--device", device, "cpu, cuda, or auto (CUDA when a GPU is usable, else the CPU)")
         ->check(CLI::IsMember({"cpu", "cuda", "auto"}));
-    app.add_option("--threads", threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
+    app.add_option("--threads", threads, "CPU threads (0: all cores)")->check(whole_number(0, 1024));
     app.add_option("--capacity", capacity, "KV cache capacity in tokens (0: the model's context)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(whole_number(0, 1 << 30));
 }
 
 int fail(const std::string& message) {
@@ -26,10 +26,22 @@ int fail(const std::string& message) {
     return 1;
 }
 
+namespace {
+
+// What the loader reports that is no error (tensors the model does not use) goes to stderr as notes.
+Result<std::shared_ptr<const Model>> with_notes(Result<std::shared_ptr<const Model>> loaded) {
+    if (loaded)
+        for (const std::string& note : loaded.value()->notes)
+            std::fprintf(stderr, "kvscope-cli: note: %s\n", note.c_str());
+    return loaded;
+}
+
+}  // namespace
+
 Result<std::shared_ptr<const Model>> load_model_only(const ModelOptions& options) {
     LoadOptions lo;
     lo.tokenizer_path = options.tokenizer;
-    if (!options.model.empty()) return load_model(options.model, lo);
+    if (!options.model.empty()) return with_notes(load_model(options.model, lo));
     const std::string embedded = find_default_model(executable_dir());
     if (embedded.empty()) {
         std::string where;
@@ -38,7 +50,7 @@ Result<std::shared_ptr<const Model>> load_model_only(const ModelOptions& options
         return Status::error("no model given, and the embedded model " + std::string(kDefaultModelFile) +
                              " is not in any of:" + where + "\n(give one: kvscope-cli COMMAND MODEL ...)");
     }
-    return load_model(embedded, lo);
+    return with_notes(load_model(embedded, lo));
 }
 
 Result<std::shared_ptr<Backend>> make_device_backend(const ModelOptions& options) {
@@ -79,7 +91,7 @@ std::unique_ptr<LoadedModel> load(const ModelOptions& options) {
     return loaded;
 }
 
-Result<std::vector<int32_t>> parse_token_list(const std::string& text) {
+Result<std::vector<int32_t>> parse_token_list(const std::string& text, const std::string& label) {
     std::vector<int32_t> ids;
     std::stringstream ss(text);
     std::string item;
@@ -93,12 +105,12 @@ Result<std::vector<int32_t>> parse_token_list(const std::string& text) {
             used = 0;
         }
         if (used == 0 || used != item.size() || v < 0 || v > INT32_MAX)
-            return Status::error("--tokens: item " + std::to_string(index) + " (\"" + item +
+            return Status::error(label + ": item " + std::to_string(index) + " (\"" + item +
                                  "\") is not a non-negative token id");
         ids.push_back(static_cast<int32_t>(v));
         ++index;
     }
-    if (ids.empty()) return Status::error("--tokens: no token ids given");
+    if (ids.empty()) return Status::error(label + ": no token ids given");
     return ids;
 }
 
@@ -114,6 +126,45 @@ Result<std::vector<int32_t>> prompt_tokens(const Model& model, const std::string
     if (!ids) return ids.status();
     if (ids->empty()) return Status::error("the prompt encodes to no tokens");
     return ids;
+}
+
+CLI::Validator whole_number(long long min, long long max) {
+    const std::string wanted = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+    return CLI::Validator(
+        [=](std::string& text) -> std::string {
+            size_t used = 0;
+            long long v = 0;
+            try {
+                v = std::stoll(text, &used);
+            } catch (...) {
+                used = 0;
+            }
+            if (used == 0 || used != text.size() || v < min || v > max)
+                return "expected " + wanted + ", found '" + text + "'";
+            return {};
+        },
+        "INT " + std::to_string(min) + ".." + std::to_string(max));
+}
+
+CLI::Validator real_number(double min, double max, bool min_exclusive) {
+    char range[96];
+    std::snprintf(range, sizeof range, "%s%g, %g]", min_exclusive ? "(" : "[", min, max);
+    const std::string wanted = std::string("a number in ") + range;
+    return CLI::Validator(
+        [=](std::string& text) -> std::string {
+            size_t used = 0;
+            double v = 0;
+            try {
+                v = std::stod(text, &used);
+            } catch (...) {
+                used = 0;
+            }
+            const bool above_min = min_exclusive ? v > min : v >= min;
+            if (used == 0 || used != text.size() || !(above_min && v <= max))
+                return "expected " + wanted + ", found '" + text + "'";
+            return {};
+        },
+        std::string("NUMBER in ") + range);
 }
 
 std::string human_bytes(uint64_t b) {

@@ -34,11 +34,18 @@ Result<std::shared_ptr<Backend>> make_device_backend(const ModelOptions& options
 std::unique_ptr<LoadedModel> load(const ModelOptions& options);
 Result<std::shared_ptr<const Model>> load_model_only(const ModelOptions& options);
 
-// "1,2,3" -> ids; errors name the bad item.
-Result<std::vector<int32_t>> parse_token_list(const std::string& text);
+// "1,2,3" -> ids; errors name the option (`label`: "--tokens", "--decode") and the bad item.
+Result<std::vector<int32_t>> parse_token_list(const std::string& text, const std::string& label = "--tokens");
 // The prompt as ids: from --tokens, or --prompt encoded with the model's tokenizer.
 Result<std::vector<int32_t>> prompt_tokens(const Model& model, const std::string& tokens,
                                            const std::string& prompt);
+
+// Checks for numeric options whose message says what is wanted ("--steps: expected a whole number from 1
+// to 1000000, found '0'") instead of CLI11's "Value 0 not in range 0.000000 to 1.797...e308". They also
+// refuse what is not a number at all, before CLI11 tries to convert it.
+CLI::Validator whole_number(long long min, long long max);
+// A real number in [min, max], or in (min, max] when `min_exclusive`.
+CLI::Validator real_number(double min, double max, bool min_exclusive = false);
 
 std::string human_bytes(uint64_t bytes);
 std::string human_count(uint64_t n);

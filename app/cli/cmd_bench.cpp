@@ -5,8 +5,8 @@
 // one token to its cache per step; the uncached one runs the whole L+1 tokens through the model every
 // step. Each is measured with trace recording on (what the app records) and off. Alongside: the bytes a
 // cached step read (weights at their stored dtype + KV), divided by its time, next to the device's memory
-// bandwidth as the backend measures it (CPU: a STREAM-like triad; CUDA: a read kernel), and the roofline:
-// those bytes over that bandwidth, the least time a memory-bound step can take.
+// bandwidth as the backend measures it (a read kernel over a buffer larger than the caches), and the
+// roofline: those bytes over that bandwidth, the least time a memory-bound step can take.
 #include <thread>
 
 #include <algorithm>
@@ -21,6 +21,7 @@
 
 #include "cli_common.h"
 #include "commands.h"
+#include "kvscope/prompt_sweep.h"
 
 namespace kvscope::cli {
 
@@ -35,6 +36,7 @@ struct BenchOptions {
     bool bandwidth = true;
     bool uncached = true;
     std::string record = "both";
+    std::vector<int> prompt_lengths;  // the time-to-first-token sweep instead of the context table
 };
 
 struct Measure {
@@ -84,9 +86,62 @@ Result<Measure> measure(const std::shared_ptr<Engine>& engine, SessionMode mode,
     return m;
 }
 
+// The pause before the first word: one fresh cached session per prompt length, its prefill timed (time to
+// first token), then the decode steps that stream after it.
+int run_prompt_sweep_bench(const BenchOptions& o, const LoadedModel& loaded) {
+    const ModelConfig& c = loaded.model->config;
+    const int longest = *std::max_element(o.prompt_lengths.begin(), o.prompt_lengths.end());
+    const int limit = o.model.capacity > 0 ? o.model.capacity : c.context_length;
+    if (longest + o.decode_steps > limit)
+        return fail("prompt length " + std::to_string(longest) + " + " + std::to_string(o.decode_steps) +
+                    " decode steps exceed the model's context of " + std::to_string(limit) + " tokens");
+    std::mt19937 rng(1234);
+    std::uniform_int_distribution<int32_t> pick(0, c.vocab_size - 1);
+    std::vector<int32_t> tokens(size_t(longest + o.decode_steps));
+    for (auto& t : tokens)
+        t = pick(rng);
+    std::printf("model    %s (%s, %d layers, d_model %d)\n", loaded.model->source_path.c_str(),
+                c.arch_name.c_str(), c.n_layers, c.d_model);
+    std::printf("device   %s\n", loaded.engine->backend().name().c_str());
+    std::printf(
+        "steps    time to first token = the prefill of the prompt; then the median of %d decode steps\n\n",
+        o.decode_steps);
+    std::printf("%8s | %10s %12s %14s | %12s %10s | %s\n", "prompt", "TTFT ms", "ms/prompt tok",
+                "prefill GFLOP/s", "decode ms", "tok/s", "TTFT = decode steps");
+    nlohmann::ordered_json rows = nlohmann::ordered_json::array();
+    auto result = run_prompt_sweep(
+        loaded.engine, o.prompt_lengths, o.decode_steps, tokens, nullptr, [&](const PromptSweepRow& r) {
+            const double gflops = double(r.prefill.flops()) / r.ttft_seconds / 1e9;
+            std::printf("%8d | %10.2f %12.3f %14.1f | %12.3f %10.1f | %.1f\n", r.prompt, r.ttft_seconds * 1e3,
+                        r.ttft_seconds * 1e3 / r.prompt, gflops, r.decode_seconds * 1e3,
+                        1.0 / r.decode_seconds, r.ttft_seconds / r.decode_seconds);
+            std::fflush(stdout);
+            rows.push_back({{"prompt", r.prompt},
+                            {"ttft_ms", r.ttft_seconds * 1e3},
+                            {"prefill_flops", r.prefill.flops()},
+                            {"prefill_bytes", r.prefill.bytes_read()},
+                            {"decode_ms", r.decode_seconds * 1e3},
+                            {"decode_flops", r.decode.flops()},
+                            {"decode_bytes", r.decode.bytes_read()}});
+        });
+    if (!result) return fail(result.message());
+    if (!o.json_path.empty()) {
+        nlohmann::ordered_json j;
+        j["model"] = loaded.model->source_path;
+        j["device"] = loaded.engine->backend().name();
+        j["decode_steps"] = o.decode_steps;
+        j["prompt_sweep"] = rows;
+        std::ofstream out(o.json_path);
+        out << j.dump(2) << "\n";
+        if (!out) return fail(o.json_path + ": write failed");
+    }
+    return 0;
+}
+
 int run(const BenchOptions& o) {
     auto loaded = load(o.model);
     if (!loaded) return 1;
+    if (!o.prompt_lengths.empty()) return run_prompt_sweep_bench(o, *loaded);
     const ModelConfig& c = loaded->model->config;
     const int capacity = o.model.capacity > 0
                              ? o.model.capacity
@@ -221,15 +276,20 @@ void add_bench_command(CLI::App& app, int& exit_code) {
     o->model.add_to(*cmd);
     cmd->add_option("--contexts", o->contexts,
                     "Context lengths to measure at (default: powers of two to the capacity)")
-        ->delimiter(',');
+        ->delimiter(',')
+        ->check(whole_number(1, 1 << 30));
     cmd->add_option("--decode-steps", o->decode_steps, "Timed cached steps per context")
-        ->check(CLI::PositiveNumber);
+        ->check(whole_number(1, 1000000));
     cmd->add_option("--uncached-steps", o->uncached_steps, "Timed uncached steps per context")
-        ->check(CLI::PositiveNumber);
+        ->check(whole_number(1, 1000000));
     cmd->add_option("--record", o->record, "Trace recording: on, off or both")
         ->check(CLI::IsMember({"on", "off", "both"}));
     cmd->add_flag("!--no-bandwidth,!--no-triad", o->bandwidth, "Skip the memory-bandwidth measurement");
     cmd->add_flag("!--no-uncached", o->uncached, "Time only the cached session");
+    cmd->add_option("--prompt-lengths", o->prompt_lengths,
+                    "Instead: time to first token for these prompt lengths (e.g. 16,64,256), then decode")
+        ->delimiter(',')
+        ->check(CLI::PositiveNumber);
     cmd->add_option("--json", o->json_path, "Also write the results as JSON");
     cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }

@@ -183,18 +183,20 @@ void add_conversations_commands(CLI::App& app, int& exit_code) {
                                      "How many conversations a KV budget holds: reservation against paging");
     co->model.add_to(*c);
     c->add_option("--prompts", co->prompts_path, "Text file whose paragraphs make the prompts")->required();
-    c->add_option("--count", co->count, "Prompts to take")->check(CLI::PositiveNumber);
-    c->add_option("--skip", co->skip, "Paragraphs to skip first")->check(CLI::NonNegativeNumber);
+    c->add_option("--count", co->count, "Prompts to take")->check(whole_number(1, 1000000));
+    c->add_option("--skip", co->skip, "Paragraphs to skip first")->check(whole_number(0, INT32_MAX));
     c->add_option("--system", co->system,
                   "A system prompt every conversation starts with (shared when paged)");
-    c->add_option("--budget-mib", co->budget_mib, "KV memory budget in MiB")->check(CLI::PositiveNumber);
+    c->add_option("--budget-mib", co->budget_mib, "KV memory budget in MiB")
+        ->check(real_number(0.0, 1 << 20, true));
     c->add_option("--limit", co->limit, "Most tokens one conversation may reach (what reservation reserves)")
-        ->check(CLI::PositiveNumber);
-    c->add_option("--block-size", co->block_size, "Tokens per block (paged)")->check(CLI::PositiveNumber);
+        ->check(whole_number(1, 1 << 30));
+    c->add_option("--block-size", co->block_size, "Tokens per block (paged)")
+        ->check(whole_number(1, 1 << 20));
     c->add_option("--in-flight", co->in_flight, "Conversations decoding together")
-        ->check(CLI::PositiveNumber);
+        ->check(whole_number(1, 1 << 16));
     c->add_option("--max-new", co->max_new, "Longest reply (0: until the reply ends a speech or the limit)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(whole_number(0, 1 << 30));
     c->add_option("--layouts", co->layouts, "both, paged or contiguous")
         ->check(CLI::IsMember({"both", "paged", "contiguous"}));
     c->callback([co, &exit_code] { exit_code = run_conversations(*co); });
@@ -205,9 +207,10 @@ void add_conversations_commands(CLI::App& app, int& exit_code) {
     ch->model.add_to(*t);
     t->add_option("--turn1", ch->turn1, "First message")->required();
     t->add_option("--turn2", ch->turn2, "Second message")->required();
-    t->add_option("--reply-tokens", ch->reply_tokens, "Longest reply to turn 1")->check(CLI::PositiveNumber);
+    t->add_option("--reply-tokens", ch->reply_tokens, "Longest reply to turn 1")
+        ->check(whole_number(1, 1 << 20));
     t->add_option("--repeats", ch->repeats, "Timings of each kind (the median is reported)")
-        ->check(CLI::PositiveNumber);
+        ->check(whole_number(1, 10000));
     t->callback([ch, &exit_code] { exit_code = run_chat(*ch); });
 }
 

@@ -18,9 +18,34 @@ struct ConvertOptions {
     std::string out;
     std::string type = "f32";
     std::string name;
+    bool force = false;
 };
 
+// The output may replace an existing file only with --force, and never a file the conversion reads: the
+// input model (or a file of the input folder) or the tokenizer.
+Status check_output(const ConvertOptions& o) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path out(o.out);
+    if (fs::is_directory(out, ec))
+        return Status::error(o.out + ": is a folder; give the .gguf file to write");
+    if (!fs::exists(out, ec)) return Status::ok();
+    for (const std::string& input : {o.in.model, o.in.tokenizer}) {
+        if (input.empty()) continue;
+        if (fs::equivalent(out, input, ec))
+            return Status::error(o.out + ": is the input " + input +
+                                 "; write the conversion to another file");
+        if (fs::is_directory(input, ec) &&
+            fs::equivalent(out.parent_path().empty() ? "." : out.parent_path(), input, ec))
+            return Status::error(o.out + ": is a file of the input folder " + input +
+                                 "; write the conversion outside it");
+    }
+    if (!o.force) return Status::error(o.out + ": exists; add --force to replace it");
+    return Status::ok();
+}
+
 int run(const ConvertOptions& o) {
+    if (Status st = check_output(o); !st) return fail(st.message());
     auto model = load_model_only(o.in);
     if (!model) return fail(model.message());
     GgufWriteOptions wo;
@@ -65,6 +90,7 @@ void add_convert_command(CLI::App& app, int& exit_code) {
     cmd->add_option("--tokenizer", o->in.tokenizer,
                     "Tokenizer to embed (tokenizer.json, vocab.json + merges.txt, llama2.c tokenizer.bin)");
     cmd->add_option("--name", o->name, "general.name (default: the input's file or folder name)");
+    cmd->add_flag("--force", o->force, "Replace OUT if it exists (never the input itself)");
     cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }
 

@@ -19,6 +19,7 @@ struct GenerateOptions {
     std::string tokens, prompt;
     int steps = 16;
     bool uncached = false;
+    std::string variant;  // a cache variant spec (kvscope/cache_policy.h); empty: the exact cache
     bool print_ids = false;
     bool ignore_eos = false;
     float temperature = 0.0f;
@@ -43,13 +44,17 @@ void add_common(CLI::App& cmd, GenerateOptions& o) {
     o.model.add_to(cmd);
     cmd.add_option("--tokens", o.tokens, "Prompt as comma-separated token ids");
     cmd.add_option("--prompt", o.prompt, "Prompt text (needs the model's tokenizer)");
-    cmd.add_option("--steps", o.steps, "Tokens to generate")->check(CLI::PositiveNumber);
+    cmd.add_option("--steps", o.steps, "Tokens to generate")->check(whole_number(1, 1000000));
     cmd.add_flag("--uncached", o.uncached, "Recompute the whole sequence every step (no KV cache)");
-    cmd.add_option("--temperature", o.temperature, "0 = greedy")->check(CLI::Range(0.0f, 100.0f));
+    cmd.add_option("--variant", o.variant,
+                   "Run over a cache variant: f16, bf16, int8, int4, window:W=64, sinks:S=4,W=60, h2o:B=64, "
+                   "tova:B=64 (an evicting, re-indexed cache can go past the model's context)");
+    cmd.add_option("--temperature", o.temperature, "0 = greedy")->check(real_number(0.0, 100.0));
     cmd.add_option("--top-k", o.top_k, "Keep the k most likely tokens (0 = all)")
-        ->check(CLI::NonNegativeNumber);
-    cmd.add_option("--top-p", o.top_p, "Nucleus sampling threshold in (0, 1]");
-    cmd.add_option("--seed", o.seed, "Sampling seed");
+        ->check(whole_number(0, INT32_MAX));
+    cmd.add_option("--top-p", o.top_p, "Nucleus sampling threshold in (0, 1]")
+        ->check(real_number(0.0, 1.0, true));
+    cmd.add_option("--seed", o.seed, "Sampling seed")->check(whole_number(0, INT64_MAX));
     cmd.add_flag("--print-ids", o.print_ids, "Print the generated token ids");
     cmd.add_flag("--ignore-eos", o.ignore_eos, "Keep going past the end-of-sequence token");
 }
@@ -70,6 +75,12 @@ int run(const GenerateOptions& o, bool trace_mode) {
     so.mode = o.uncached ? SessionMode::uncached : SessionMode::cached;
     so.capacity = o.model.capacity;
     so.sampler = {o.temperature, o.top_k, o.top_p, o.seed};
+    if (!o.variant.empty()) {
+        if (o.uncached) return fail("--variant is a cache: it cannot go with --uncached");
+        auto p = parse_cache_variant(o.variant);
+        if (!p) return fail(p.status().with_context("--variant").message());
+        so.cache = p.value();
+    }
     if (Status st = so.sampler.validate(); !st) return fail(st.message());
     if (trace_mode) {
         so.trace.attention = parse_rows(o.attention);
@@ -131,7 +142,7 @@ int run(const GenerateOptions& o, bool trace_mode) {
         }
         const bool eos = tok && !o.ignore_eos && t.chosen == tok->data().eos_id;
         if (int(generated.size()) >= o.steps || eos) break;
-        if (s.position() >= s.capacity()) {
+        if (!so.cache.evicts() && s.position() >= s.capacity()) {
             std::fprintf(stderr,
                          "kvscope-cli: stopped after %zu tokens: the sequence reached the KV cache capacity "
                          "(%d tokens)\n",
@@ -164,11 +175,11 @@ int run(const GenerateOptions& o, bool trace_mode) {
     const Counters& cum = s.cumulative();
     const int decodes = int(generated.size()) - 1;
     std::fprintf(stderr,
-                 "[%s, %s] prompt %zu tokens, generated %zu; prefill %.2f ms, decode %.2f ms/token; "
+                 "[%s%s, %s] prompt %zu tokens, generated %zu; prefill %.2f ms, decode %.2f ms/token; "
                  "%s FLOPs, %s read, KV resident %s\n",
-                 session_mode_name(so.mode), loaded->engine->backend().name().c_str(), prompt->size(),
-                 generated.size(), prefill_seconds * 1e3,
-                 decodes > 0 ? (total - prefill_seconds) * 1e3 / decodes : 0.0,
+                 session_mode_name(so.mode), o.variant.empty() ? "" : (", " + so.cache.describe()).c_str(),
+                 loaded->engine->backend().name().c_str(), prompt->size(), generated.size(),
+                 prefill_seconds * 1e3, decodes > 0 ? (total - prefill_seconds) * 1e3 / decodes : 0.0,
                  human_count(cum.flops()).c_str(), human_bytes(cum.bytes_read()).c_str(),
                  human_bytes(cum.kv_bytes_resident).c_str());
     const Backend& backend = loaded->engine->backend();

@@ -142,15 +142,15 @@ void add_make_model_command(CLI::App& app, int& exit_code) {
     cmd->add_option("dir", o->dir, "Output folder")->required();
     cmd->add_option("--preset", o->preset, "gpt2-small");
     cmd->add_option("--arch", o->arch, "llama or gpt2")->check(CLI::IsMember({"llama", "gpt2"}));
-    cmd->add_option("--layers", o->layers)->check(CLI::PositiveNumber);
-    cmd->add_option("--d-model", o->d_model)->check(CLI::PositiveNumber);
-    cmd->add_option("--heads", o->heads)->check(CLI::PositiveNumber);
-    cmd->add_option("--kv-heads", o->kv_heads, "0: as many as heads")->check(CLI::NonNegativeNumber);
-    cmd->add_option("--d-ff", o->d_ff, "0: 4 x d_model")->check(CLI::NonNegativeNumber);
-    cmd->add_option("--vocab", o->vocab)->check(CLI::PositiveNumber);
-    cmd->add_option("--context", o->context)->check(CLI::PositiveNumber);
+    cmd->add_option("--layers", o->layers)->check(whole_number(1, 1024));
+    cmd->add_option("--d-model", o->d_model)->check(whole_number(1, 1 << 16));
+    cmd->add_option("--heads", o->heads)->check(whole_number(1, 1024));
+    cmd->add_option("--kv-heads", o->kv_heads, "0: as many as heads")->check(whole_number(0, 1024));
+    cmd->add_option("--d-ff", o->d_ff, "0: 4 x d_model")->check(whole_number(0, 1 << 20));
+    cmd->add_option("--vocab", o->vocab)->check(whole_number(1, 1 << 24));
+    cmd->add_option("--context", o->context)->check(whole_number(1, 1 << 20));
     cmd->add_option("--dtype", o->dtype)->check(CLI::IsMember({"f32", "f16", "bf16"}));
-    cmd->add_option("--seed", o->seed);
+    cmd->add_option("--seed", o->seed)->check(whole_number(0, INT64_MAX));
     cmd->callback([o, &exit_code] { exit_code = run(*o); });
 }
 

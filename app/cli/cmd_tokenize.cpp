@@ -1,12 +1,12 @@
 // kvscope-cli tokenize TOKENIZER — what a tokenizer makes of a text: the ids (and with --pieces each id's
 // piece and bytes), or with --decode the text of a list of ids. TOKENIZER is a tokenizer file
 // (tokenizer.json, vocab.json, tokenizer.bin, tokenizer.model) or a Hugging Face folder. --time reports
-// how long encoding took (the text is encoded once, after loading).
+// how long encoding took (the text is encoded once, after loading). --file reads at most kMaxFileBytes
+// (a pipe or a device such as /dev/zero can be endless) and says so when there is more.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "cli_common.h"
 #include "commands.h"
@@ -15,6 +15,8 @@
 namespace kvscope::cli {
 
 namespace {
+
+constexpr std::streamsize kMaxFileBytes = 64 << 20;
 
 struct TokenizeOptions {
     std::string tokenizer;
@@ -52,7 +54,7 @@ int run(const TokenizeOptions& o) {
     const Tokenizer& t = *tok.value();
 
     if (!o.decode.empty()) {
-        auto ids = parse_token_list(o.decode);
+        auto ids = parse_token_list(o.decode, "--decode");
         if (!ids) return fail(ids.message());
         std::fputs((t.decode(ids.value()) + "\n").c_str(), stdout);
         return 0;
@@ -62,9 +64,14 @@ int run(const TokenizeOptions& o) {
     if (!o.file.empty()) {
         std::ifstream in(o.file, std::ios::binary);
         if (!in) return fail(o.file + ": cannot open for reading");
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        text = ss.str();
+        // One byte past the limit tells "exactly at the limit" from "more".
+        text.resize(size_t(kMaxFileBytes) + 1);
+        in.read(text.data(), kMaxFileBytes + 1);
+        if (in.bad()) return fail(o.file + ": read error");
+        text.resize(size_t(in.gcount()));
+        if (std::streamsize(text.size()) > kMaxFileBytes)
+            return fail("--file " + o.file + ": longer than " + std::to_string(kMaxFileBytes >> 20) +
+                        " MiB, the most tokenize reads (cut it first, e.g. head -c 1M FILE > part.txt)");
     }
     const auto started = std::chrono::steady_clock::now();
     auto ids = t.encode(text, !o.no_special);
@@ -97,7 +104,7 @@ void add_tokenize_command(CLI::App& app, int& exit_code) {
                     "Hugging Face folder, or a GGUF model (its tokenizer)")
         ->required();
     cmd->add_option("--text", o->text, "Text to encode");
-    cmd->add_option("--file", o->file, "File whose contents to encode");
+    cmd->add_option("--file", o->file, "File whose contents to encode (at most 64 MiB)");
     cmd->add_option("--decode", o->decode, "Ids to decode instead, as 1,2,3");
     cmd->add_flag("--no-special", o->no_special, "Do not add BOS even where the model wants it");
     cmd->add_flag("--pieces", o->pieces,

@@ -14,10 +14,13 @@
 #include "export/export_command_line.h"
 #include "export/export_job.h"
 #include "export/pending_output.h"
+#include "export/view_frames.h"
 #include "export/virtual_display.h"
 #include "format.h"
 #include "gl/offscreen_renderer.h"
 #include "headless_run.h"
+#include "kvscope/tokenizer.h"
+#include "lessons/lesson_pack_command.h"
 #include "trace_store.h"
 
 namespace kvscope::app {
@@ -39,6 +42,16 @@ class ProgressPrinter {
     ProgressPrinter() : m_tty(::isatty(2) != 0) { m_clock.start(); }
     ~ProgressPrinter() { endLine(); }
     void show(const QString& stage, int done, int total, double secondsLeft) {
+        ExportProgress p;
+        p.stage = stage;
+        p.done = done;
+        p.total = total;
+        p.remainingSeconds = secondsLeft;
+        show(p);
+    }
+    void show(const ExportProgress& p) {
+        const QString& stage = p.stage;
+        const int done = p.done, total = p.total;
         const int tenth = total > 0 ? 10 * done / total : 0;
         const bool changed = stage != m_stage || tenth != m_tenth || done == total;
         if (m_tty && !changed && m_clock.elapsed() < 100) return;
@@ -46,11 +59,6 @@ class ProgressPrinter {
         m_stage = stage;
         m_tenth = tenth;
         m_clock.restart();
-        ExportProgress p;
-        p.stage = stage;
-        p.done = done;
-        p.total = total;
-        p.remainingSeconds = secondsLeft;
         const QByteArray line = progressLine(p).toLocal8Bit();
         if (m_tty) {
             std::fprintf(stderr, "\r\033[K%s", line.constData());
@@ -77,10 +85,24 @@ class ProgressPrinter {
 
 int runExportCommand(int argc, char** argv) {
     QStringList arguments{QStringLiteral("kvscope export")};
-    for (int i = 2; i < argc; ++i)
-        arguments << QString::fromLocal8Bit(argv[i]);
+    for (int i = 2; i < argc; ++i) {
+        // Qt would turn invalid bytes into U+FFFD and run a prompt nobody typed; refuse as kvscope-cli does.
+        if (!is_valid_utf8(argv[i])) {
+            say(QStringLiteral("argument %1 is not valid UTF-8 (a prompt or a path must be UTF-8 text)")
+                    .arg(i - 1));
+            return 2;
+        }
+        arguments << QString::fromUtf8(argv[i]);
+    }
+    // The guided lessons as a pack of clips, stills and handouts: a command of its own.
+    for (const QString& a : arguments)
+        if (a == QLatin1String("--lesson") || a.startsWith(QLatin1String("--lesson=")))
+            return runLessonPackCommand(argc, argv);
     if (arguments.contains(QStringLiteral("--help")) || arguments.contains(QStringLiteral("-h"))) {
-        std::printf("%s", qPrintable(exportCommandUsage()));
+        std::printf(
+            "%s\nThe guided lessons as slides material: kvscope export --lesson all --out DIR (--lesson all "
+            "--help)\n",
+            qPrintable(exportCommandUsage()));
         return 0;
     }
     Result<ExportCommand> parsed = parseExportCommand(arguments);
@@ -141,8 +163,12 @@ int runExportCommand(int argc, char** argv) {
     run.model = command.model;
     run.prompt = command.prompt;
     run.steps = command.steps;
+    run.rightRun = command.rightRun;
     run.sampler.temperature = command.temperature;
     run.sampler.seed = command.seed;
+    run.checkModel = [&settings](const ModelConfig& config) {
+        return validateLayerAndHead(settings, config);
+    };
     const Status ran = [&] {
         ProgressPrinter printer;
         return runHeadless(run, store, [&](int done, int total) {
@@ -167,7 +193,7 @@ int runExportCommand(int argc, char** argv) {
     ProgressPrinter printer;
     int exitCode = 1;
     QObject::connect(&job, &ExportJob::progress, &job, [&](const ExportProgress& p) {
-        printer.show(p.stage, p.done, p.total, p.remainingSeconds);
+        printer.show(p);  // in the clip's frames, as the dialog counts them
     });
     QObject::connect(&job, &ExportJob::finished, &job, [&](const ExportResult& result) {
         printer.endLine();

@@ -4,6 +4,8 @@
 #include <QFileInfo>
 
 #include "export/export_io.h"
+#include "kvscope/cache_policy.h"
+#include "kvscope/scale.h"
 
 namespace kvscope::app {
 namespace {
@@ -16,10 +18,22 @@ QList<QCommandLineOption> options() {
     return {
         value("model", "the model file or folder (default: the embedded model)", "file"),
         value("prompt", "the prompt (text, or token ids for a model without a tokenizer)", "text"),
-        value("steps", "tokens to generate after the prompt", "n"),
+        value("steps",
+              "tokens to generate after the prompt: the prefill (step 0), then n decode steps (as "
+              "`kvscope --steps n` in the window)",
+              "n"),
         value("out", "the file (or, for png-frames, the folder) to write", "path"),
         value("format", "mp4, gif, png-frames, png, svg, csv or json (default: from --out)", "format"),
-        value("view", "side-by-side, pane, kv-cache, attention, counters, plots or tokens", "view"),
+        value(
+            "view",
+            "side-by-side, pane, kv-cache, attention, counters, plots, tokens, scale, roofline or complexity",
+            "view"),
+        value("context", "scale: tokens per conversation (1K … 1M, e.g. 128K)", "n"),
+        value("precision", "scale: weights and cache, f32, f16, bf16, f8 or int4", "p"),
+        value("kv-precision", "scale: the cache only", "p"),
+        value("conversations", "scale: conversations decoded together", "n"),
+        value("scale-model", "scale: the model looked at (a name of the reference catalog)", "name"),
+        value("accelerator", "scale: the accelerator the narration speaks of", "name"),
         value("run", "for one-run views: cached or uncached", "run"),
         value("layer", "the layer shown by kv-cache and attention", "n"),
         value("head", "the attention head, or all", "n|all"),
@@ -33,9 +47,15 @@ QList<QCommandLineOption> options() {
         value("font-scale", "text size, 1 = the app's", "x"),
         value("title", "a title drawn on every frame", "text"),
         value("caption", "a caption drawn on every frame", "text"),
+        QCommandLineOption(QStringLiteral("narrate"),
+                           QStringLiteral("caption each step with what it did, in a sentence or two (after "
+                                          "--caption, if given)")),
         value("animation", "on: each step's arrival plays over its first frames; off: still frames",
               "on|off"),
         value("seed", "the sampler's seed", "n"),
+        value("right-run",
+              "the right pane's run: none (no KV cache) or a cache variant (int4, sinks:S=4,W=60, ...)",
+              "spec"),
         value("temperature", "sampling temperature (0: greedy)", "t"),
         QCommandLineOption(QStringLiteral("force"), QStringLiteral("replace --out if it exists")),
     };
@@ -98,6 +118,12 @@ Result<ExportCommand> parseExportCommand(const QStringList& arguments) {
     ExportCommand c;
     c.model = p.value(QStringLiteral("model"));
     c.prompt = p.value(QStringLiteral("prompt"));
+    if (p.isSet(QStringLiteral("right-run")) &&
+        p.value(QStringLiteral("right-run")) != QLatin1String("none")) {
+        c.rightRun = p.value(QStringLiteral("right-run"));
+        if (auto v = parse_cache_variant(c.rightRun.toStdString()); !v)
+            return exportFailure(QStringLiteral("--right-run: %1").arg(QString::fromStdString(v.message())));
+    }
     ExportSettings& e = c.settings;
     e.out = p.value(QStringLiteral("out"));
     e.force = p.isSet(QStringLiteral("force"));
@@ -184,8 +210,31 @@ Result<ExportCommand> parseExportCommand(const QStringList& arguments) {
             return exportFailure(QStringLiteral("--animation %1: use on or off").arg(a));
         e.animate = a == QLatin1String("on");
     }
+    if (p.isSet(QStringLiteral("context"))) {
+        const QString ctx = p.value(QStringLiteral("context"));
+        const auto n = parse_token_count(ctx.toStdString());
+        if (!n || *n < 1024 || *n > 1048576)
+            return exportFailure(
+                QStringLiteral("--context %1: expected 1K to 1M tokens (e.g. 4096, 128K, 1M)").arg(ctx));
+        e.scaleContext = ctx;
+    }
+    for (const char* name : {"precision", "kv-precision"}) {
+        if (!p.isSet(QString::fromLatin1(name))) continue;
+        const QString v = p.value(QString::fromLatin1(name));
+        if (!parse_precision(v.toStdString()))
+            return exportFailure(
+                QStringLiteral("--%1 %2: use f32, f16, bf16, f8 or int4").arg(QLatin1String(name), v));
+        if (QLatin1String(name) == QLatin1String("precision")) e.scaleWeights = v;
+        e.scaleKv = v;
+    }
+    if (p.isSet(QStringLiteral("precision")) && p.isSet(QStringLiteral("kv-precision")))
+        e.scaleKv = p.value(QStringLiteral("kv-precision"));
+    KVSCOPE_TRY(readInt(p, "conversations", 1, 1024, e.scaleConversations));
+    if (p.isSet(QStringLiteral("scale-model"))) e.scaleModel = p.value(QStringLiteral("scale-model"));
+    if (p.isSet(QStringLiteral("accelerator"))) e.scaleAccelerator = p.value(QStringLiteral("accelerator"));
     e.title = p.value(QStringLiteral("title"));
     e.caption = p.value(QStringLiteral("caption"));
+    e.narrate = p.isSet(QStringLiteral("narrate"));
     // What the encoders would refuse, refused now: before a model is loaded or a step is run.
     KVSCOPE_TRY(validateFrameSize(e.format, e.size));
     if (isAnimation(e.format)) KVSCOPE_TRY(validateFps(e.format, e.fps));

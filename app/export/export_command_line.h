@@ -32,6 +32,7 @@ struct ExportCommand {
     int steps = 0;  // decode steps after the prefill
     quint64 seed = 0;
     float temperature = 0.0f;  // 0: greedy
+    QString rightRun;          // --right-run: a cache variant in the right pane (empty: no cache)
     ExportSettings settings;
 };
 

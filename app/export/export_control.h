@@ -15,6 +15,10 @@ namespace kvscope::app {
 struct ExportProgress {
     int done = 0;  // units of work finished (frames drawn and encoded; GIF counts each of its two passes)
     int total = 0;
+    // The same in the clip's own terms, as the dialog states them ("60 frames"): frame `frame` of
+    // `frames` in pass `pass` of `passes` (a GIF goes over its frames twice: palette, then encoding).
+    int frame = 0, frames = 0;
+    int pass = 1, passes = 1;
     double elapsedSeconds = 0.0;
     double remainingSeconds = -1.0;  // estimated from the pace so far; < 0 until a unit has finished
     QString stage;                   // "encoding", "building the GIF palette", …
@@ -28,10 +32,16 @@ class ExportControl {
 
     bool cancelled() const { return m_cancel && m_cancel->load(std::memory_order_relaxed); }
     // Calls the progress callback (if any) with the time so far and a linear estimate of the time left.
-    void report(int done, int total, const QString& stage) {
+    // Frame `frame` (1-based) of `frames` is done, in pass `pass` of `passes`.
+    void report(int frame, int frames, const QString& stage, int pass = 1, int passes = 1) {
         if (!m_clock.isValid()) m_clock.start();
         if (!m_onProgress) return;
         ExportProgress p;
+        p.frame = frame;
+        p.frames = frames;
+        p.pass = pass;
+        p.passes = passes;
+        const int done = (pass - 1) * frames + frame, total = passes * frames;
         p.done = done;
         p.total = total;
         p.elapsedSeconds = double(m_clock.nsecsElapsed()) * 1e-9;

@@ -2,6 +2,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QDoubleSpinBox>
@@ -16,6 +17,7 @@
 #include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QSettings>
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QSvgRenderer>
@@ -44,6 +46,9 @@ const ViewChoice kViewChoices[] = {
     {ExportView::counters, QT_TRANSLATE_NOOP("ExportDialog", "Counters")},
     {ExportView::plots, QT_TRANSLATE_NOOP("ExportDialog", "Plots (both runs)")},
     {ExportView::tokens, QT_TRANSLATE_NOOP("ExportDialog", "Token strip")},
+    {ExportView::scale, QT_TRANSLATE_NOOP("ExportDialog", "Scale up: the KV cache of real models")},
+    {ExportView::roofline, QT_TRANSLATE_NOOP("ExportDialog", "Roofline: this machine's roofs and the steps")},
+    {ExportView::complexity, QT_TRANSLATE_NOOP("ExportDialog", "Complexity: attention vs weight FLOPs")},
 };
 
 struct FormatChoice {
@@ -98,14 +103,23 @@ ExportDialog::ExportDialog(const TraceStore& store, ThemeKind theme, QWidget* pa
     s.firstStep = 0;
     s.lastStep = std::max(0, m_history.stepCount() - 1);
     s.theme = theme == ThemeKind::dark ? QStringLiteral("light") : themeKindName(theme);
-    QString folder = QStandardPaths::writableLocation(QStandardPaths::MoviesLocation);
-    if (folder.isEmpty() || !QFileInfo(folder).isDir()) folder = QDir::homePath();
-    s.out = QDir(folder).filePath(QStringLiteral("kvscope-lesson.mp4"));
+    s.out = QDir(defaultExportFolder()).filePath(QStringLiteral("kvscope-lesson.mp4"));
     setSettings(s);
     updatePreview();
 }
 
 ExportDialog::~ExportDialog() = default;
+
+QString ExportDialog::defaultExportFolder() {
+    // Where the last export went; else the videos folder (made at the first export if it is missing),
+    // never the bare home folder.
+    if (!QCoreApplication::organizationName().isEmpty()) {
+        const QString last = QSettings().value(QStringLiteral("export/folder")).toString();
+        if (!last.isEmpty() && QFileInfo(last).isDir()) return last;
+    }
+    const QString videos = QStandardPaths::writableLocation(QStandardPaths::MoviesLocation);
+    return videos.isEmpty() ? QDir::homePath() : videos;
+}
 
 void ExportDialog::build() {
     auto* top = new QHBoxLayout;
@@ -192,6 +206,8 @@ void ExportDialog::build() {
     m_caption = new QLineEdit(m_form);
     m_caption->setPlaceholderText(tr("optional, below the picture"));
     look->addRow(tr("Caption"), named(m_caption, "caption"));
+    m_narrate = new QCheckBox(tr("Caption each step with what it did (the narration)"), m_form);
+    look->addRow(QString(), named(m_narrate, "narrate"));
 
     QFormLayout* timing = section(tr("Timing"));
     m_framesPerStep = new QSpinBox(m_form);
@@ -278,7 +294,7 @@ void ExportDialog::build() {
             schedulePreview();
         });
     connect(m_fontScale, &QDoubleSpinBox::valueChanged, this, &ExportDialog::schedulePreview);
-    for (QCheckBox* box : {m_allHeads, m_animate})
+    for (QCheckBox* box : {m_allHeads, m_animate, m_narrate})
         connect(box, &QCheckBox::toggled, this, [this] {
             syncControls();
             schedulePreview();
@@ -305,6 +321,7 @@ ExportSettings ExportDialog::settings() const {
     s.fontScale = m_fontScale->value();
     s.title = m_title->text();
     s.caption = m_caption->text();
+    s.narrate = m_narrate->isChecked();
     s.framesPerStep = m_framesPerStep->value();
     s.fps = m_fps->value();
     s.animate = m_animate->isChecked();
@@ -318,7 +335,8 @@ void ExportDialog::setSettings(const ExportSettings& s) {
         QSignalBlocker(m_head),      QSignalBlocker(m_firstStep), QSignalBlocker(m_lastStep),
         QSignalBlocker(m_width),     QSignalBlocker(m_height),    QSignalBlocker(m_framesPerStep),
         QSignalBlocker(m_fps),       QSignalBlocker(m_allHeads),  QSignalBlocker(m_animate),
-        QSignalBlocker(m_fontScale), QSignalBlocker(m_title),     QSignalBlocker(m_caption)};
+        QSignalBlocker(m_fontScale), QSignalBlocker(m_title),     QSignalBlocker(m_caption),
+        QSignalBlocker(m_narrate)};
     m_format->setCurrentIndex(m_format->findData(int(s.format)));
     m_path->setText(s.out);
     m_view->setCurrentIndex(m_view->findData(int(s.view)));
@@ -338,6 +356,7 @@ void ExportDialog::setSettings(const ExportSettings& s) {
     m_fontScale->setValue(s.fontScale);
     m_title->setText(s.title);
     m_caption->setText(s.caption);
+    m_narrate->setChecked(s.narrate);
     m_framesPerStep->setValue(s.framesPerStep);
     m_fps->setValue(s.fps);
     m_animate->setChecked(s.animate);
@@ -356,7 +375,7 @@ void ExportDialog::syncControls() {
         m_height->setValue(s.size.height());
     }
     for (QWidget* w : std::initializer_list<QWidget*>{m_view, m_layer, m_allHeads, m_size, m_theme,
-                                                      m_fontScale, m_title, m_caption})
+                                                      m_fontScale, m_title, m_caption, m_narrate})
         w->setEnabled(!counters);
     m_run->setEnabled(!counters && usesView(s.view, true));
     m_head->setEnabled(!counters && !s.allHeads);
@@ -493,6 +512,12 @@ void ExportDialog::startExport() {
         if (!m_askReplace(target.absoluteFilePath())) return;
         s.force = true;
     }
+    // The standard videos or pictures folder may not exist yet on a fresh account: made, as a file
+    // manager would. Any other missing folder is the user's typo and the export says so.
+    const QString parent = target.absolutePath();
+    for (auto location : {QStandardPaths::MoviesLocation, QStandardPaths::PicturesLocation})
+        if (!QFileInfo(parent).exists() && parent == QStandardPaths::writableLocation(location))
+            QDir().mkpath(parent);
     m_history = ExportHistory::of(m_store);
     m_previewTimer->stop();
     m_job = std::make_unique<ExportJob>(m_history, s);
@@ -503,6 +528,9 @@ void ExportDialog::startExport() {
         showStatus(QString::fromStdString(started.message()), true);
         return;
     }
+    if (!QCoreApplication::organizationName().isEmpty())
+        QSettings().setValue(QStringLiteral("export/folder"),
+                             writesFolder(s.format) ? QFileInfo(parent).absolutePath() : parent);
     setBusy(true);
     m_progress->setRange(0, 0);  // busy until the first progress report
     showStatus(tr("Exporting…"));

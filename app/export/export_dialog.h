@@ -48,6 +48,8 @@ class ExportDialog : public QDialog {
     void setReplaceQuestion(std::function<bool(const QString& path)> ask) { m_askReplace = std::move(ask); }
     const QImage& preview() const { return m_preview; }
     QString statusText() const;
+    // Where a new export goes: the folder of the last one, else the user's videos folder.
+    static QString defaultExportFolder();
 
   signals:
     void previewUpdated();
@@ -89,6 +91,7 @@ class ExportDialog : public QDialog {
     QDoubleSpinBox* m_fontScale;
     QLineEdit* m_title;
     QLineEdit* m_caption;
+    QCheckBox* m_narrate;
     QSpinBox* m_framesPerStep;
     QSpinBox* m_fps;
     QCheckBox* m_animate;

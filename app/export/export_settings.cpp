@@ -13,7 +13,7 @@ struct ViewInfo {
     ExportView view;
     const char* name;
 };
-constexpr std::array<ViewInfo, 7> kViews{{
+constexpr std::array<ViewInfo, 10> kViews{{
     {ExportView::sideBySide, "side-by-side"},
     {ExportView::pane, "pane"},
     {ExportView::kvCache, "kv-cache"},
@@ -21,6 +21,9 @@ constexpr std::array<ViewInfo, 7> kViews{{
     {ExportView::counters, "counters"},
     {ExportView::plots, "plots"},
     {ExportView::tokens, "tokens"},
+    {ExportView::scale, "scale"},
+    {ExportView::roofline, "roofline"},
+    {ExportView::complexity, "complexity"},
 }};
 
 constexpr int kMaxFramesPerStep = 600;  // 20 s a step at 30 fps: more is a mistake, not a lesson
@@ -90,7 +93,11 @@ Result<FrameTimeline> FrameTimeline::make(int firstStep, int lastStep, int frame
 
 QString progressLine(const ExportProgress& p) {
     const int percent = p.total > 0 ? int(100.0 * p.done / p.total) : 0;
-    QString line = QStringLiteral("%1: %2 of %3 (%4%)").arg(p.stage).arg(p.done).arg(p.total).arg(percent);
+    // In frames of the clip, as the dialog counts them; a GIF's two passes are named.
+    QString line = p.frames > 0 ? QStringLiteral("%1: frame %2 of %3").arg(p.stage).arg(p.frame).arg(p.frames)
+                                : QStringLiteral("%1: %2 of %3").arg(p.stage).arg(p.done).arg(p.total);
+    if (p.passes > 1) line += QStringLiteral(" (pass %1 of %2)").arg(p.pass).arg(p.passes);
+    line += QStringLiteral(", %1% in all").arg(percent);
     if (p.remainingSeconds >= 0) line += QStringLiteral(", %1 s left").arg(p.remainingSeconds, 0, 'f', 1);
     return line;
 }

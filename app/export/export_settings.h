@@ -20,7 +20,18 @@
 
 namespace kvscope::app {
 
-enum class ExportView { sideBySide, pane, kvCache, attention, counters, plots, tokens };
+enum class ExportView {
+    sideBySide,
+    pane,
+    kvCache,
+    attention,
+    counters,
+    plots,
+    tokens,
+    scale,
+    roofline,
+    complexity
+};
 QString viewName(ExportView view);  // "side-by-side", "kv-cache", …
 QStringList viewNames();
 Result<ExportView> parseView(const QString& name);
@@ -53,9 +64,16 @@ struct ExportSettings {
     QString theme = QStringLiteral("light");
     double fontScale = 1.0;
     QString title, caption;
+    bool narrate = false;  // caption each frame with what its step did (the narration, a sentence or two)
     // Each step's arrival plays over its first frames (the new rows flash, the uncached run's sweep down
     // the rows it recomputed); off: every frame of a step is the finished picture.
     bool animate = true;
+    // The scale view's choices, named as `kvscope-cli scale` takes them (kvscope/scale.h).
+    QString scaleContext = QStringLiteral("128K");
+    QString scaleWeights = QStringLiteral("bf16"), scaleKv = QStringLiteral("bf16");
+    int scaleConversations = 1;
+    QString scaleModel = QStringLiteral("Llama-3.1-70B");
+    QString scaleAccelerator = QStringLiteral("NVIDIA H100 SXM");
 };
 
 // Frames of an export: steps firstStep…lastStep (inclusive), each shown for framesPerStep frames.

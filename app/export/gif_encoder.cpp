@@ -146,7 +146,7 @@ Status encodeGif(FrameSource& source, const QString& path, const VideoOptions& o
     for (int i = 0; i < frames; ++i) {
         if (control.cancelled()) return cancelledStatus();
         KVSCOPE_TRY(feed(*paletteChain, i));
-        control.report(i + 1, 2 * frames, QStringLiteral("building the GIF palette"));
+        control.report(i + 1, frames, QStringLiteral("building the GIF palette"), 1, 2);
     }
     KVSCOPE_TRY(push(paletteChain->frames, nullptr));  // end of stream: palettegen emits the palette now
     AvFramePtr palette(av_frame_alloc());
@@ -196,7 +196,7 @@ Status encodeGif(FrameSource& source, const QString& path, const VideoOptions& o
         if (control.cancelled()) return cancelledStatus();
         KVSCOPE_TRY(feed(*mapChain, i));
         KVSCOPE_TRY(drain());
-        control.report(frames + i + 1, 2 * frames, QStringLiteral("encoding GIF"));
+        control.report(i + 1, frames, QStringLiteral("encoding GIF"), 2, 2);
     }
     KVSCOPE_TRY(push(mapChain->frames, nullptr));
     KVSCOPE_TRY(drain());

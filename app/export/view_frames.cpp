@@ -1,9 +1,14 @@
 #include "export/view_frames.h"
 
+#include <QSettings>
 #include <cmath>
+#include <thread>
 
 #include "export/export_io.h"
+#include "views/complexity_renderer.h"
 #include "views/layout_renderer.h"
+#include "views/roofline_renderer.h"
+#include "views/scale_renderer.h"
 #include "views/slide_renderer.h"
 
 namespace kvscope::app {
@@ -12,6 +17,21 @@ namespace {
 bool drawsHeatmaps(ExportView view) {
     return view == ExportView::sideBySide || view == ExportView::pane || view == ExportView::kvCache ||
            view == ExportView::attention;
+}
+
+// This machine's roofs for the roofline view: as the app keeps them in its settings, or measured now (a few
+// seconds) when it never has.
+MachinePeaks exportPeaks() {
+    MachinePeaks peaks;
+    QSettings settings;
+    if (StoredPeaks::read(settings, &peaks)) return peaks;
+    const int threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    auto backend = make_cpu_backend(threads);
+    if (auto m = measure_machine_peaks(*backend, threads)) {
+        peaks = m.value();
+        StoredPeaks::write(settings, peaks);
+    }
+    return peaks;
 }
 
 std::unique_ptr<SlideRenderer> makeSlide(const ExportSettings& s) {
@@ -42,8 +62,25 @@ std::unique_ptr<SlideRenderer> makeSlide(const ExportSettings& s) {
         case ExportView::tokens:
             content = std::make_unique<TokenStripRenderer>(side);
             break;
+        case ExportView::scale: {
+            ScaleSettings scale;
+            scale.context = parse_token_count(s.scaleContext.toStdString()).value_or(scale.context);
+            scale.weights = parse_precision(s.scaleWeights.toStdString()).value_or(scale.weights);
+            scale.kv = parse_precision(s.scaleKv.toStdString()).value_or(scale.kv);
+            scale.conversations = s.scaleConversations;
+            scale.model = s.scaleModel;
+            scale.accelerator = s.scaleAccelerator;
+            content = std::make_unique<ScaleRenderer>(scale);
+            break;
+        }
+        case ExportView::roofline:
+            content = std::make_unique<RooflineRenderer>(exportPeaks());
+            break;
+        case ExportView::complexity:
+            content = std::make_unique<ComplexityRenderer>();
+            break;
     }
-    return std::make_unique<SlideRenderer>(std::move(content), side, backdrop, s.title, s.caption);
+    return std::make_unique<SlideRenderer>(std::move(content), side, backdrop, s.title, s.caption, s.narrate);
 }
 
 }  // namespace
@@ -60,6 +97,16 @@ int ExportHistory::stepCount() const {
     return int(std::max(steps[0].size(), steps[1].size()));
 }
 
+Status validateLayerAndHead(const ExportSettings& s, const ModelConfig& c) {
+    if (s.layer < 0 || s.layer >= c.n_layers)
+        return exportFailure(
+            QStringLiteral("layer %1: the model has layers 0 to %2").arg(s.layer).arg(c.n_layers - 1));
+    if (!s.allHeads && (s.head < 0 || s.head >= c.n_heads))
+        return exportFailure(
+            QStringLiteral("head %1: the model has heads 0 to %2").arg(s.head).arg(c.n_heads - 1));
+    return Status::ok();
+}
+
 Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, const ExportHistory& history) {
     ExportSettings s = settings;
     if (!history.model.valid()) return exportFailure(QStringLiteral("nothing to export: no model is loaded"));
@@ -74,13 +121,7 @@ Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, con
             QStringLiteral("step %1 asked for a still: the run has steps 0 (the prefill) to %2")
                 .arg(s.stillStep)
                 .arg(steps - 1));
-    const ModelConfig& c = history.model.config();
-    if (s.layer < 0 || s.layer >= c.n_layers)
-        return exportFailure(
-            QStringLiteral("layer %1: the model has layers 0 to %2").arg(s.layer).arg(c.n_layers - 1));
-    if (!s.allHeads && (s.head < 0 || s.head >= c.n_heads))
-        return exportFailure(
-            QStringLiteral("head %1: the model has heads 0 to %2").arg(s.head).arg(c.n_heads - 1));
+    KVSCOPE_TRY(validateLayerAndHead(s, history.model.config()));
     ThemeKind theme;
     if (!parseThemeKind(s.theme, &theme))
         return exportFailure(QStringLiteral("theme '%1': use light, dark or projector").arg(s.theme));
@@ -98,7 +139,10 @@ Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, con
 float exportPixelScale(const ExportSettings& s) {
     ThemeKind kind = ThemeKind::light;
     parseThemeKind(s.theme, &kind);
-    const double area = double(s.size.width()) * s.size.height() / (1920.0 * 1080.0);
+    // A frame is laid out as the app's window at 1280×720 and scaled to the output: a 720p GIF has the
+    // app's own text size (small text 12.5 px, not 8), a 1080p video half as large again, so the text keeps
+    // its share of the picture on a slide, whatever size it is projected at.
+    const double area = double(s.size.width()) * s.size.height() / (1280.0 * 720.0);
     return float(s.fontScale * std::sqrt(area)) * themeFor(kind).typeScale;
 }
 
@@ -129,6 +173,12 @@ ViewFrames::~ViewFrames() {
 
 ViewRenderer& ViewFrames::content() {
     return m_renderer->content();
+}
+
+void ViewFrames::setCaption(const QString& caption, bool large) {
+    if (caption == m_renderer->caption() && large == m_renderer->largeCaption()) return;
+    m_renderer->setCaption(caption, large);
+    m_last = QImage();  // the finished picture of this step had the old caption
 }
 
 void ViewFrames::showStep(int step) {

@@ -41,8 +41,11 @@ struct ExportHistory {
 // step) and everything checked that needs the model: the steps exist, the layer and head exist, the
 // theme is known, an SVG shows heatmaps. Errors say what the run has.
 Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, const ExportHistory& history);
+// The layer and head the settings show exist in a model of this shape (`kvscope export` asks as soon as
+// the model is loaded, before any step runs).
+Status validateLayerAndHead(const ExportSettings& settings, const ModelConfig& config);
 
-// Pixels per design unit of an export: the app's look at 1920×1080, scaled with the frame's area, times
+// Pixels per design unit of an export: the app's look at 1280×720, scaled with the frame's area, times
 // the theme's type scale and the font scale asked for.
 float exportPixelScale(const ExportSettings& settings);
 
@@ -65,6 +68,9 @@ class ViewFrames : public FrameSource {
     ViewRenderer& content();
     OffscreenRenderer& offscreen() { return m_offscreen; }
     int framesDrawn() const { return m_drawn; }  // frames drawn; the others repeated a finished one
+    // The caption drawn from the next frame on (a lesson's captions follow its pages); large: in the
+    // title's type, for captions that carry the story.
+    void setCaption(const QString& caption, bool large = false);
 
   private:
     ViewFrames(ExportHistory history, const ExportSettings& settings, FrameTimeline timeline);

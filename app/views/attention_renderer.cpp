@@ -183,6 +183,8 @@ void AttentionRenderer::drawHeader(FrameContext& frame, float& y) {
         }
     };
     auto stepper = [&](const char* id, const QString& label, int value, int count, auto select) {
+        // "L2 · 4 layers": the index as the rest of the app writes it (from 0) and how many there are; "2/3"
+        // read as "2 of 3".
         const QString text = label.arg(value).arg(count);
         wrapFor(textSize(ImGui::GetFont(), text).x + 2 * buttonW + frame.px(8));
         ImGui::SetCursorScreenPos(ImVec2(x, y - frame.px(2)));
@@ -203,10 +205,10 @@ void AttentionRenderer::drawHeader(FrameContext& frame, float& y) {
         if (ImGui::IsItemHovered()) showTooltip(frame, {label, tip}, th.accent);
         x = ImGui::GetItemRectMax().x + frame.px(10);
     };
-    stepper("layer", tr("layer %1 · %2 layers"), store.layer(), c.n_layers,
+    stepper("layer", tr("L%1 · %2 layers"), store.layer(), c.n_layers,
             [&](int v) { store.selectLayer(v); });
     if (!store.allHeads())
-        stepper("head", tr("head %1 · %2 heads"), store.head(), c.n_heads,
+        stepper("head", tr("H%1 · %2 heads"), store.head(), c.n_heads,
                 [&](int v) { store.selectHead(v); });
     button(store.allHeads() ? tr("one head") : tr("all %1 heads").arg(c.n_heads),
            tr("one head large, or every head of the layer grouped by the KV head they read (H)"),

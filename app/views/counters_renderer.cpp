@@ -26,10 +26,18 @@ std::vector<CounterRow> counterRows(const StepTrace& t, int stepsSoFar) {
     add(tr("FLOPs"), double(st.flops), double(ct.flops), formatFlops,
         tr("floating-point operations, a multiply-add counted as 2 (core/include/kvscope/counters.h)"));
     add(tr("wall time"), s.wall_seconds, c.wall_seconds, formatSeconds, tr("measured around the whole step"));
-    // Each step samples one token; the run's rate is the tokens sampled over the time spent.
-    rows.push_back({tr("tokens / s"), s.wall_seconds > 0 ? 1.0 / s.wall_seconds : 0.0,
+    // Two rates, because the runs differ exactly there: each step makes one new token, but the uncached run
+    // pushes the whole sequence through the layers to make it.
+    rows.push_back({tr("new tokens / s"), s.wall_seconds > 0 ? 1.0 / s.wall_seconds : 0.0,
                     c.wall_seconds > 0 ? double(stepsSoFar) / c.wall_seconds : 0.0, QString(), QString(),
                     tr("tokens generated per second (one per step)")});
+    rows.back().stepText = formatRate(rows.back().step);
+    rows.back().totalText = formatRate(rows.back().total);
+    rows.push_back(
+        {tr("processed / s"), s.wall_seconds > 0 ? double(s.tokens_processed) / s.wall_seconds : 0.0,
+         c.wall_seconds > 0 ? double(c.tokens_processed) / c.wall_seconds : 0.0, QString(), QString(),
+         tr("tokens run through every layer per second: the cached run 1 a step, the uncached "
+            "run the whole sequence a step")});
     rows.back().stepText = formatRate(rows.back().step);
     rows.back().totalText = formatRate(rows.back().total);
     add(tr("weights read"), double(st.weight_bytes), double(ct.weight_bytes), formatBytes,
@@ -49,10 +57,45 @@ std::vector<CounterRow> counterRows(const StepTrace& t, int stepsSoFar) {
                     count(double(s.tokens_recomputed)), count(double(c.tokens_recomputed)),
                     tr("positions whose K and V a cache would already have held")});
     // Most telling first (the first half fills the left column): cost, speed and what was recomputed.
-    const int order[] = {0, 1, 2, 9, 6, 3, 4, 5, 7, 8};
+    const int order[] = {0, 1, 2, 10, 7, 3, 9, 4, 5, 6, 8};
     std::vector<CounterRow> ordered;
     for (int i : order)
         ordered.push_back(rows[size_t(i)]);
+    if (t.mode == SessionMode::cached && t.cache.policy != "exact") {
+        // A cache variant: what it holds and saves, what it dropped, and what that cost in quality.
+        std::vector<CounterRow> v;
+        const double saved = double(s.kv_bytes_full) - double(s.kv_bytes_resident);
+        v.push_back({tr("KV held"), double(s.kv_bytes_resident), double(c.kv_bytes_resident),
+                     formatBytes(double(s.kv_bytes_resident)), formatBytes(double(c.kv_bytes_resident)),
+                     tr("K and V this cache holds, at %1 bytes a value with its scales")
+                         .arg(t.cache.bytes_per_value, 0, 'g', 3)});
+        v.push_back(
+            {tr("KV saved"), saved, saved, formatBytes(saved),
+             QString::number(s.kv_bytes_full ? 100.0 * saved / double(s.kv_bytes_full) : 0.0, 'f', 1) +
+                 QStringLiteral(" %"),
+             tr("what the exact float32 cache would hold for these tokens, minus what this one holds")});
+        const double perToken = double(std::max(1, t.n_layers * t.n_kv_heads));
+        v.push_back(
+            {tr("tokens evicted"), double(s.kv_rows_evicted) / perToken, double(c.kv_rows_evicted) / perToken,
+             count(double(s.kv_rows_evicted) / perToken), count(double(c.kv_rows_evicted) / perToken),
+             tr("tokens dropped per layer and KV head (rows over all layers and heads / %1)").arg(perToken)});
+        if (t.quality.steps > 0) {
+            const Quality& q = t.quality;
+            v.push_back({tr("KL vs exact"), q.kl, q.kl_sum / double(q.steps),
+                         q.measured ? QString::number(q.kl, 'g', 3) : QStringLiteral("–"),
+                         tr("%1 mean").arg(q.kl_sum / double(q.steps), 0, 'g', 3),
+                         tr("KL(exact ‖ variant) of the next-token distributions, nats; so far: the mean")});
+            v.push_back({tr("top-1 agrees"), q.top1_agrees ? 1.0 : 0.0, double(q.top1_agreements),
+                         q.measured ? (q.top1_agrees ? tr("yes") : tr("no")) : QStringLiteral("–"),
+                         tr("%1 of %2").arg(q.top1_agreements).arg(q.steps),
+                         tr("whether the variant's most likely next token is the exact run's")});
+            v.push_back({tr("max |Δ logit|"), q.max_abs_logit_diff, q.max_abs_logit_diff_so_far,
+                         q.measured ? QString::number(q.max_abs_logit_diff, 'g', 3) : QStringLiteral("–"),
+                         QString::number(q.max_abs_logit_diff_so_far, 'g', 3),
+                         tr("the largest difference between the exact run's logits and the variant's")});
+        }
+        ordered.insert(ordered.begin() + 2, v.begin(), v.end());
+    }
     return ordered;
 }
 
@@ -79,7 +122,18 @@ void CountersRenderer::render(FrameContext& frame) {
     }
     // Lockstep: how far this run's logits are from the other run's (they should agree to float rounding).
     const double diff = store.step(m_side, step).maxLogitDiff;
-    if (m_side == Side::uncached && std::isfinite(diff)) {
+    if (t->mode == SessionMode::cached && m_side == Side::uncached) {
+        const Quality& q = t->quality;
+        const QString text =
+            q.measured ? tr("vs the exact cache: KL %1 · max |Δ logit| %2 · top-1 %3")
+                             .arg(q.kl, 0, 'g', 2)
+                             .arg(q.max_abs_logit_diff, 0, 'g', 2)
+                             .arg(q.top1_agrees ? tr("agrees") : tr("differs"))
+            : q.first_disagreement_step >= 0
+                ? tr("free-running: the texts diverged at step %1").arg(q.first_disagreement_step)
+                : tr("not compared at this step");
+        panel.note(text, q.measured && q.top1_agrees ? th.textDim : th.warning);
+    } else if (m_side == Side::uncached && std::isfinite(diff)) {
         const QString text = tr("logits vs the cached run: max |Δ| = %1 %2")
                                  .arg(diff, 0, 'g', 2)
                                  .arg(diff <= 1e-4 ? tr("(the same)") : tr("(differ!)"));
@@ -148,11 +202,18 @@ void CountersRenderer::render(FrameContext& frame) {
             const bool headline = i < 4;
             ImFont* labelFont = smallLabels ? small : body;
             drawText(dl, labelFont, ImVec2(gx, gy + (body->FontSize - labelFont->FontSize) * 0.6f),
-                     th.textDim, elide(labelFont, r.label, col1 - gx - frame.px(4)));
-            drawText(dl, headline ? bold : body, ImVec2(col1, gy), headline ? th.side(m_side) : th.text,
-                     elide(headline ? bold : body, r.stepText, col2 - col1 - frame.px(2)));
-            drawText(dl, body, ImVec2(col2, gy), th.text,
-                     elide(body, r.totalText, gx + groupW - col2 + frame.px(4)));
+                     th.textDim, elide(labelFont, r.label, col1 - gx - frame.px(6)));
+            // Numbers are never cut ("3.79 MFL…" teaches nothing): a number that does not fit its column
+            // takes the smaller type instead.
+            auto fitting = [&](ImFont* font, const QString& text, float width) {
+                return textSize(font, text).x <= width ? font : small;
+            };
+            ImFont* stepFont = fitting(headline ? bold : body, r.stepText, col2 - col1 - frame.px(4));
+            ImFont* totalFont = fitting(body, r.totalText, gx + groupW - col2);
+            drawText(dl, stepFont, ImVec2(col1, gy + (body->FontSize - stepFont->FontSize) * 0.6f),
+                     headline ? th.side(m_side) : th.text, r.stepText);
+            drawText(dl, totalFont, ImVec2(col2, gy + (body->FontSize - totalFont->FontSize) * 0.6f), th.text,
+                     r.totalText);
             if (mouseIn(frame, ImVec2(gx, gy), ImVec2(gx + groupW, gy + rowH)))
                 showTooltip(frame, {r.label, r.help});
             gy += rowH;

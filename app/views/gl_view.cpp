@@ -7,6 +7,7 @@
 #include <QOpenGLFunctions>
 #include <QOpenGLWidget>
 #include <QOpenGLWindow>
+#include <QPainter>
 #include <QTimer>
 #include <QVBoxLayout>
 #include <QWheelEvent>
@@ -368,6 +369,21 @@ GlView::~GlView() {
     // The surface goes first: its destructor frees the GL objects through the host.
     delete m_widget;
     m_widget = nullptr;
+}
+
+void GlView::setOutline(const QColor& colour) {
+    if (colour == m_outline) return;
+    m_outline = colour;
+    const int m = colour.isValid() ? 4 : 0;
+    layout()->setContentsMargins(m, m, m, m);
+    update();
+}
+
+void GlView::paintEvent(QPaintEvent* event) {
+    QWidget::paintEvent(event);
+    if (!m_outline.isValid()) return;
+    QPainter p(this);
+    p.fillRect(rect(), m_outline);
 }
 
 ViewRenderer* GlView::renderer() const {

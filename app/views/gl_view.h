@@ -88,13 +88,21 @@ class GlView : public QWidget {
     void hoverAt(QPointF position);
     void leaveHover();
     void requestRepaint();
+    // A frame around the view (a lesson points at it); an invalid colour removes it. Drawn in a margin
+    // around the surface, because a native surface would cover anything drawn over it.
+    void setOutline(const QColor& colour);
+    QColor outline() const { return m_outline; }
 
   signals:
     void painted(double milliseconds);
     void frameSwapped();
 
+  protected:
+    void paintEvent(QPaintEvent* event) override;
+
   private:
     std::unique_ptr<ViewHost> m_host;
+    QColor m_outline;
     Surface m_surface;
     QWidget* m_widget = nullptr;  // the QOpenGLWidget, or the window container
     QOpenGLWidget* m_glWidget = nullptr;

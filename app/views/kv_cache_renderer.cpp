@@ -38,6 +38,10 @@ void KvValueStats::addNewRows(const StepTrace& t, int layer) {
                 sqK += double(k) * k;
                 sqV += double(v) * v;
                 n += 1;
+                if (!lk.k_computed.empty()) {
+                    errK = std::max(errK, std::fabs(k - lk.k_computed[i]));
+                    errV = std::max(errV, std::fabs(v - lk.v_computed[i]));
+                }
             }
 }
 
@@ -59,8 +63,12 @@ void KvCacheRenderer::releaseTextures(GlResources& gl) {
     if (!gl.ready()) return;
     if (!m_k.empty()) gl.gl().glDeleteTextures(GLsizei(m_k.size()), m_k.data());
     if (!m_v.empty()) gl.gl().glDeleteTextures(GLsizei(m_v.size()), m_v.data());
+    if (!m_errK.empty()) gl.gl().glDeleteTextures(GLsizei(m_errK.size()), m_errK.data());
+    if (!m_errV.empty()) gl.gl().glDeleteTextures(GLsizei(m_errV.size()), m_errV.data());
     m_k.clear();
     m_v.clear();
+    m_errK.clear();
+    m_errV.clear();
     m_uploaded.clear();
     m_stats.clear();
     m_model = nullptr;
@@ -125,6 +133,28 @@ void KvCacheRenderer::sync(FrameContext& frame) {
             gl.glBindTexture(GL_TEXTURE_2D, m_v[size_t(l)]);
             gl.glTexSubImage2D(GL_TEXTURE_2D, 0, 0, lk.row_begin, kvDim, lk.n_rows, GL_RED, GL_FLOAT,
                                rowsV.data());
+            if (lk.k_computed.size() == lk.k.size()) {
+                // A lossy cache: the error of each stored value, for the error overlay.
+                if (m_errK.empty())
+                    for (int e = 0; e < m_layers; ++e) {
+                        m_errK.push_back(createFloatTexture2D(gl, kvDim, m_texRows));
+                        m_errV.push_back(createFloatTexture2D(gl, kvDim, m_texRows));
+                    }
+                for (int h = 0; h < m_kvHeads; ++h)
+                    for (int r = 0; r < lk.n_rows; ++r)
+                        for (int d = 0; d < m_headDim; ++d) {
+                            const size_t src = (size_t(h) * lk.n_rows + r) * m_headDim + d;
+                            const size_t dst = size_t(r) * kvDim + size_t(h) * m_headDim + d;
+                            rowsK[dst] = lk.k[src] - lk.k_computed[src];
+                            rowsV[dst] = lk.v[src] - lk.v_computed[src];
+                        }
+                gl.glBindTexture(GL_TEXTURE_2D, m_errK[size_t(l)]);
+                gl.glTexSubImage2D(GL_TEXTURE_2D, 0, 0, lk.row_begin, kvDim, lk.n_rows, GL_RED, GL_FLOAT,
+                                   rowsK.data());
+                gl.glBindTexture(GL_TEXTURE_2D, m_errV[size_t(l)]);
+                gl.glTexSubImage2D(GL_TEXTURE_2D, 0, 0, lk.row_begin, kvDim, lk.n_rows, GL_RED, GL_FLOAT,
+                                   rowsV.data());
+            }
             // Colour-range statistics over the rows this step added (not the recomputed ones again).
             stats[size_t(l)].addNewRows(t, l);
         }
@@ -187,13 +217,18 @@ QStringList KvCacheRenderer::stepLines(const TraceStore& store, Side side, int s
     const StepTrace* t = store.trace(side, step);
     if (!t) return {};
     QStringList lines;
-    if (side == Side::cached) {
+    if (t->mode == SessionMode::cached) {
+        // The exact cache, or (the right pane) a cache variant: both keep what they computed.
         if (t->pos_begin == 0) {
             lines << tr("The prefill computed the K and V of every prompt token once; the cache keeps them.");
         } else {
+            const int reused = std::max(0, t->cache.rows - 1);
             lines << tr("This step: 1 new row per layer and KV head; %1 rows reused from the cache")
-                         .arg(formatCount(uint64_t(t->pos_begin)));
-            lines << tr("0 rows rebuilt so far: a past token's K and V never change");
+                         .arg(formatCount(uint64_t(reused)));
+            lines << (t->cache.rows < t->pos_end
+                          ? tr("0 rows rebuilt; %1 positions evicted by the policy")
+                                .arg(formatCount(uint64_t(t->pos_end - t->cache.rows)))
+                          : tr("0 rows rebuilt so far: a past token's K and V never change"));
         }
         return lines;
     }
@@ -217,16 +252,25 @@ QStringList KvCacheRenderer::stepLines(const TraceStore& store, Side side, int s
     return lines;
 }
 
-std::vector<KvCacheRenderer::LegendItem> KvCacheRenderer::legendItems(const Theme& th, Side side,
-                                                                      const StepTrace& t) {
+std::vector<KvCacheRenderer::LegendItem> KvCacheRenderer::legendItems(const Theme& th, const StepTrace& t,
+                                                                      bool errorShown) {
     std::vector<LegendItem> items;
-    items.push_back({QColor(), &th.divergingStops, tr("− 0 + value")});
+    const bool cached = t.mode == SessionMode::cached;
+    // A lossy element type keeps the rounding it added: the legend offers the error overlay.
+    const bool lossy = cached && t.cache.element != "f32";
+    items.push_back({QColor(), &th.divergingStops,
+                     lossy && errorShown ? tr("− 0 + error (stored − computed)") : tr("− 0 + value")});
+    if (lossy)
+        items.push_back(
+            {th.accent, nullptr, errorShown ? tr("show values") : tr("show quantization error"), true});
+    if (cached && !t.cache.contiguous) items.push_back({th.panel, nullptr, tr("evicted: gone from the cache")});
+    if (cached && t.cache.sinks > 0) items.push_back({th.accent, nullptr, tr("attention sinks (kept)")});
     items.push_back({th.newRow, nullptr,
                      t.phase == Phase::prefill ? tr("written by the prefill") : tr("written this step")});
-    if (side == Side::uncached && t.pos_begin > 0) {
+    if (!cached && t.pos_begin > 0) {
         items.push_back({th.side(Side::uncached), nullptr, tr("rebuilt again")});
         items.push_back({th.side(Side::cached), nullptr, tr("= the cached rows")});
-    } else if (side == Side::cached && t.phase == Phase::decode) {
+    } else if (cached && t.phase == Phase::decode) {
         items.push_back({th.panelRaised, nullptr, tr("rows above: kept, not recomputed")});
     }
     return items;
@@ -255,8 +299,11 @@ void KvCacheRenderer::render(FrameContext& frame) {
     const float pad = frame.px(10);
     const float x0 = float(frame.rect.left()) + pad, x1 = float(frame.rect.right()) - pad;
     float y = float(frame.rect.top()) + frame.px(6);
-    const bool cached = m_side == Side::cached;
-    const QString title = cached ? tr("KV cache") : tr("K and V, rebuilt every step");
+    const bool cached = t ? t->mode == SessionMode::cached : m_side == Side::cached;
+    const bool variant = t && cached && t->cache.policy != "exact";
+    const QString title = !cached   ? tr("K and V, rebuilt every step")
+                          : variant ? tr("KV cache (%1)").arg(QString::fromStdString(t->cache.label))
+                                    : tr("KV cache");
     drawText(dl, bold, ImVec2(x0, y), th.textStrong, title);
     if (!t || !m_model) {
         dl->PopClipRect();
@@ -267,12 +314,19 @@ void KvCacheRenderer::render(FrameContext& frame) {
     }
     const ModelConfig& c = m_model->config;
     const int rows = t->pos_end;
-    const double bytes = double(c.kv_bytes_per_token(4)) * rows;
+    // What the cache holds, at its own element type with its scales (the counters' real figure); a variant
+    // that evicts holds fewer rows than there are positions.
+    const int held = cached ? t->cache.rows : rows;
+    const double bytesPerValue = cached ? t->cache.bytes_per_value : 4.0;
+    const double bytes =
+        cached ? double(t->counters.kv_bytes_resident) : double(c.kv_bytes_per_token(4)) * rows;
     // Title, then the size: what the cache holds (cached) or what was rebuilt and dropped (uncached); on the
     // next line when the title leaves no room for it.
     const float titleW = textSize(bold, title).x;
-    const QString size = cached ? tr("holds %1").arg(formatBytes(bytes))
-                                : tr("keeps 0 B (rebuilt %1)").arg(formatBytes(bytes));
+    const QString size = !cached ? tr("keeps 0 B (rebuilt %1)").arg(formatBytes(bytes))
+                         : held < rows
+                             ? tr("holds %1 (%2 of %3 tokens)").arg(formatBytes(bytes)).arg(held).arg(rows)
+                             : tr("holds %1").arg(formatBytes(bytes));
     ImFont* sizeFont = bold;
     float sizeX = x0 + titleW + frame.px(12);
     if (sizeX + textSize(bold, size).x > x1) {
@@ -283,13 +337,17 @@ void KvCacheRenderer::render(FrameContext& frame) {
     drawText(dl, sizeFont, ImVec2(sizeX, y), th.side(m_side), elide(sizeFont, size, x1 - sizeX));
     y += sizeFont->FontSize + frame.px(3);
     // The size formula with this model's numbers, as long as the view allows.
+    const QString bpv = QString::number(bytesPerValue, 'g', 3);
+    const QString element = cached && t->cache.element != "f32"
+                                ? tr(" (%1 with its scales)").arg(QString::fromStdString(t->cache.element))
+                                : QString();
     const QString formulas[] = {
-        tr("= 2 (K and V) × %1 layers × %2 KV heads × %3 dims × %4 tokens × 4 bytes"),
-        tr("= 2 × %1 layers × %2 KV heads × %3 dims × %4 tokens × 4 B"),
-        tr("= 2 × %1 × %2 × %3 × %4 × 4 B"),
+        tr("= 2 (K and V) × %1 layers × %2 KV heads × %3 dims × %4 tokens × %5 bytes") + element,
+        tr("= 2 × %1 layers × %2 KV heads × %3 dims × %4 tokens × %5 B"),
+        tr("= 2 × %1 × %2 × %3 × %4 × %5 B"),
     };
     for (const QString& f : formulas) {
-        const QString text = f.arg(c.n_layers).arg(c.n_kv_heads).arg(c.head_dim).arg(rows);
+        const QString text = f.arg(c.n_layers).arg(c.n_kv_heads).arg(c.head_dim).arg(held).arg(bpv);
         if (textSize(small, text).x <= x1 - x0 || &f == &formulas[2]) {
             drawText(dl, small, ImVec2(x0, y), th.textDim, elide(small, text, x1 - x0));
             break;
@@ -341,14 +399,14 @@ void KvCacheRenderer::render(FrameContext& frame) {
     const int L = m_layers, H = m_kvHeads;
     // The legend's lines: as many as the longer legend of the two runs needs at this width.
     const float barH = frame.px(10), legendLineH = small->FontSize + frame.px(6);
-    const std::vector<LegendItem> legend = legendItems(th, m_side, *t);
+    const std::vector<LegendItem> legend = legendItems(th, *t, m_showError && !m_errK.empty());
     int legendLines = 1;
     for (Side other : kSides) {
         const StepTrace* ot = store.trace(other, store.stepFor(other));
         if (!ot) continue;
         int n = 1;
         float lx = x0 + frame.px(40);
-        for (const LegendItem& it : legendItems(th, other, *ot)) {
+        for (const LegendItem& it : legendItems(th, *ot, m_showError)) {
             const float w = legendItemWidth(frame, small, it);
             if (lx + w > x1 && lx > x0 + frame.px(40)) {
                 lx = x0 + frame.px(40);
@@ -396,7 +454,7 @@ void KvCacheRenderer::render(FrameContext& frame) {
         const bool selected = l == store.layer();
         // Layer name and its bytes, on two lines; the selected layer (the attention view's) is underlined.
         // Labels may use the gap to the next layer; names and units shorten when even that is too narrow.
-        const double layerBytes = 2.0 * H * m_headDim * rows * 4.0;
+        const double layerBytes = 2.0 * H * m_headDim * held * bytesPerValue;
         const float labelW = layerW + gapLayer * 0.8f;
         QString name = tr("Layer %1").arg(l);
         if (textSize(bold, tr("Layer %1").arg(L - 1)).x > labelW) name = tr("L%1").arg(l);
@@ -422,15 +480,45 @@ void KvCacheRenderer::render(FrameContext& frame) {
                 const ImVec2 a(hx, rowsTop), b(hx + headW, rowsTop + blockH);
                 if (headW >= frame.px(24) && H > 1)
                     drawText(dl, small, ImVec2(hx + frame.px(12), y + labelH), th.textDim, tr("h%1").arg(h));
-                d.texture = key ? m_k[size_t(l)] : m_v[size_t(l)];
+                const bool showError = m_showError && !m_errK.empty() && step < int(m_stats.size());
+                d.texture = showError ? (key ? m_errK[size_t(l)] : m_errV[size_t(l)])
+                                      : (key ? m_k[size_t(l)] : m_v[size_t(l)]);
                 d.colOffset = h * m_headDim;
                 d.cols = m_headDim;
                 d.rect = QRectF(a.x, a.y, headW, blockH);
-                d.range = rangeFor(step, l, key);
+                d.range = showError ? std::max(1e-9f, key ? m_stats[size_t(step)][size_t(l)].errK
+                                                          : m_stats[size_t(step)][size_t(l)].errV)
+                                    : rangeFor(step, l, key);
                 if (!queueKvHeadDraw(frame, dl, d)) {
                     dl->PopClipRect();
                     drawCentredMessage(frame, tr("A shader failed to build"), frame.gl.shaders().error());
                     return;
+                }
+                if (cached && !t->cache.contiguous) {
+                    // Positions this layer and KV head no longer holds: gone, struck through.
+                    for (int r = 0; r < rows;) {
+                        if (t->cache.holds(l, h, r)) {
+                            ++r;
+                            continue;
+                        }
+                        int e = r;
+                        while (e < rows && !t->cache.holds(l, h, e))
+                            ++e;
+                        const float ya = rowsTop + float(r) * rowPx, yb = rowsTop + float(e) * rowPx;
+                        dl->AddRectFilled(ImVec2(a.x, ya), ImVec2(b.x, yb), imColor(th.panel, 0.92f));
+                        for (int k = r; k < e; ++k) {
+                            const float cy = rowsTop + (float(k) + 0.5f) * rowPx;
+                            if (rowPx >= frame.px(3) || k == r)
+                                dl->AddLine(ImVec2(a.x, cy), ImVec2(b.x, cy), imColor(th.textDim, 0.55f),
+                                            std::max(1.0f, frame.px(1)));
+                        }
+                        r = e;
+                    }
+                }
+                if (cached && t->cache.sinks > 0) {
+                    // Attention sinks: kept whatever the window, marked on the block's left edge.
+                    const float yb = rowsTop + float(std::min(t->cache.sinks, rows)) * rowPx;
+                    dl->AddRectFilled(ImVec2(a.x - frame.px(3), a.y), ImVec2(a.x, yb), imColor(th.accent));
                 }
                 dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1),
                             imColor(selected ? sideColour : th.border, selected ? 0.9f : 1.0f));
@@ -482,7 +570,7 @@ void KvCacheRenderer::render(FrameContext& frame) {
     }
 
     // ---- legend: every item, on as many lines as it takes (the space was reserved above) ---------------
-    {
+    if (rowsH >= frame.px(40)) {
         float ly = float(frame.rect.bottom()) - legendH + frame.px(8);
         float lx = gridX0;
         for (const LegendItem& it : legend) {
@@ -497,6 +585,11 @@ void KvCacheRenderer::render(FrameContext& frame) {
             else
                 dl->AddRectFilled(ImVec2(lx, ly), ImVec2(lx + swatchW, ly + barH), imColor(it.swatch));
             drawText(dl, small, ImVec2(lx + swatchW + frame.px(5), ly - frame.px(2)), th.textDim, it.text);
+            // The error overlay's switch is a legend item to click.
+            if (it.errorSwitch &&
+                mouseIn(frame, ImVec2(lx, ly - frame.px(3)), ImVec2(lx + w, ly + barH + frame.px(3))) &&
+                ImGui::IsMouseClicked(0))
+                m_showError = !m_showError;
             lx += w + frame.px(16);
         }
     }
@@ -622,11 +715,32 @@ void KvCacheRenderer::drawHover(FrameContext& frame, const HeadBox& box, int row
         lines << tr("position %1: %2").arg(row).arg(tokenQuoted(tok, tokens[size_t(row)], row == 0));
     float value = 0;
     int writtenBy = -1;
-    if (valueAt(store, m_side, step, box.layer, box.key, box.head, row, dim, &value, &writtenBy))
-        lines << tr("dimension %1 = %2").arg(dim).arg(double(value), 0, 'f', 4);
     const StepTrace* t = store.trace(m_side, step);
-    if (m_side == Side::uncached) {
-        if (t && row < t->pos_begin) {
+    if (valueAt(store, m_side, step, box.layer, box.key, box.head, row, dim, &value, &writtenBy)) {
+        lines << tr("dimension %1 = %2").arg(dim).arg(double(value), 0, 'f', 4);
+        // A lossy cache: the value as the model computed it, and the rounding the cache added.
+        if (const StepTrace* w = store.trace(m_side, writtenBy); w && box.layer < int(w->kv.size())) {
+            const LayerKV& lk = w->kv[size_t(box.layer)];
+            const auto& computed = box.key ? lk.k_computed : lk.v_computed;
+            const size_t i =
+                (size_t(box.head) * lk.n_rows + size_t(row - lk.row_begin)) * size_t(w->head_dim) +
+                size_t(dim);
+            if (!computed.empty() && i < computed.size())
+                lines << tr("computed %1, stored as %2 (%3): error %4")
+                             .arg(double(computed[i]), 0, 'f', 4)
+                             .arg(double(value), 0, 'f', 4)
+                             .arg(QString::fromStdString(w->cache.element))
+                             .arg(double(value - computed[i]), 0, 'g', 3);
+        }
+    }
+    if (t && t->mode == SessionMode::cached && !t->cache.contiguous &&
+        !t->cache.holds(box.layer, box.head, row))
+        lines << tr("evicted by %1: this layer and head no longer hold it")
+                     .arg(QString::fromStdString(t->cache.label));
+    else if (t && row < t->cache.sinks)
+        lines << tr("an attention sink: kept for as long as the run goes");
+    if (t && t->mode == SessionMode::uncached) {
+        if (row < t->pos_begin) {
             lines << tr("rebuilt from scratch at this step (and at every step before)");
             const RecomputeCheck* proof = store.step(m_side, step).recompute.get();
             if (proof && !proof->diff.row_max.empty() && row < proof->rows)

@@ -16,6 +16,11 @@
 // shown come from the trace when the worker recorded every recomputed row; past kRecomputedRowsLimitBytes
 // only the new row is recorded and the older rows shown are the ones earlier steps computed.
 //
+// A cache variant (the right pane's run over a quantized or evicting cache): the rows are drawn as the
+// attention reads them (dequantized); clicking the legend's "error" item draws instead each value's error
+// (stored − computed) on its own scale; positions the cache no longer holds in a layer and KV head (as its
+// policy decided) are drawn as gone, struck through; attention sinks are marked at the left edge.
+//
 // Textures: per layer one R32F texture for K and one for V, [rows = positions][columns = all KV heads'
 // dimensions]; new rows go up with glTexSubImage2D. Uploads are keyed by each stored step's serial, so
 // rewinding and stepping again re-uploads only the steps that changed. A frame's work follows the pixels:
@@ -36,6 +41,7 @@ struct KvValueStats {
     float absK = 0, absV = 0;
     double sqK = 0, sqV = 0;
     double n = 0;
+    float errK = 0, errV = 0;  // the largest |stored − computed| (a lossy cache), for the error overlay
     // Adds the rows `trace` wrote at its own positions in `layer` (not rows it recomputed).
     void addNewRows(const StepTrace& trace, int layer);
     float range(bool key) const;
@@ -83,10 +89,11 @@ class KvCacheRenderer : public ViewRenderer {
         QColor swatch;
         const std::vector<QColor>* bar = nullptr;  // a colour map instead of a swatch
         QString text;
+        bool errorSwitch = false;  // a click switches the lossy cache's error overlay on or off
     };
     // The lines above the heatmaps: what the step kept (cached) or rebuilt and how it compares (uncached).
     static QStringList stepLines(const TraceStore& store, Side side, int step);
-    static std::vector<LegendItem> legendItems(const Theme& theme, Side side, const StepTrace& trace);
+    static std::vector<LegendItem> legendItems(const Theme& theme, const StepTrace& trace, bool errorShown);
     static float legendItemWidth(const FrameContext& frame, ImFont* font, const LegendItem& item);
 
     void sync(FrameContext& frame);
@@ -101,6 +108,8 @@ class KvCacheRenderer : public ViewRenderer {
     const Model* m_model = nullptr;  // the textures match this model's shape
     int m_layers = 0, m_kvHeads = 0, m_headDim = 0, m_texRows = 0;
     std::vector<GLuint> m_k, m_v;
+    std::vector<GLuint> m_errK, m_errV;  // stored − computed, per layer (made when a lossy trace arrives)
+    bool m_showError = false;
     std::vector<quint64> m_uploaded;                 // serial of each uploaded step, by step index
     std::vector<std::vector<KvValueStats>> m_stats;  // [step][layer], cumulative up to the step
     quint64 m_arrivalSerial = 0;                     // the newest step uploaded, and when (for animations)

@@ -2,6 +2,9 @@
 // matrix products of prefill, our own kernels (cuda_kernels.cu) for everything else; CUDA events for the
 // time per op class; pinned staging for what the trace copies back.
 //
+// Built as a module (libkvscope_cuda.so) that kvscope_core loads when a CUDA device is asked for; its only
+// entry point is kvscope_cuda_module() at the end (engine/cuda_module.h).
+//
 // One CudaStream per session: its own cudaStream_t, cuBLAS handle, event pool and staging buffers, so two
 // sessions on two threads share the device and the weights but nothing mutable. Nothing here blocks the
 // host except synchronize(), take_op_seconds() and the rare growth of a scratch buffer. Errors are kept
@@ -18,6 +21,7 @@
 #include <vector>
 
 #include "cuda/cuda_kernels.h"
+#include "engine/cuda_module.h"
 #include "engine/rope_freq.h"
 #include "kvscope/backend.h"
 
@@ -224,6 +228,18 @@ class CudaStream final : public Stream {
         // with w seen as a [k, m] column-major matrix (lda = k) transposed, x as [k, n] (ldb = k).
         const float one = 1.0f, zero = 0.0f;
         if (!check_blas(cublasSgemm(m_blas, CUBLAS_OP_T, CUBLAS_OP_N, m, n, k, &one, w, k, x, k, &zero, y, m),
+                        "cublasSgemm"))
+            return;
+        if (bias) check(cuda::add_bias(y, n, m, bias, m_stream), "bias");
+    }
+
+    void matmul_in_out(const float* x, int n, int k, const float* w, int m, const float* bias,
+                       float* y) override {
+        if (!ready()) return;
+        // Row-major w[k, m] is column-major [m, k] (lda = m): yᵀ[m, n] = w · xᵀ with no transposes. (The
+        // engine uploads weights as [out, in], so sessions use matmul(); this serves the op checks.)
+        const float one = 1.0f, zero = 0.0f;
+        if (!check_blas(cublasSgemm(m_blas, CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one, w, m, x, k, &zero, y, m),
                         "cublasSgemm"))
             return;
         if (bias) check(cuda::add_bias(y, n, m, bias, m_stream), "bias");
@@ -563,12 +579,6 @@ class CudaBackend final : public Backend {
     ByteCounter m_bytes = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
-}  // namespace
-
-bool cuda_compiled() {
-    return true;
-}
-
 Status cuda_available() {
     int count = 0;
     const cudaError_t e = cudaGetDeviceCount(&count);
@@ -616,4 +626,13 @@ Result<std::shared_ptr<Backend>> make_cuda_backend(int ordinal) {
     return std::shared_ptr<Backend>(std::make_shared<CudaBackend>(std::move(info)));
 }
 
+const CudaModule kModule{CudaModule::kAbiVersion, sizeof(Status), sizeof(Result<std::shared_ptr<Backend>>),
+                         &cuda_available, &make_cuda_backend};
+
+}  // namespace
 }  // namespace kvscope
+
+// The module's one exported symbol (everything else is hidden): core/engine/cuda_loader.cpp looks it up.
+extern "C" __attribute__((visibility("default"))) const kvscope::CudaModule* kvscope_cuda_module() {
+    return &kvscope::kModule;
+}

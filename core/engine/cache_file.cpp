@@ -88,7 +88,13 @@ CacheModelIdentity cache_model_identity(const Model& model) {
     id.context_length = uint32_t(c.context_length);
     uint32_t h = crc(0, nullptr, 0);
     auto add = [&](const Tensor& t) {
-        if (!t.empty()) h = crc(h, t.data(), size_t(t.numel()) * sizeof(float));
+        if (t.empty()) return;
+        if (t.in_out) {  // GPT-2's Conv1D held as stored: hash the compute layout, as a converted GGUF has it
+            const std::vector<float> rows = t.row_major_values();
+            h = crc(h, rows.data(), rows.size() * sizeof(float));
+            return;
+        }
+        h = crc(h, t.data(), size_t(t.numel()) * sizeof(float));
     };
     add(model.tok_embd);
     add(model.pos_embd);
@@ -218,6 +224,9 @@ Status check_cache_identity(const CacheFileContents& f, const CacheModelIdentity
 Status save_cache_file(const Session& session, int32_t next_token, const std::string& path) {
     const KVCache* cache = session.cache();
     if (!cache) return Status::error("only a cached session has a KV cache to save");
+    if (!cache->policy().exact())
+        return Status::error("the cache file holds the exact float32 cache; this session runs the " +
+                             cache->policy().describe() + " cache variant");
     const int n = session.position();
     if (n == 0) return Status::error("the session holds no tokens: nothing to save");
     const CacheModelIdentity m = cache_model_identity(session.engine().model());

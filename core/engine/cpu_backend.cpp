@@ -19,6 +19,7 @@
 
 #include "engine/rope_freq.h"
 #include "kvscope/backend.h"
+#include "kvscope/roofline.h"
 
 namespace kvscope {
 
@@ -121,6 +122,27 @@ class CpuStream final : public Stream {
             } else {
                 MapStrided Y(y + r0, n, r1 - r0, Eigen::OuterStride<>(m));
                 Y.noalias() = MapConstRowMatrix(x, n, k) * W.transpose();
+            }
+        });
+        if (bias) {
+            MapRowMatrix Y(y, n, m);
+            Y.rowwise() += MapConstVector(bias, m).transpose();
+        }
+    }
+
+    void matmul_in_out(const float* x, int n, int k, const float* w, int m, const float* bias,
+                       float* y) override {
+        // W is [k, m] row-major; each thread takes a band of its columns (of y's columns), so again every
+        // weight is read once, by one thread. A band is a strided view: rows of W, m floats apart.
+        const int chunks = int64_t(n) * m * k >= kParallelWork ? std::min(m_runner.threads(), m) : 1;
+        m_runner.run(chunks, [&](int i) {
+            const auto [c0, c1] = chunk_range(m, chunks, i);
+            MapConstStrided W(w + c0, k, c1 - c0, Eigen::OuterStride<>(m));
+            if (n == 1) {
+                MapVector(y + c0, c1 - c0).noalias() = W.transpose() * MapConstVector(x, k);
+            } else {
+                MapStrided Y(y + c0, n, c1 - c0, Eigen::OuterStride<>(m));
+                Y.noalias() = MapConstRowMatrix(x, n, k) * W;
             }
         });
         if (bias) {
@@ -299,40 +321,19 @@ class CpuBackend final : public Backend {
     std::unique_ptr<Stream> make_stream() override { return std::make_unique<CpuStream>(m_threads); }
     uint64_t bytes_allocated() const override { return *m_bytes; }
 
-    // STREAM's triad a = b + s·c over arrays far larger than the caches; 3 x 4 bytes move per element.
+    // A read of a buffer larger than the last-level cache the OS reports (at least 256 MiB, at most 1 GiB):
+    // decode reads every weight once per token, so reading is the roof it runs under (roofline.h).
     Result<MemoryBandwidth> measure_bandwidth() override {
-        constexpr size_t n = size_t(1) << 25;  // 128 MiB per array
-        std::vector<float> a, b, c;
-        try {
-            a.resize(n);
-            b.assign(n, 1.0f);
-            c.assign(n, 2.0f);
-        } catch (const std::bad_alloc&) {
-            return Status::error("out of memory allocating 3 x 128 MiB for the bandwidth triad");
-        }
-        const float s = 3.0f;
-        double best = 1e30;
-        for (int rep = 0; rep < 6; ++rep) {
-            const auto t0 = Clock::now();
-            std::vector<std::thread> workers;
-            for (int w = 0; w < m_threads; ++w)
-                workers.emplace_back([&, w] {
-                    const size_t begin = n * size_t(w) / size_t(m_threads),
-                                 end = n * size_t(w + 1) / size_t(m_threads);
-                    for (size_t i = begin; i < end; ++i)
-                        a[i] = b[i] + s * c[i];
-                });
-            for (auto& t : workers)
-                t.join();
-            const double t = std::chrono::duration<double>(Clock::now() - t0).count();
-            if (rep > 0) best = std::min(best, t);  // the first pass also faults the pages in
-        }
-        volatile float sink = a[n / 2];
-        (void)sink;
+        const size_t bytes = std::clamp<size_t>(2 * host_llc_bytes(), size_t(256) << 20, size_t(1) << 30);
+        const double b = measure_host_read_bandwidth(bytes, m_threads, 5);
+        if (b <= 0)
+            return Status::error("out of memory allocating " + std::to_string(bytes >> 20) +
+                                 " MiB for the bandwidth measurement");
         MemoryBandwidth bw;
-        bw.gb_per_s = 3.0 * 4.0 * double(n) / best / 1e9;
-        bw.method = "STREAM-like triad over 3 x 128 MiB, " + std::to_string(m_threads) +
-                    " threads, best of 5 (bytes read and written)";
+        bw.gb_per_s = b / 1e9;
+        bw.method = "read of " + std::to_string(bytes >> 20) + " MiB (last-level cache " +
+                    std::to_string(host_llc_bytes() >> 20) + " MiB), " + std::to_string(m_threads) +
+                    (m_threads == 1 ? " thread" : " threads") + ", best of 5 (bytes read)";
         return bw;
     }
 

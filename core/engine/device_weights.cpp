@@ -16,6 +16,7 @@ Result<std::unique_ptr<DeviceWeights>> upload_weights(const Model& model, Backen
         if (t.empty()) return Status::ok();
         if (backend.host_memory()) {
             dt.data = t.data();
+            dt.in_out = t.in_out;
             return Status::ok();
         }
         if (auto it = uploaded.find(t.data()); it != uploaded.end()) {
@@ -24,7 +25,14 @@ Result<std::unique_ptr<DeviceWeights>> upload_weights(const Model& model, Backen
         }
         auto buf = backend.allocate(size_t(t.numel()));
         if (!buf) return buf.status().with_context("uploading tensor '" + t.name + "'");
-        stream->upload(buf.value()->data(), t.data(), size_t(t.numel()));
+        if (t.in_out) {
+            // The device keeps one layout, [out, in], for its matrix-vector kernel. upload() copies the host
+            // data before it returns, so the transposed copy may go right after.
+            const std::vector<float> rows = t.row_major_values();
+            stream->upload(buf.value()->data(), rows.data(), rows.size());
+        } else {
+            stream->upload(buf.value()->data(), t.data(), size_t(t.numel()));
+        }
         dt.data = buf.value()->data();
         uploaded[t.data()] = dt.data;
         w->bytes += uint64_t(t.numel()) * sizeof(float);

@@ -1,8 +1,9 @@
 // device_weights.h — a model's weights as pointers in a backend's memory.
 //
-// On the CPU the pointers are the Model's own float32 arrays (no copy); on a GPU each tensor is uploaded
-// once and the Engine owns the buffers. Tied embeddings are uploaded once. The stored bytes stay with the
-// Model's Tensors: the counters charge what the file stored, not the float32 copy.
+// On the CPU the pointers are the Model's own float32 arrays (no copy, [in, out] ones included); on a GPU
+// each tensor is uploaded once, always as [out, in], and the Engine owns the buffers. Tied embeddings are
+// uploaded once. The stored bytes stay with the Model's Tensors: the counters charge what the file stored,
+// not the float32 copy.
 #pragma once
 
 #include <memory>
@@ -16,6 +17,7 @@ namespace kvscope {
 struct DeviceTensor {
     const float* data = nullptr;   // backend memory; null when the model has no such tensor
     const Tensor* host = nullptr;  // the Model's tensor (shape, stored dtype and bytes)
+    bool in_out = false;           // data holds [in, out] (Tensor::in_out, used in place on the CPU)
     explicit operator bool() const { return data != nullptr; }
 };
 

@@ -51,6 +51,10 @@ Result<ForwardResult> forward(const ModelConfig& c, const DeviceWeights& w, KVCa
     assert(req.logits_from >= 0 && req.logits_from < n);
 
     const int d = c.d_model, hd = c.head_dim, qkv_dim = c.qkv_dim();
+    // pos0 is the cache row of the first token; its position in the text may be later (rows evicted).
+    const int position0 = req.position0 < 0 ? pos0 : req.position0;
+    // RoPE by position, or (a re-indexed cache) by row in the cache.
+    const int rope_pos0 = cache.policy().reindex ? pos0 : position0;
     const int keys = pos0 + n;
     const bool want_probs = req.attention_from >= 0 && req.attention_from < n;
     const int prob_rows = want_probs ? n - req.attention_from : 0;
@@ -70,7 +74,7 @@ Result<ForwardResult> forward(const ModelConfig& c, const DeviceWeights& w, KVCa
 
     // ---- embeddings ------------------------------------------------------------------------------
     ops.embed(req.tokens.data(), n, w.tok_embd, x);
-    if (c.arch == Architecture::gpt2) ops.add_positions(x, w.pos_embd, pos0, n);
+    if (c.arch == Architecture::gpt2) ops.add_positions(x, w.pos_embd, position0, n);
 
     // ---- transformer blocks -------------------------------------------------------------------------
     for (int l = 0; l < c.n_layers; ++l) {
@@ -89,15 +93,19 @@ Result<ForwardResult> forward(const ModelConfig& c, const DeviceWeights& w, KVCa
         float* q = qkv;
         float* k = qkv + c.q_dim();
         float* v = qkv + c.q_dim() + c.kv_dim();
+        if (cache.wants_pre_rope_k()) cache.stash_pre_rope_k(st, k, n, qkv_dim);
         if (c.rope_layout != RopeLayout::none) {
-            ops.rope(q, n, qkv_dim, c.n_heads, hd, pos0, c.rope_theta, c.rope_layout);
-            ops.rope(k, n, qkv_dim, c.n_kv_heads, hd, pos0, c.rope_theta, c.rope_layout);
+            ops.rope(q, n, qkv_dim, c.n_heads, hd, rope_pos0, c.rope_theta, c.rope_layout);
+            ops.rope(k, n, qkv_dim, c.n_kv_heads, hd, rope_pos0, c.rope_theta, c.rope_layout);
         }
         ops.kv_write(k, v, n, qkv_dim, c.n_kv_heads, hd, cache.k_layer(l), cache.v_layer(l), cache.capacity(),
-                     pos0);
+                     pos0, cache.row_bytes());
+        // A variant cache stores the rows in its element type; the attention then reads them as stored.
+        cache.commit_rows(st, l, pos0, n, position0, c.rope_theta, c.rope_layout);
         float* probs = want_probs ? s.probs->data() : nullptr;
         ops.attention(q, n, qkv_dim, c.n_heads, c.n_kv_heads, hd, cache.k_layer(l), cache.v_layer(l),
-                      cache.capacity(), pos0, att, probs, want_probs ? req.attention_from : 0);
+                      cache.capacity(), pos0, att, probs, want_probs ? req.attention_from : 0,
+                      cache.row_bytes());
         if (want_probs) {
             LayerAttention la;
             la.row_begin = pos0 + req.attention_from;

@@ -38,7 +38,8 @@ struct Scratch {
 
 struct ForwardRequest {
     std::span<const int32_t> tokens;  // n new tokens (host)
-    int pos0 = 0;
+    int pos0 = 0;             // cache row of the first token (== its position unless rows were evicted)
+    int position0 = -1;       // position of the first token in the text; −1: pos0
     int logits_from = 0;      // first row whose logits are computed (n−1: the last only)
     int attention_from = -1;  // first row whose attention is recorded; −1: none
     const std::atomic<bool>* cancel = nullptr;

@@ -5,8 +5,6 @@
 namespace kvscope {
 
 namespace {
-constexpr uint64_t kKvBytesPerValue = 4;  // the cache holds float32
-
 // Brackets one op with the stream's timer.
 struct Timed {
     Timed(Stream& s, OpClass op) : stream(s), op(op) { stream.begin_op(op); }
@@ -28,7 +26,10 @@ void CountedOps::matmul(OpClass op, const float* x, int n, const DeviceTensor& w
     c.weight_bytes += stored(w) + stored(bias);
     c.calls += 1;
     Timed t(m_stream, op);
-    m_stream.matmul(x, n, k, w.data, m, bias ? bias.data : nullptr, y);
+    if (w.in_out)
+        m_stream.matmul_in_out(x, n, k, w.data, m, bias ? bias.data : nullptr, y);
+    else
+        m_stream.matmul(x, n, k, w.data, m, bias ? bias.data : nullptr, y);
 }
 
 void CountedOps::rmsnorm(const float* x, int n, int d, const DeviceTensor& w, float eps, float* y) {
@@ -104,9 +105,10 @@ void CountedOps::add_positions(float* y, const DeviceTensor& pos_embd, int pos0,
 }
 
 void CountedOps::kv_write(const float* k, const float* v, int n, int ld, int n_kv_heads, int hd,
-                          float* k_cache, float* v_cache, int capacity, int pos0) {
+                          float* k_cache, float* v_cache, int capacity, int pos0, uint64_t row_bytes) {
     auto& c = at(OpClass::kv_write);
-    c.kv_written += 2ull * n * n_kv_heads * hd * kKvBytesPerValue;
+    if (row_bytes == 0) row_bytes = 4ull * hd;
+    c.kv_written += 2ull * n * n_kv_heads * row_bytes;
     c.calls += 1;
     Timed t(m_stream, OpClass::kv_write);
     m_stream.kv_write(k, v, n, ld, n_kv_heads, hd, k_cache, v_cache, capacity, pos0);
@@ -114,13 +116,14 @@ void CountedOps::kv_write(const float* k, const float* v, int n, int ld, int n_k
 
 void CountedOps::attention(const float* q, int n, int ld, int n_heads, int n_kv_heads, int hd,
                            const float* k_cache, const float* v_cache, int capacity, int pos0, float* out,
-                           float* probs, int probs_row_begin) {
+                           float* probs, int probs_row_begin, uint64_t row_bytes) {
     auto& c = at(OpClass::attention);
     // Query row i sees s_i = pos0 + i + 1 keys: sum over rows = n·pos0 + n(n+1)/2.
     const uint64_t keys_seen = uint64_t(n) * pos0 + uint64_t(n) * (n + 1) / 2;
     c.flops += uint64_t(n_heads) * keys_seen * (2ull * hd + 5 + 2ull * hd);
     // Each KV head's rows up to the longest span are read once (GQA groups share them).
-    c.kv_read += 2ull * n_kv_heads * uint64_t(pos0 + n) * hd * kKvBytesPerValue;
+    if (row_bytes == 0) row_bytes = 4ull * hd;
+    c.kv_read += 2ull * n_kv_heads * uint64_t(pos0 + n) * row_bytes;
     c.calls += 1;
     const float scale = 1.0f / std::sqrt(float(hd));
     Timed t(m_stream, OpClass::attention);

@@ -25,11 +25,13 @@ class CountedOps {
     void residual(float* y, const float* x, int n, int d);
     void embed(const int32_t* ids, int n, const DeviceTensor& table, float* y);
     void add_positions(float* y, const DeviceTensor& pos_embd, int pos0, int n);
+    // pos0 is the cache row of the first new token; row_bytes one head's K (or V) row in the cache's
+    // storage (0: float32, 4·hd), for the KV byte counts.
     void kv_write(const float* k, const float* v, int n, int ld, int n_kv_heads, int hd, float* k_cache,
-                  float* v_cache, int capacity, int pos0);
+                  float* v_cache, int capacity, int pos0, uint64_t row_bytes = 0);
     void attention(const float* q, int n, int ld, int n_heads, int n_kv_heads, int hd, const float* k_cache,
                    const float* v_cache, int capacity, int pos0, float* out, float* probs,
-                   int probs_row_begin);
+                   int probs_row_begin, uint64_t row_bytes = 0);
 
   private:
     OpCounters& at(OpClass op) { return m_counters[op]; }

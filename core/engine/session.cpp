@@ -7,6 +7,7 @@
 #include "engine/device_weights.h"
 #include "engine/forward.h"
 #include "engine/ops.h"
+#include "kvscope/logit_compare.h"
 
 namespace kvscope {
 
@@ -45,14 +46,19 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Engine> e
         return Status::error("a KV cache of " + std::to_string(capacity) +
                              " tokens exceeds the model's context of " + std::to_string(c.context_length) +
                              " tokens");
+    KVSCOPE_TRY(options.cache.validate().with_context("cache variant"));
+    if (options.mode == SessionMode::uncached && !options.cache.exact())
+        return Status::error("a cache variant (" + options.cache.describe() +
+                             ") needs a cached session: the uncached run keeps no cache");
     auto session = std::unique_ptr<Session>(new Session());
     session->m_engine = std::move(engine);
     session->m_options = options;
     session->m_capacity = capacity;
     session->m_stream = session->m_engine->backend().make_stream();
-    auto cache = KVCache::create(session->m_engine->backend(), c, capacity);
+    auto cache = KVCache::create(session->m_engine->backend(), c, capacity, options.cache);
     if (!cache) return cache.status();
     session->m_cache = std::move(cache.value());
+    session->m_evictor = make_eviction_policy(options.cache);
     session->m_scratch = std::make_unique<Scratch>();
     return session;
 }
@@ -93,7 +99,8 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
                                  std::to_string(c.vocab_size - 1) + ")");
     }
     const int new_length = position() + n_new;
-    if (new_length > m_capacity) {
+    const bool bounded = m_evictor != nullptr;  // an evicting cache: rows held stay below its budget
+    if (!bounded && new_length > m_capacity) {
         if (m_capacity == c.context_length)
             return Status::error("the sequence would be " + std::to_string(new_length) +
                                  " tokens long, past the model's context of " +
@@ -103,6 +110,17 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
                              std::to_string(m_capacity) + " tokens (model context " +
                              std::to_string(c.context_length) + ")");
     }
+    if (bounded) {
+        if (m_cache->length() + n_new > m_capacity)
+            return Status::error(std::to_string(n_new) + " new tokens do not fit this " +
+                                 m_options.cache.describe() + " cache: it holds " +
+                                 std::to_string(m_cache->length()) + " rows of " +
+                                 std::to_string(m_capacity));
+        if (c.arch == Architecture::gpt2 && new_length > c.context_length)
+            return Status::error("the sequence would be " + std::to_string(new_length) +
+                                 " tokens long: this model's learned positions end at " +
+                                 std::to_string(c.context_length) + " (only a RoPE model can run past them)");
+    }
 
     const bool cached = m_options.mode == SessionMode::cached;
     const TraceOptions& topt = m_options.trace;
@@ -111,7 +129,7 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     // from position 0, into a scratch cache emptied first.
     std::vector<int32_t> full;
     std::span<const int32_t> run = new_tokens;
-    int pos0 = position();
+    int pos0 = cached ? m_cache->length() : position();  // cache row of the first token run
     if (!cached) {
         full = m_tokens;
         full.insert(full.end(), new_tokens.begin(), new_tokens.end());
@@ -126,17 +144,21 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     ForwardRequest req;
     req.tokens = run;
     req.pos0 = pos0;
+    req.position0 = cached ? position() : 0;
     req.logits_from = all_logits ? first_new_row : n_run - 1;
     req.attention_from = topt.attention == RowSelection::none ? -1 : row_begin(topt.attention);
+    const bool policy_reads_attention = m_evictor && m_evictor->needs_attention();
+    if (policy_reads_attention) req.attention_from = 0;  // cached: the new rows are all the rows run
     req.cancel = m_cancel;
 
     Counters step;
     CountedOps ops(*m_stream, step);
     auto fwd = forward(c, m_engine->weights(), *m_cache, *m_scratch, m_engine->backend(), ops, req);
     if (!fwd) {
-        if (cached) m_cache->truncate(std::min(m_cache->length(), position()));
+        if (cached) m_cache->truncate(std::min(m_cache->length(), pos0));
         return fwd.status();
     }
+    const int rows_in_step = cached ? m_cache->length() : 0;  // rows held before any eviction
 
     auto trace = std::make_shared<StepTrace>();
     trace->step = m_step;
@@ -144,7 +166,7 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     trace->mode = m_options.mode;
     trace->pos_begin = position();
     trace->pos_end = new_length;
-    trace->computed_begin = pos0;
+    trace->computed_begin = cached ? position() : 0;
     trace->n_layers = c.n_layers;
     trace->n_heads = c.n_heads;
     trace->n_kv_heads = c.n_kv_heads;
@@ -152,7 +174,38 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     trace->vocab_size = c.vocab_size;
     trace->capacity = m_capacity;
     trace->input_tokens.assign(new_tokens.begin(), new_tokens.end());
-    trace->attention = std::move(fwd->attention);
+    // The attention the variant computed is over cache rows; the trace speaks positions (a key the cache
+    // no longer holds has weight 0), so views draw it over the text like the exact run's.
+    const bool rows_are_positions = !cached || m_cache->contiguous();
+    if (topt.attention != RowSelection::none) {
+        if (rows_are_positions) {
+            // The policy still reads the rows below; otherwise they can move.
+            if (policy_reads_attention)
+                trace->attention = fwd->attention;
+            else
+                trace->attention = std::move(fwd->attention);
+        } else {
+            const RowMapView map = m_cache->row_map();
+            const int group = c.n_heads / c.n_kv_heads;
+            for (int l = 0; l < int(fwd->attention.size()); ++l) {
+                const LayerAttention& src = fwd->attention[size_t(l)];
+                LayerAttention dst;
+                dst.row_begin = position() + (src.row_begin - pos0);
+                dst.n_rows = src.n_rows;
+                dst.n_keys = dst.row_begin + dst.n_rows;
+                dst.probs.assign(size_t(c.n_heads) * dst.n_rows * dst.n_keys, 0.0f);
+                for (int h = 0; h < c.n_heads; ++h)
+                    for (int r = 0; r < src.n_rows; ++r) {
+                        const float* in = src.row(h, r);
+                        float* out = dst.probs.data() + (size_t(h) * dst.n_rows + r) * dst.n_keys;
+                        const int seen = src.row_begin + r + 1;  // causal: rows this query read
+                        for (int j = 0; j < seen; ++j)
+                            out[map.position(l, h / group, j)] = in[j];
+                    }
+                trace->attention.push_back(std::move(dst));
+            }
+        }
+    }
 
     if (topt.kv != RowSelection::none) {
         const int kv_first = pos0 + row_begin(topt.kv);
@@ -161,8 +214,14 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
         trace->kv.resize(c.n_layers);
         for (int l = 0; l < c.n_layers; ++l) {
             LayerKV& lk = trace->kv[l];
-            lk.row_begin = kv_first;
+            lk.row_begin = kv_first - pos0 + (cached ? position() : 0);  // a position, not a cache row
             lk.n_rows = kv_rows;
+            if (auto computed = m_cache->computed_rows(l); !computed.empty() && cached) {
+                // [2][H][n][hd]: K then V, as the model computed them before the cache rounded them
+                const size_t half = computed.size() / 2;
+                lk.k_computed.assign(computed.begin(), computed.begin() + half);
+                lk.v_computed.assign(computed.begin() + half, computed.end());
+            }
             lk.k.resize(size_t(c.n_kv_heads) * kv_rows * hd);
             lk.v.resize(lk.k.size());
             for (int h = 0; h < c.n_kv_heads; ++h) {
@@ -174,8 +233,44 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
         }
         m_stream->synchronize();
         if (Status st = m_stream->error(); !st) {
-            m_cache->truncate(cached ? position() : 0);  // the step did not happen
+            m_cache->truncate(cached ? pos0 : 0);  // the step did not happen
             return st.with_context("reading the KV rows of the trace");
+        }
+    }
+
+    // ---- the cache variant's eviction: after the step, the policy decides which rows stay
+    // ------------------
+    uint64_t rows_evicted = 0;
+    if (cached && m_evictor) {
+        const uint64_t before = m_cache->rows_evicted();
+        std::span<const LayerAttention> rows_attention;
+        if (policy_reads_attention) rows_attention = fwd->attention;
+        if (auto keep = m_evictor->decide(m_cache->row_map(), rows_attention, c.n_heads)) {
+            m_cache->keep_rows(*m_stream, *keep, c.rope_theta, c.rope_layout);
+            if (Status st = m_stream->error(); !st) return st.with_context("evicting cache rows");
+        }
+        rows_evicted = m_cache->rows_evicted() - before;
+    }
+    {
+        CacheState& cs = trace->cache;
+        const CachePolicy& p = m_cache->policy();
+        cs.policy = cache_variant_spec(p);
+        cs.label = p.describe();
+        cs.element = kv_element_name(p.storage.element);
+        cs.bytes_per_value = m_cache->bytes_per_value();
+        cs.row_bytes = m_cache->row_bytes();
+        cs.rows = cached ? m_cache->length() : n_run;
+        cs.reindexed = p.reindex;
+        cs.sinks = p.eviction == EvictionKind::sinks_window ? p.sinks : 0;
+        cs.n_kv_heads = c.n_kv_heads;
+        cs.contiguous = !cached || m_cache->contiguous();
+        if (!cs.contiguous) {
+            const RowMapView map = m_cache->row_map();
+            cs.positions.reserve(size_t(c.n_layers) * c.n_kv_heads * cs.rows);
+            for (int l = 0; l < c.n_layers; ++l)
+                for (int h = 0; h < c.n_kv_heads; ++h)
+                    for (int r = 0; r < cs.rows; ++r)
+                        cs.positions.push_back(map.position(l, h, r));
         }
     }
 
@@ -201,6 +296,27 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     }
     if (topt.top_k <= 0) trace->top.clear();
     if (topt.logits) trace->logits.assign(last.begin(), last.end());
+    if (!m_reference.empty()) {
+        Quality q = m_quality_by_step.empty() ? Quality{} : m_quality_by_step.back();
+        if (m_reference.size() == last.size()) {
+            const LogitComparison cmp = compare_logits(m_reference, last);
+            q.measured = true;
+            q.kl = cmp.kl;
+            q.max_abs_logit_diff = cmp.max_abs_logit_diff;
+            q.top1_agrees = cmp.top1_agrees();
+            q.reference_top1 = cmp.exact_top1;
+            q.steps += 1;
+            q.kl_sum += cmp.kl;
+            q.top1_agreements += cmp.top1_agrees() ? 1 : 0;
+            q.max_abs_logit_diff_so_far = std::max(q.max_abs_logit_diff_so_far, cmp.max_abs_logit_diff);
+            if (!cmp.top1_agrees() && q.first_disagreement_step < 0) q.first_disagreement_step = m_step;
+        }
+        trace->quality = q;
+        m_reference.clear();
+    } else if (!m_quality_by_step.empty()) {
+        trace->quality = m_quality_by_step.back();
+        trace->quality.measured = false;
+    }
 
     m_tokens.insert(m_tokens.end(), new_tokens.begin(), new_tokens.end());
     if (!cached) m_cache->clear();  // the uncached run keeps nothing between steps
@@ -211,7 +327,9 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     step.tokens_processed = uint64_t(n_run);
     step.tokens_recomputed = uint64_t(first_new_row);
     step.kv_bytes_resident = cached ? m_cache->bytes_resident() : 0;
-    step.kv_bytes_peak = m_cache->bytes_for(cached ? m_cache->length() : n_run);
+    step.kv_bytes_peak = m_cache->bytes_for(cached ? rows_in_step : n_run);
+    step.kv_bytes_full = cached ? c.kv_bytes_per_token(4) * uint64_t(new_length) : 0;
+    step.kv_rows_evicted = rows_evicted;
     step.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
     Counters cumulative = this->cumulative();
@@ -219,6 +337,7 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     trace->counters = step;
     trace->cumulative = cumulative;
     m_cumulative_by_step.push_back(cumulative);
+    m_quality_by_step.push_back(trace->quality);
     m_step_end_pos.push_back(new_length);
     ++m_step;
     return StepTracePtr(std::move(trace));
@@ -232,6 +351,10 @@ Status Session::truncate(int pos) {
         reset();
         return Status::ok();
     }
+    if (pos != position() && !can_truncate())
+        return Status::error("this " + m_options.cache.describe() +
+                             " cache cannot step back: it evicted rows or scored them by attention that the "
+                             "later tokens gave; reset and replay the tokens instead");
     m_tokens.resize(size_t(pos));
     if (m_options.mode == SessionMode::cached) m_cache->truncate(pos);
     // Keep the steps that end at or before pos, and a step that pos falls inside (part of a prompt).
@@ -240,14 +363,27 @@ Status Session::truncate(int pos) {
         ++keep;
     m_step_end_pos.resize(keep);
     m_cumulative_by_step.resize(keep);
+    m_quality_by_step.resize(keep);
     m_step = static_cast<int64_t>(keep);
     m_logits.clear();
     return Status::ok();
 }
 
+bool Session::can_truncate() const {
+    if (!m_evictor) return true;
+    return !m_evictor->needs_attention() && m_cache->rows_evicted() == 0;
+}
+
+void Session::compare_next_step_with(std::span<const float> reference) {
+    m_reference.assign(reference.begin(), reference.end());
+}
+
 void Session::reset() {
     m_tokens.clear();
     m_cache->clear();
+    if (m_evictor) m_evictor->reset();
+    m_quality_by_step.clear();
+    m_reference.clear();
     m_logits.clear();
     m_cumulative_by_step.clear();
     m_step_end_pos.clear();

@@ -7,6 +7,9 @@ Status Session::restore(std::span<const int32_t> tokens, const std::vector<std::
                         const std::vector<std::vector<float>>& v) {
     if (m_options.mode != SessionMode::cached)
         return Status::error("only a cached session can take a saved cache");
+    if (!m_options.cache.exact())
+        return Status::error("a saved cache holds float32 rows of every position; this session runs the " +
+                             m_options.cache.describe() + " cache variant");
     if (!m_tokens.empty())
         return Status::error("the session already holds " + std::to_string(m_tokens.size()) +
                              " tokens; a saved cache goes into an empty one");
@@ -43,6 +46,7 @@ Status Session::restore(std::span<const int32_t> tokens, const std::vector<std::
     // As if one step (a prefill) had brought these tokens: truncate() and step numbering stay consistent.
     m_step_end_pos = {n};
     m_cumulative_by_step = {Counters{}};
+    m_quality_by_step = {Quality{}};
     m_step = 1;
     m_logits.clear();
     return Status::ok();

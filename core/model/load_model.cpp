@@ -6,6 +6,7 @@
 #include "model/formats/gguf.h"
 #include "model/formats/hf_folder.h"
 #include "model/formats/llama2c.h"
+#include "model/formats/pytorch_pickle.h"
 #include "util/files.h"
 #include "util/mapped_file.h"
 
@@ -37,8 +38,11 @@ Result<std::shared_ptr<Model>> load_by_sniffing(const std::string& path) {
     const uint64_t size = mapped.value()->size();
     // A .gguf whose magic is wrong still goes to the GGUF reader, which says what it found instead.
     if ((size >= 4 && std::memcmp(data, "GGUF", 4) == 0) || name.ends_with(".gguf")) return load_gguf(path);
+    if (looks_like_llama2c(data, size)) return load_llama2c(path);
+    if (auto kind = pytorch_pickle_kind(data, size))
+        return Status::error(pytorch_pickle_refusal(path, *kind));
     // A .bin is taken as llama2.c so that a damaged header gets llama2.c's own, precise message.
-    if (looks_like_llama2c(data, size) || name.ends_with(".bin")) return load_llama2c(path);
+    if (name.ends_with(".bin")) return load_llama2c(path);
     return Status::error(path + ": not a model KVScope can read (first bytes: " + hex_prefix(data, size) +
                          "); expected a GGUF file, a Hugging Face folder (config.json + *.safetensors) or a "
                          "llama2.c checkpoint");
@@ -46,7 +50,8 @@ Result<std::shared_ptr<Model>> load_by_sniffing(const std::string& path) {
 
 }  // namespace
 
-Result<std::shared_ptr<const Model>> load_model(const std::string& path, const LoadOptions& options) {
+static Result<std::shared_ptr<const Model>> load_model_unguarded(const std::string& path,
+                                                                 const LoadOptions& options) {
     if (!is_directory(path) && !is_regular_file(path))
         return Status::error(path + ": no such file or folder");
     auto loaded = load_by_sniffing(path);
@@ -64,6 +69,10 @@ Result<std::shared_ptr<const Model>> load_model(const std::string& path, const L
         model->tokenizer = tok.value();
     }
     return std::shared_ptr<const Model>(std::move(model));
+}
+
+Result<std::shared_ptr<const Model>> load_model(const std::string& path, const LoadOptions& options) {
+    return catch_exceptions(path, [&] { return load_model_unguarded(path, options); });
 }
 
 }  // namespace kvscope

@@ -28,6 +28,16 @@ int64_t Tensor::numel() const {
     return shape.empty() ? 0 : n;
 }
 
+std::vector<float> Tensor::row_major_values() const {
+    if (!in_out) return std::vector<float>(data(), data() + numel());
+    const int64_t out = rows(), in = cols();
+    std::vector<float> values(static_cast<size_t>(numel()));
+    for (int64_t i = 0; i < in; ++i)
+        for (int64_t o = 0; o < out; ++o)
+            values[size_t(o * in + i)] = data()[i * out + o];
+    return values;
+}
+
 Status ModelConfig::validate() const {
     auto positive = [](const char* name, int v) -> Status {
         if (v <= 0) return Status::error(std::string(name) + " must be positive, got " + std::to_string(v));

@@ -1,5 +1,7 @@
 #include "model/model_assembly.h"
 
+#include <set>
+
 namespace kvscope {
 
 namespace {
@@ -7,8 +9,10 @@ namespace {
 struct Assembler {
     const TensorSource& source;
     const WeightNames& names;
+    std::set<std::string> taken;  // to report what the file holds and the model does not use
 
     Status take(Tensor& out, const std::string& name, std::vector<int64_t> shape, Layout layout) {
+        taken.insert(name);
         auto t = take_tensor(source, name, shape, layout);
         if (!t) return t.status();
         out = std::move(t.value());
@@ -28,7 +32,7 @@ Result<std::shared_ptr<Model>> assemble_model(const ModelConfig& c, const Tensor
                                               const WeightNames& names) {
     auto model = std::make_shared<Model>();
     model->config = c;
-    Assembler a{source, names};
+    Assembler a{source, names, {}};
     const int64_t d = c.d_model, V = c.vocab_size;
     const bool gpt2 = c.arch == Architecture::gpt2;
 
@@ -81,6 +85,26 @@ Result<std::shared_ptr<Model>> assemble_model(const ModelConfig& c, const Tensor
         KVSCOPE_TRY(a.take(model->lm_head, names.lm_head, {V, d}, Layout::as_stored));
     }
     KVSCOPE_TRY(model->validate());
+
+    // Not an error (checkpoints carry buffers such as GPT-2's attn.bias masks, or an lm_head beside tied
+    // embeddings), but never silent: a tensor the model ignores may be one the user expected to matter.
+    std::vector<std::string> unused;
+    for (const auto& [name, raw] : source.all())
+        if (!a.taken.count(name))
+            unused.push_back("'" + name + "' (" + dtype_name(raw.dtype) + " " + shape_string(raw.shape) +
+                             ")");
+    for (const auto& [name, dtype] : source.skipped())
+        unused.push_back("'" + name + "' (" + dtype + ", not a float type)");
+    if (!unused.empty()) {
+        constexpr size_t kListed = 8;
+        std::string list;
+        for (size_t i = 0; i < unused.size() && i < kListed; ++i)
+            list += (i ? ", " : "") + unused[i];
+        if (unused.size() > kListed) list += " and " + std::to_string(unused.size() - kListed) + " more";
+        model->notes.push_back(source.where + ": " + std::to_string(unused.size()) + " tensor" +
+                               (unused.size() == 1 ? " is" : "s are") +
+                               " in the file but not used by the model: " + list);
+    }
     return model;
 }
 

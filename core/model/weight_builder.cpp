@@ -1,5 +1,6 @@
 #include "model/weight_builder.h"
 
+#include <cassert>
 #include <cstring>
 #include <sstream>
 
@@ -72,9 +73,11 @@ Result<Tensor> widen_tensor(const RawTensor& raw, const std::vector<int64_t>& sh
     t.stored_bytes = raw.nbytes;
 
     const bool aligned = reinterpret_cast<uintptr_t>(raw.data) % alignof(float) == 0;
-    if (raw.dtype == DType::f32 && layout == Layout::as_stored && aligned && raw.keepalive) {
-        // Used in place: the tensor keeps the mapping alive (no second copy of the weights).
+    if (raw.dtype == DType::f32 && aligned && raw.keepalive) {
+        // Used in place: the tensor keeps the mapping alive (no second copy of the weights). A Conv1D
+        // [in, out] matrix stays as stored and says so; the matmul reads it that way.
         t.storage = std::shared_ptr<const float>(raw.keepalive, reinterpret_cast<const float*>(raw.data));
+        t.in_out = layout == Layout::transposed;
         return t;
     }
     auto owned = std::make_shared<std::vector<float>>(static_cast<size_t>(n));
@@ -100,6 +103,8 @@ Result<Tensor> take_tensor(const TensorSource& source, const std::string& name,
 }
 
 Tensor concat_rows(const std::string& name, const std::vector<const Tensor*>& parts) {
+    for (const Tensor* p : parts)
+        assert(!p->in_out && "concat_rows: rows of an [in, out] tensor are not contiguous");
     int64_t rows = 0, cols = parts.front()->shape.size() == 2 ? parts.front()->shape[1] : 1;
     uint64_t bytes = 0;
     for (const Tensor* p : parts) {
@@ -116,6 +121,7 @@ Tensor concat_rows(const std::string& name, const std::vector<const Tensor*>& pa
 }
 
 Tensor slice_rows(const Tensor& t, const std::string& name, int64_t row_begin, int64_t n_rows) {
+    assert(!t.in_out && "slice_rows: rows of an [in, out] tensor are not contiguous");
     const int64_t cols = t.shape.size() == 2 ? t.shape[1] : 1;
     std::vector<float> values(t.data() + row_begin * cols, t.data() + (row_begin + n_rows) * cols);
     std::vector<int64_t> shape =

@@ -41,10 +41,16 @@ class TensorSource {
     const RawTensor* find(const std::string& name) const;
     bool contains(const std::string& name) const { return find(name) != nullptr; }
     const std::map<std::string, RawTensor>& all() const { return m_tensors; }
+    // Tensors of the file that cannot be weights (integer dtypes): kept by name so that the model can report
+    // them as unused, and a shard index that lists them is not taken as wrong.
+    void skip(const std::string& name, const std::string& dtype) { m_skipped[name] = dtype; }
+    bool was_skipped(const std::string& name) const { return m_skipped.count(name) != 0; }
+    const std::map<std::string, std::string>& skipped() const { return m_skipped; }
     std::string where;  // "tiny-gpt2/" or "model.gguf": used in "tensor 'x' not found in <where>"
 
   private:
     std::map<std::string, RawTensor> m_tensors;
+    std::map<std::string, std::string> m_skipped;  // name -> dtype
 };
 
 enum class Layout {

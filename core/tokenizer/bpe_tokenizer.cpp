@@ -197,51 +197,56 @@ Status ByteLevelBpeTokenizer::encode_word(std::string_view word, size_t offset,
 }
 
 Result<std::vector<int32_t>> ByteLevelBpeTokenizer::encode(std::string_view text, bool add_special) const {
-    std::string normalized;
-    std::vector<int32_t> ids;
-    auto begun = begin_encode(m_data, text, add_special, normalized, ids);
-    if (!begun) return begun.status();
-    text = begun.value();
+    // No exception leaves a tokenizer (an allocation failure on a huge prompt ends as an error).
+    return catch_exceptions("tokenizer", [&]() -> Result<std::vector<int32_t>> {
+        std::string normalized;
+        std::vector<int32_t> ids;
+        auto begun = begin_encode(m_data, text, add_special, normalized, ids);
+        if (!begun) return begun.status();
+        text = begun.value();
 
-    std::vector<AddedTokenMatcher::Segment> segments;
-    m_added.split(text, segments);
-    std::unordered_map<std::string_view, std::pair<size_t, size_t>> cache;  // word -> [begin, end) in `ids`
-    std::vector<std::string_view> words;
-    std::string prefixed;
-    for (const auto& segment : segments) {
-        if (segment.id >= 0) {
-            ids.push_back(segment.id);
-            continue;
-        }
-        std::string_view stretch = segment.text;
-        const size_t offset = static_cast<size_t>(stretch.data() - text.data());  // where it is in the text
-        size_t added = 0;
-        if (m_data.add_space_prefix && stretch.front() != ' ') {
-            // ByteLevel's add_prefix_space: every stretch it is given starts with a space.
-            prefixed.assign(1, ' ');
-            prefixed.append(stretch);
-            stretch = prefixed;
-            added = 1;
-        }
-        words.clear();
-        KVSCOPE_TRY(m_splitter->split(stretch, words));
-        for (std::string_view word : words) {
-            if (auto it = cache.find(word); it != cache.end()) {
-                const auto [begin, end] = it->second;
-                for (size_t k = begin; k < end; ++k) {
-                    const int32_t id = ids[k];
-                    ids.push_back(id);
-                }
+        std::vector<AddedTokenMatcher::Segment> segments;
+        m_added.split(text, segments);
+        std::unordered_map<std::string_view, std::pair<size_t, size_t>>
+            cache;  // word -> [begin, end) in `ids`
+        std::vector<std::string_view> words;
+        std::string prefixed;
+        for (const auto& segment : segments) {
+            if (segment.id >= 0) {
+                ids.push_back(segment.id);
                 continue;
             }
-            const size_t begin = ids.size();
-            const size_t in_stretch = static_cast<size_t>(word.data() - stretch.data());
-            KVSCOPE_TRY(encode_word(word, offset + (in_stretch >= added ? in_stretch - added : 0), ids));
-            // Views into `prefixed` die with the next stretch; only words of the text itself are cached.
-            if (stretch.data() != prefixed.data()) cache.emplace(word, std::make_pair(begin, ids.size()));
+            std::string_view stretch = segment.text;
+            const size_t offset =
+                static_cast<size_t>(stretch.data() - text.data());  // where it is in the text
+            size_t added = 0;
+            if (m_data.add_space_prefix && stretch.front() != ' ') {
+                // ByteLevel's add_prefix_space: every stretch it is given starts with a space.
+                prefixed.assign(1, ' ');
+                prefixed.append(stretch);
+                stretch = prefixed;
+                added = 1;
+            }
+            words.clear();
+            KVSCOPE_TRY(m_splitter->split(stretch, words));
+            for (std::string_view word : words) {
+                if (auto it = cache.find(word); it != cache.end()) {
+                    const auto [begin, end] = it->second;
+                    for (size_t k = begin; k < end; ++k) {
+                        const int32_t id = ids[k];
+                        ids.push_back(id);
+                    }
+                    continue;
+                }
+                const size_t begin = ids.size();
+                const size_t in_stretch = static_cast<size_t>(word.data() - stretch.data());
+                KVSCOPE_TRY(encode_word(word, offset + (in_stretch >= added ? in_stretch - added : 0), ids));
+                // Views into `prefixed` die with the next stretch; only words of the text itself are cached.
+                if (stretch.data() != prefixed.data()) cache.emplace(word, std::make_pair(begin, ids.size()));
+            }
         }
-    }
-    return ids;
+        return ids;
+    });
 }
 
 std::string ByteLevelBpeTokenizer::token_bytes(int32_t id, bool) const {

@@ -29,7 +29,7 @@ std::string joined_pre_names() {
 
 }  // namespace
 
-Result<std::shared_ptr<const Tokenizer>> make_tokenizer(TokenizerData data) {
+static Result<std::shared_ptr<const Tokenizer>> make_tokenizer_unguarded(TokenizerData data) {
     const size_t n = data.tokens.size();
     if (n == 0) return Status::error("tokenizer: the vocabulary is empty");
     if (n > static_cast<size_t>(INT32_MAX)) return Status::error("tokenizer: too many tokens for int32 ids");
@@ -95,7 +95,12 @@ Result<std::shared_ptr<const Tokenizer>> make_tokenizer(TokenizerData data) {
     return made;
 }
 
-Result<std::shared_ptr<const Tokenizer>> load_tokenizer(const std::string& path) {
+Result<std::shared_ptr<const Tokenizer>> make_tokenizer(TokenizerData data) {
+    return catch_exceptions(std::string("tokenizer"),
+                            [&] { return make_tokenizer_unguarded(std::move(data)); });
+}
+
+static Result<std::shared_ptr<const Tokenizer>> load_tokenizer_unguarded(const std::string& path) {
     Result<TokenizerData> data = Status::error(path + ": not read");
     if (is_directory(path)) {
         auto folder = load_hf_folder_tokenizer(path);
@@ -141,6 +146,10 @@ Result<std::shared_ptr<const Tokenizer>> load_tokenizer(const std::string& path)
     auto tokenizer = make_tokenizer(std::move(data.value()));
     if (!tokenizer) return tokenizer.status().with_context(path);
     return tokenizer;
+}
+
+Result<std::shared_ptr<const Tokenizer>> load_tokenizer(const std::string& path) {
+    return catch_exceptions(path, [&] { return load_tokenizer_unguarded(path); });
 }
 
 }  // namespace kvscope

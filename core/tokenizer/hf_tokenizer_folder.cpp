@@ -12,30 +12,22 @@
 //                           "pad_token_id" — the model's own ids, used when no tokenizer file names one
 // A named special token must be in the vocabulary; BOS, EOS and pad become control tokens (printed as
 // nothing), as transformers' special tokens are skipped when decoding.
-#include <nlohmann/json.hpp>
-
 #include "tokenizer/tokenizer_files.h"
 #include "util/files.h"
+#include "util/json_value.h"
 
 namespace kvscope {
 
 namespace {
 
-using nlohmann::json;
-
 // A JSON file of the folder, or null when the folder has none.
-Result<json> optional_json(const std::string& dir, const std::string& name) {
+Result<Json> optional_json(const std::string& dir, const std::string& name) {
     const std::string path = path_join(dir, name);
-    if (!is_regular_file(path)) return json();
-    auto text = read_text_file(path);
-    if (!text) return text.status();
-    try {
-        json j = json::parse(text.value());
-        if (!j.is_object()) return Status::error(path + ": expected a JSON object");
-        return j;
-    } catch (const json::exception& e) {
-        return Status::error(path + ": does not parse as JSON: " + e.what());
-    }
+    if (!is_regular_file(path)) return Json();
+    auto j = read_json_file(path);
+    if (!j) return j.status();
+    KVSCOPE_TRY(JsonRef::root(j.value(), path).expect_object());
+    return j;
 }
 
 struct SpecialName {
@@ -43,30 +35,29 @@ struct SpecialName {
     std::string content;
 };
 
-Result<SpecialName> special_name(const json& j, const char* key, const std::string& where) {
+Result<SpecialName> special_name(const JsonRef& j, const char* key) {
     SpecialName s;
-    if (j.is_null() || !j.contains(key)) return s;
+    const JsonRef v = j[key];
+    if (!j.contains(key)) return s;
     s.given = true;
-    const json& v = j[key];
-    if (v.is_null()) return s;
+    if (v.absent()) return s;
     if (v.is_string())
-        s.content = v.get<std::string>();
-    else if (v.is_object() && v.contains("content") && v["content"].is_string())
-        s.content = v["content"].get<std::string>();
+        s.content = v.string().value();
+    else if (v.is_object() && v["content"].is_string())
+        s.content = v["content"].string().value();
     else
-        return Status::error(where + ": \"" + key +
-                             "\" must be a string, {\"content\": ...} or null, found " + v.dump());
+        return v.mismatch("a string, {\"content\": ...} or null");
     return s;
 }
 
 // config.json's id for key (an integer, or a list whose first element is kept), -1 when absent or null.
-Result<int64_t> config_id(const json& config, const char* key, const std::string& where) {
-    if (config.is_null() || !config.contains(key) || config[key].is_null()) return int64_t{-1};
-    const json& v = config[key];
-    if (v.is_number_integer()) return v.get<int64_t>();
-    if (v.is_array() && !v.empty() && v[0].is_number_integer()) return v[0].get<int64_t>();
-    return Status::error(where + ": \"" + key + "\" must be an integer or a list of integers, found " +
-                         v.dump());
+Result<int64_t> config_id(const JsonRef& config, const char* key) {
+    const JsonRef v = config[key];
+    if (v.absent()) return int64_t{-1};
+    // -1 is how some configs (early Llama ones) say "none".
+    if (v.is_array() && v.size() > 0) return v[size_t{0}].integer(-1, INT32_MAX);
+    if (v.is_array()) return v.mismatch("an integer or a list of integers");
+    return v.integer(-1, INT32_MAX);
 }
 
 Result<TokenizerData> read_folder_vocabulary(const std::string& dir, bool& found) {
@@ -109,24 +100,20 @@ Result<std::shared_ptr<const Tokenizer>> load_hf_folder_tokenizer(const std::str
     if (!model_config) return model_config.status();
 
     // Added tokens that tokenizer_config.json knows and the vocabulary files may not (vocab.json has none).
-    const json& tc = tokenizer_config.value();
-    if (!tc.is_null() && tc.contains("added_tokens_decoder") && tc["added_tokens_decoder"].is_object()) {
-        for (auto it = tc["added_tokens_decoder"].begin(); it != tc["added_tokens_decoder"].end(); ++it) {
-            const std::string where = config_where + ": added_tokens_decoder[\"" + it.key() + "\"]";
-            int64_t id = -1;
-            try {
-                size_t used = 0;
-                id = std::stoll(it.key(), &used);
-                if (used != it.key().size()) id = -1;
-            } catch (...) {
-                id = -1;
-            }
-            const json& t = it.value();
-            if (id < 0 || !t.is_object() || !t.contains("content") || !t["content"].is_string())
-                return Status::error(where + " must be keyed by an id and have a string \"content\"");
-            KVSCOPE_TRY(
-                add_hf_added_token(d, id, t["content"].get<std::string>(), t.value("special", false), where));
-        }
+    const JsonRef tc = JsonRef::root(tokenizer_config.value(), config_where);
+    const JsonRef decoder = tc["added_tokens_decoder"];
+    if (decoder.present()) KVSCOPE_TRY(decoder.expect_object());
+    for (const auto& [key, t] : decoder.members()) {
+        int64_t id = -1;
+        if (!key.empty() && key.size() <= 9 && key.find_first_not_of("0123456789") == std::string::npos)
+            id = std::stoll(key);
+        if (id < 0) return Status::error(t.where() + ": the key must be a token id (digits)");
+        KVSCOPE_TRY(t.expect_object());
+        std::string content;
+        bool special = false;
+        KVSCOPE_ASSIGN(content, t["content"].string());
+        KVSCOPE_ASSIGN(special, t["special"].boolean_or(false));
+        KVSCOPE_TRY(add_hf_added_token(d, id, content, special, t.where()));
     }
 
     struct Slot {
@@ -141,9 +128,9 @@ Result<std::shared_ptr<const Tokenizer>> load_hf_folder_tokenizer(const std::str
                           {"pad_token", "pad_token_id", &d.pad_id, true}};
     const auto n = static_cast<int64_t>(d.tokens.size());
     for (const Slot& slot : slots) {
-        auto from_config = special_name(tc, slot.token_key, config_where);
+        auto from_config = special_name(tc, slot.token_key);
         if (!from_config) return from_config.status();
-        auto from_map = special_name(special_map.value(), slot.token_key, map_where);
+        auto from_map = special_name(JsonRef::root(special_map.value(), map_where), slot.token_key);
         if (!from_map) return from_map.status();
         const SpecialName& name = from_config->given ? from_config.value() : from_map.value();
         const std::string& where = from_config->given ? config_where : map_where;
@@ -158,7 +145,7 @@ Result<std::shared_ptr<const Tokenizer>> load_hf_folder_tokenizer(const std::str
             }
             *slot.id = id;
         } else if (*slot.id < 0 && slot.config_key) {
-            auto id = config_id(model_config.value(), slot.config_key, model_where);
+            auto id = config_id(JsonRef::root(model_config.value(), model_where), slot.config_key);
             if (!id) return id.status();
             if (id.value() >= n)
                 return Status::error(model_where + ": " + slot.config_key + " " + std::to_string(id.value()) +
@@ -171,11 +158,8 @@ Result<std::shared_ptr<const Tokenizer>> load_hf_folder_tokenizer(const std::str
             d.token_types[size_t(*slot.id)] = static_cast<int32_t>(TokenType::control);
     }
 
-    if (!tc.is_null() && tc.contains("add_bos_token")) {
-        if (!tc["add_bos_token"].is_boolean())
-            return Status::error(config_where + ": \"add_bos_token\" must be true or false, found " +
-                                 tc["add_bos_token"].dump());
-        d.add_bos = tc["add_bos_token"].get<bool>();
+    if (tc["add_bos_token"].present()) {
+        KVSCOPE_ASSIGN(d.add_bos, tc["add_bos_token"].boolean());
         if (d.add_bos && d.bos_id < 0)
             return Status::error(config_where + ": add_bos_token is true but no BOS token is named");
     }

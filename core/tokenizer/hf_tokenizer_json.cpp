@@ -18,52 +18,34 @@
 // "#version" line. As transformers' GPT2Tokenizer, "<|endoftext|>" (when present) is BOS, EOS and unk and
 // is a control token. SentencePiece-style tokenizer.json files (byte_fallback, Metaspace) are refused with a
 // pointer to tokenizer.model, which holds the same model in sentencepiece's own form.
-#include <nlohmann/json.hpp>
-
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/tokenizer_files.h"
 #include "util/files.h"
+#include "util/json_value.h"
 
 namespace kvscope {
 
 namespace {
 
-using nlohmann::json;
-
-Result<json> parse_json_file(const std::string& path) {
-    auto text = read_text_file(path);
-    if (!text) return text.status();
-    try {
-        return json::parse(text.value());
-    } catch (const json::exception& e) {
-        return Status::error(path + ": does not parse as JSON: " + e.what());
-    }
-}
-
 // {piece: id} -> tokens by id; holes (ids no piece has) are filled by added tokens later, else "[PAD<id>]".
-Status read_vocab_object(const json& vocab, const std::string& where, TokenizerData& d) {
-    if (!vocab.is_object()) return Status::error(where + " must be an object {piece: id}");
+Status read_vocab_object(const JsonRef& vocab, TokenizerData& d) {
+    KVSCOPE_TRY(vocab.expect_object());
     std::vector<bool> seen;
-    for (auto it = vocab.begin(); it != vocab.end(); ++it) {
-        if (!it.value().is_number_integer())
-            return Status::error(where + "[\"" + it.key() + "\"] must be an integer id, found " +
-                                 it.value().dump());
-        const int64_t id = it.value().get<int64_t>();
-        if (id < 0 || id >= (int64_t{1} << 24))
-            return Status::error(where + "[\"" + it.key() + "\"] = " + std::to_string(id) +
-                                 " is out of range");
+    for (const auto& [piece, value] : vocab.members()) {
+        int64_t id = 0;
+        KVSCOPE_ASSIGN(id, value.integer(0, (int64_t{1} << 24) - 1));
         const auto i = static_cast<size_t>(id);
         if (i >= d.tokens.size()) {
             d.tokens.resize(i + 1);
             seen.resize(i + 1, false);
         }
         if (seen[i])
-            return Status::error(where + ": id " + std::to_string(id) + " is given to both \"" + d.tokens[i] +
-                                 "\" and \"" + it.key() + "\"");
+            return Status::error(vocab.where() + ": id " + std::to_string(id) + " is given to both \"" +
+                                 d.tokens[i] + "\" and \"" + piece + "\"");
         seen[i] = true;
-        d.tokens[i] = it.key();
+        d.tokens[i] = piece;
     }
-    if (d.tokens.empty()) return Status::error(where + " is empty");
+    if (d.tokens.empty()) return Status::error(vocab.where() + " is empty");
     d.token_types.assign(d.tokens.size(), static_cast<int32_t>(TokenType::normal));
     for (size_t i = 0; i < seen.size(); ++i)
         if (!seen[i]) {
@@ -85,23 +67,26 @@ struct PreSteps {
     bool add_prefix_space = false;
 };
 
-Status collect_pre_tokenizer(const json& node, const std::string& where, PreSteps& steps) {
-    if (node.is_null()) return Status::ok();
-    if (!node.is_object() || !node.contains("type") || !node["type"].is_string())
-        return Status::error(where + " must be an object with a \"type\"");
-    const std::string type = node["type"].get<std::string>();
+// Sequences nest; a file cannot make this recurse deeper than parse_json's depth limit.
+Status collect_pre_tokenizer(const JsonRef& node, PreSteps& steps) {
+    if (node.absent()) return Status::ok();
+    KVSCOPE_TRY(node.expect_object());
+    std::string type;
+    KVSCOPE_ASSIGN(type, node["type"].string());
+    const std::string where = node.where();
     if (type == "Sequence") {
-        const json& list = node.value("pretokenizers", json::array());
-        if (!list.is_array()) return Status::error(where + ".pretokenizers must be an array");
-        for (size_t i = 0; i < list.size(); ++i)
-            KVSCOPE_TRY(
-                collect_pre_tokenizer(list[i], where + ".pretokenizers[" + std::to_string(i) + "]", steps));
+        const JsonRef list = node["pretokenizers"];
+        KVSCOPE_TRY(list.expect_array());
+        for (const JsonRef& item : list.elements())
+            KVSCOPE_TRY(collect_pre_tokenizer(item, steps));
         return Status::ok();
     }
     if (type == "ByteLevel") {
         steps.byte_level = true;
         // tokenizers' defaults: add_prefix_space = true, use_regex = true.
-        const bool prefix = node.value("add_prefix_space", true);
+        bool prefix = true, use_regex = true;
+        KVSCOPE_ASSIGN(prefix, node["add_prefix_space"].boolean_or(true));
+        KVSCOPE_ASSIGN(use_regex, node["use_regex"].boolean_or(true));
         // ByteLevel prefixes every piece it is given; KVScope prefixes the text once, which is the same only
         // when nothing has split the text before ByteLevel.
         if (prefix && !steps.regexes.empty())
@@ -109,25 +94,30 @@ Status collect_pre_tokenizer(const json& node, const std::string& where, PreStep
                                  ": ByteLevel with add_prefix_space after another splitting step is not "
                                  "supported (it would prefix every piece)");
         steps.add_prefix_space = steps.add_prefix_space || prefix;
-        if (node.value("use_regex", true)) steps.regexes.push_back(kGpt2Regex);
+        if (use_regex) steps.regexes.push_back(kGpt2Regex);
         return Status::ok();
     }
     if (type == "Digits") {
-        steps.regexes.push_back(node.value("individual_digits", false) ? kDigitsIndividualRegex
-                                                                       : kDigitsRunRegex);
+        bool individual = false;
+        KVSCOPE_ASSIGN(individual, node["individual_digits"].boolean_or(false));
+        steps.regexes.push_back(individual ? kDigitsIndividualRegex : kDigitsRunRegex);
         return Status::ok();
     }
     if (type == "Split") {
-        const json& pattern = node.value("pattern", json());
-        if (!pattern.is_object() || !pattern.contains("Regex") || !pattern["Regex"].is_string())
+        const JsonRef pattern = node["pattern"];
+        if (!pattern.is_object() || !pattern["Regex"].is_string())
             return Status::error(where + ": only Split with a {\"Regex\": ...} pattern is supported, found " +
-                                 pattern.dump());
-        const std::string behavior = node.value("behavior", "");
-        if (behavior != "Isolated" || node.value("invert", false))
+                                 pattern.found());
+        std::string behavior, regex;
+        bool invert = false;
+        KVSCOPE_ASSIGN(behavior, node["behavior"].string_or(""));
+        KVSCOPE_ASSIGN(invert, node["invert"].boolean_or(false));
+        KVSCOPE_ASSIGN(regex, pattern["Regex"].string());
+        if (behavior != "Isolated" || invert)
             return Status::error(where + ": Split with behavior \"" + behavior + "\"" +
-                                 (node.value("invert", false) ? " and invert" : "") +
+                                 (invert ? " and invert" : "") +
                                  " is not supported (KVScope splits as \"Isolated\", not inverted)");
-        steps.regexes.push_back(pattern["Regex"].get<std::string>());
+        steps.regexes.push_back(regex);
         return Status::ok();
     }
     if (type == "Metaspace")
@@ -148,64 +138,79 @@ Result<const PreTokenizerSpec*> identify_pre_tokenizer(const PreSteps& steps, co
         "] are not those of a pre-tokenizer KVScope knows (gpt-2, qwen2, llama-bpe, smollm)");
 }
 
-Status read_normalizer(const json& node, const std::string& where, TokenizerData& d) {
-    if (node.is_null()) return Status::ok();
-    const std::string type = node.value("type", "");
+Status read_normalizer(const JsonRef& node, TokenizerData& d) {
+    if (node.absent()) return Status::ok();
+    KVSCOPE_TRY(node.expect_object());
+    std::string type;
+    KVSCOPE_ASSIGN(type, node["type"].string());
     if (type == "NFC") {
         d.normalizer = "nfc";
         return Status::ok();
     }
     if (type == "Sequence") {
-        const json& list = node.value("normalizers", json::array());
-        for (size_t i = 0; i < list.size(); ++i)
-            KVSCOPE_TRY(read_normalizer(list[i], where + ".normalizers[" + std::to_string(i) + "]", d));
+        const JsonRef list = node["normalizers"];
+        KVSCOPE_TRY(list.expect_array());
+        for (const JsonRef& item : list.elements())
+            KVSCOPE_TRY(read_normalizer(item, d));
         return Status::ok();
     }
     if (type == "Prepend" || type == "Replace")
         return Status::error(
-            where + ": a " + type +
+            node.where() + ": a " + type +
             " normalizer is SentencePiece-style (\"▁\" for spaces); load tokenizer.model instead");
-    return Status::error(where + ": normalizer type \"" + type +
+    return Status::error(node.where() + ": normalizer type \"" + type +
                          "\" is not supported (KVScope applies NFC or none)");
 }
 
-Status read_post_processor(const json& node, const std::string& where, TokenizerData& d) {
-    if (node.is_null()) return Status::ok();
-    const std::string type = node.value("type", "");
+Status read_post_processor(const JsonRef& node, TokenizerData& d) {
+    if (node.absent()) return Status::ok();
+    KVSCOPE_TRY(node.expect_object());
+    std::string type;
+    KVSCOPE_ASSIGN(type, node["type"].string());
     if (type == "ByteLevel") return Status::ok();  // only trims offsets; ids are unchanged
     if (type == "Sequence") {
-        const json& list = node.value("processors", json::array());
-        for (size_t i = 0; i < list.size(); ++i)
-            KVSCOPE_TRY(read_post_processor(list[i], where + ".processors[" + std::to_string(i) + "]", d));
+        const JsonRef list = node["processors"];
+        KVSCOPE_TRY(list.expect_array());
+        for (const JsonRef& item : list.elements())
+            KVSCOPE_TRY(read_post_processor(item, d));
         return Status::ok();
     }
     if (type != "TemplateProcessing")
-        return Status::error(where + ": post-processor type \"" + type + "\" is not supported");
-    const json& single = node.value("single", json::array());
-    if (!single.is_array() || single.empty() || !single[0].is_object() || !single[0].contains("SpecialToken"))
-        return Status::ok();
-    const std::string name = single[0]["SpecialToken"].value("id", "");
-    const json& specials = node.value("special_tokens", json::object());
-    if (!specials.contains(name) || !specials[name].contains("ids") || !specials[name]["ids"].is_array() ||
-        specials[name]["ids"].size() != 1 || !specials[name]["ids"][0].is_number_integer())
-        return Status::error(where + ": the template starts with special token \"" + name +
-                             "\", which special_tokens does not give exactly one id");
-    d.bos_id = specials[name]["ids"][0].get<int32_t>();
+        return Status::error(node.where() + ": post-processor type \"" + type + "\" is not supported");
+    const JsonRef first = node["single"][size_t{0}];
+    if (!first["SpecialToken"].present()) return Status::ok();  // the template starts with the text
+    std::string name;
+    KVSCOPE_ASSIGN(name, first["SpecialToken"]["id"].string());
+    const JsonRef ids = node["special_tokens"][name]["ids"];
+    if (!ids.is_array() || ids.size() != 1)
+        return Status::error(node.where() + ": the template starts with special token \"" + name +
+                             "\", which special_tokens does not give exactly one id (" + ids.where() +
+                             ": found " + ids.found() + ")");
+    int64_t id = 0;
+    KVSCOPE_ASSIGN(id, ids[size_t{0}].integer(0, INT32_MAX));
+    d.bos_id = static_cast<int32_t>(id);
     d.add_bos = true;
     return Status::ok();
 }
 
-Status check_bpe_options(const json& model, const std::string& where) {
-    if (model.value("byte_fallback", false))
-        return Status::error(
-            where + ": byte_fallback = true is SentencePiece-style BPE; load tokenizer.model instead");
-    if (model.contains("dropout") && model["dropout"].is_number() && model["dropout"].get<double>() > 0.0)
-        return Status::error(where + ": dropout = " + model["dropout"].dump() +
+Status check_bpe_options(const JsonRef& model) {
+    bool byte_fallback = false;
+    KVSCOPE_ASSIGN(byte_fallback, model["byte_fallback"].boolean_or(false));
+    if (byte_fallback)
+        return Status::error(model["byte_fallback"].where() +
+                             ": true is SentencePiece-style BPE; load tokenizer.model instead");
+    double dropout = 0.0;
+    KVSCOPE_ASSIGN(dropout, model["dropout"].number_or(0.0));
+    if (dropout > 0.0)
+        return Status::error(model["dropout"].where() + " = " + std::to_string(dropout) +
                              " makes tokenizing random (training only); KVScope needs 0 or null");
-    for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"})
-        if (model.contains(key) && model[key].is_string() && !model[key].get<std::string>().empty())
-            return Status::error(where + ": " + key + " = " + model[key].dump() +
-                                 " is not supported (byte-level BPE has none)");
+    for (const char* key : {"continuing_subword_prefix", "end_of_word_suffix"}) {
+        std::string value;
+        KVSCOPE_ASSIGN(value, model[key].string_or(""));
+        if (!value.empty())
+            return Status::error(model[key].where() + " = \"" + value +
+                                 "\" is not supported (byte-level BPE has none)");
+    }
     return Status::ok();
 }
 
@@ -239,62 +244,63 @@ Status add_hf_added_token(TokenizerData& d, int64_t id, const std::string& conte
 }
 
 Result<TokenizerData> read_hf_tokenizer_json(const std::string& path) {
-    auto parsed = parse_json_file(path);
+    auto parsed = read_json_file(path);
     if (!parsed) return parsed.status();
-    const json& j = parsed.value();
-    if (!j.is_object() || !j.contains("model") || !j["model"].is_object())
+    const JsonRef j = JsonRef::root(parsed.value(), path);
+    if (!j["model"].is_object())
         return Status::error(path + ": has no \"model\" object (is this a Hugging Face tokenizer.json?)");
-    const json& model = j["model"];
-    const std::string model_type = model.value("type", "BPE");
+    const JsonRef model = j["model"];
+    std::string model_type;
+    KVSCOPE_ASSIGN(model_type, model["type"].string_or("BPE"));
     if (model_type != "BPE")
         return Status::error(path + ": model type \"" + model_type +
                              "\" is not supported (KVScope runs BPE models)");
-    KVSCOPE_TRY(check_bpe_options(model, path + ": model"));
+    KVSCOPE_TRY(check_bpe_options(model));
 
     TokenizerData d;
     d.kind = TokenizerData::Kind::byte_bpe;
-    KVSCOPE_TRY(read_vocab_object(model.value("vocab", json()), path + ": model.vocab", d));
+    KVSCOPE_TRY(read_vocab_object(model["vocab"], d));
 
-    const json& merges = model.value("merges", json::array());
-    if (!merges.is_array()) return Status::error(path + ": model.merges must be an array");
+    const JsonRef merges = model["merges"];
+    if (merges.present()) KVSCOPE_TRY(merges.expect_array());
     d.merges.reserve(merges.size());
-    for (size_t i = 0; i < merges.size(); ++i) {
-        const json& m = merges[i];
+    for (const JsonRef& m : merges.elements()) {
         if (m.is_string()) {
-            d.merges.push_back(m.get<std::string>());
-        } else if (m.is_array() && m.size() == 2 && m[0].is_string() && m[1].is_string()) {
-            const std::string a = m[0].get<std::string>(), b = m[1].get<std::string>();
+            d.merges.push_back(m.string().value());
+        } else if (m.is_array() && m.size() == 2 && m[size_t{0}].is_string() && m[size_t{1}].is_string()) {
+            const std::string a = m[size_t{0}].string().value(), b = m[size_t{1}].string().value();
             if (a.find(' ') != std::string::npos || b.find(' ') != std::string::npos)
-                return Status::error(path + ": model.merges[" + std::to_string(i) +
-                                     "] has a token with a space, which \"a b\" merges (GGUF) cannot hold");
+                return Status::error(m.where() +
+                                     ": has a token with a space, which \"a b\" merges (GGUF) cannot hold");
             d.merges.push_back(a + " " + b);
         } else {
-            return Status::error(path + ": model.merges[" + std::to_string(i) +
-                                 "] must be \"a b\" or [\"a\", \"b\"], found " + m.dump());
+            return m.mismatch("\"a b\" or [\"a\", \"b\"]");
         }
     }
 
-    const json& added = j.value("added_tokens", json::array());
-    if (!added.is_array()) return Status::error(path + ": added_tokens must be an array");
-    for (size_t i = 0; i < added.size(); ++i) {
-        const json& t = added[i];
-        const std::string where = path + ": added_tokens[" + std::to_string(i) + "]";
-        if (!t.is_object() || !t.contains("id") || !t["id"].is_number_integer() || !t.contains("content") ||
-            !t["content"].is_string())
-            return Status::error(where + " must have an integer \"id\" and a string \"content\"");
-        KVSCOPE_TRY(add_hf_added_token(d, t["id"].get<int64_t>(), t["content"].get<std::string>(),
-                                       t.value("special", false), where));
+    const JsonRef added = j["added_tokens"];
+    if (added.present()) KVSCOPE_TRY(added.expect_array());
+    for (const JsonRef& t : added.elements()) {
+        KVSCOPE_TRY(t.expect_object());
+        int64_t id = 0;
+        std::string content;
+        bool special = false;
+        KVSCOPE_ASSIGN(id, t["id"].integer(0, (int64_t{1} << 24) - 1));
+        KVSCOPE_ASSIGN(content, t["content"].string());
+        KVSCOPE_ASSIGN(special, t["special"].boolean_or(false));
+        KVSCOPE_TRY(add_hf_added_token(d, id, content, special, t.where()));
     }
-    if (model.contains("unk_token") && model["unk_token"].is_string()) {
-        d.unk_id = find_token(d, model["unk_token"].get<std::string>());
+    std::string unk;
+    KVSCOPE_ASSIGN(unk, model["unk_token"].string_or(""));
+    if (!unk.empty()) {
+        d.unk_id = find_token(d, unk);
         if (d.unk_id < 0)
-            return Status::error(path + ": model.unk_token " + model["unk_token"].dump() +
-                                 " is not in the vocabulary");
+            return Status::error(model["unk_token"].where() + ": \"" + unk + "\" is not in the vocabulary");
     }
 
-    KVSCOPE_TRY(read_normalizer(j.value("normalizer", json()), path + ": normalizer", d));
+    KVSCOPE_TRY(read_normalizer(j["normalizer"], d));
     PreSteps steps;
-    KVSCOPE_TRY(collect_pre_tokenizer(j.value("pre_tokenizer", json()), path + ": pre_tokenizer", steps));
+    KVSCOPE_TRY(collect_pre_tokenizer(j["pre_tokenizer"], steps));
     if (!steps.byte_level)
         return Status::error(path +
                              ": the pre-tokenizer has no ByteLevel step, so this is not byte-level BPE");
@@ -302,17 +308,19 @@ Result<TokenizerData> read_hf_tokenizer_json(const std::string& path) {
     if (!spec) return spec.status();
     d.pre = spec.value()->names.front();
     d.add_space_prefix = steps.add_prefix_space;
-    if (model.value("ignore_merges", false) != spec.value()->ignore_merges)
+    bool ignore_merges = false;
+    KVSCOPE_ASSIGN(ignore_merges, model["ignore_merges"].boolean_or(false));
+    if (ignore_merges != spec.value()->ignore_merges)
         return Status::error(
             path + ": model.ignore_merges = " + (spec.value()->ignore_merges ? "false" : "true") +
             ", but the \"" + d.pre + "\" pre-tokenizer's models have it " +
             (spec.value()->ignore_merges ? "on" : "off") + " (a GGUF could not say otherwise)");
-    KVSCOPE_TRY(read_post_processor(j.value("post_processor", json()), path + ": post_processor", d));
+    KVSCOPE_TRY(read_post_processor(j["post_processor"], d));
     return d;
 }
 
 Result<TokenizerData> read_vocab_and_merges(const std::string& vocab_path, const std::string& merges_path) {
-    auto vocab = parse_json_file(vocab_path);
+    auto vocab = read_json_file(vocab_path);
     if (!vocab) return vocab.status();
     if (!is_regular_file(merges_path))
         return Status::error(vocab_path + ": needs merges.txt beside it (" + merges_path + " is missing)");
@@ -322,7 +330,7 @@ Result<TokenizerData> read_vocab_and_merges(const std::string& vocab_path, const
     TokenizerData d;
     d.kind = TokenizerData::Kind::byte_bpe;
     d.pre = "gpt-2";
-    KVSCOPE_TRY(read_vocab_object(vocab.value(), vocab_path, d));
+    KVSCOPE_TRY(read_vocab_object(JsonRef::root(vocab.value(), vocab_path), d));
 
     const std::string& text = merges.value();
     size_t line_number = 0;

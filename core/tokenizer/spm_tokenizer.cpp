@@ -216,25 +216,28 @@ Status SentencePieceBpeTokenizer::merge_run(std::string_view stretch, std::vecto
 
 Result<std::vector<int32_t>> SentencePieceBpeTokenizer::encode(std::string_view text,
                                                                bool add_special) const {
-    std::string normalized;
-    std::vector<int32_t> ids;
-    auto begun = begin_encode(m_data, text, add_special, normalized, ids);
-    if (!begun) return begun.status();
-    text = begun.value();
-    if (text.empty()) return ids;  // sentencepiece adds no dummy prefix to an empty text
+    // No exception leaves a tokenizer (an allocation failure on a huge prompt ends as an error).
+    return catch_exceptions("tokenizer", [&]() -> Result<std::vector<int32_t>> {
+        std::string normalized;
+        std::vector<int32_t> ids;
+        auto begun = begin_encode(m_data, text, add_special, normalized, ids);
+        if (!begun) return begun.status();
+        text = begun.value();
+        if (text.empty()) return ids;  // sentencepiece adds no dummy prefix to an empty text
 
-    std::string escaped = m_data.add_space_prefix ? std::string(kSpaceSymbol) : std::string();
-    escaped += replace_all(text, " ", kSpaceSymbol);
+        std::string escaped = m_data.add_space_prefix ? std::string(kSpaceSymbol) : std::string();
+        escaped += replace_all(text, " ", kSpaceSymbol);
 
-    std::vector<AddedTokenMatcher::Segment> segments;
-    m_user_defined.split(escaped, segments);
-    for (const auto& segment : segments) {
-        if (segment.id >= 0)
-            ids.push_back(segment.id);
-        else
-            KVSCOPE_TRY(encode_stretch(segment.text, ids));
-    }
-    return ids;
+        std::vector<AddedTokenMatcher::Segment> segments;
+        m_user_defined.split(escaped, segments);
+        for (const auto& segment : segments) {
+            if (segment.id >= 0)
+                ids.push_back(segment.id);
+            else
+                KVSCOPE_TRY(encode_stretch(segment.text, ids));
+        }
+        return ids;
+    });
 }
 
 std::string SentencePieceBpeTokenizer::token_bytes(int32_t id, bool first) const {

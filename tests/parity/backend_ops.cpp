@@ -128,6 +128,36 @@ void matmul_cases(std::vector<OpCase>& cases) {
         };
         cases.push_back(std::move(c));
     }
+    // The same product with the weight stored [in, out] (GPT-2's Conv1D used in place): decode and prefill.
+    const Shape in_out_shapes[] = {
+        {1, 768, 2304, true}, {1, 67, 33, true}, {7, 96, 80, true}, {20, 64, 320, false}};
+    for (const Shape& s : in_out_shapes) {
+        std::mt19937 rng{uint32_t(s.n * 7907 + s.k * 37 + s.m)};
+        auto x = std::make_shared<Floats>(random_floats(rng, size_t(s.n) * s.k));
+        auto w = std::make_shared<Floats>(random_floats(rng, size_t(s.m) * s.k, 0.05f));  // [m, k]
+        auto b = std::make_shared<Floats>(random_floats(rng, size_t(s.m)));
+        auto w_in_out = std::make_shared<Floats>(size_t(s.m) * s.k);  // [k, m]
+        for (int o = 0; o < s.m; ++o)
+            for (int i = 0; i < s.k; ++i)
+                (*w_in_out)[size_t(i) * s.m + o] = (*w)[size_t(o) * s.k + i];
+        OpCase c;
+        c.name = "matmul_in_out n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) +
+                 " m=" + std::to_string(s.m) + (s.bias ? " +bias" : "");
+        c.tolerance = 2e-5;
+        c.reference = [=] {
+            return Outputs{naive::matmul(*x, s.n, s.k, *w, s.m, s.bias ? b.get() : nullptr)};
+        };
+        c.run = [=](DeviceScope& dev) -> Result<Outputs> {
+            float* dx = dev.put(*x);
+            float* dw = dev.put(*w_in_out);
+            float* db = dev.put(*b);
+            float* dy = dev.alloc(size_t(s.n) * s.m);
+            if (!dev.status()) return dev.status();
+            dev.stream().matmul_in_out(dx, s.n, s.k, dw, s.m, s.bias ? db : nullptr, dy);
+            return dev.get({{dy, size_t(s.n) * s.m}});
+        };
+        cases.push_back(std::move(c));
+    }
 }
 
 void norm_cases(std::vector<OpCase>& cases) {

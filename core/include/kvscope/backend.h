@@ -60,6 +60,10 @@ class Stream {
     // --- ops (shapes beside each; ld = row stride in floats) -------------------------------------------
     // y[n, m] = x[n, k] · w[m, k]ᵀ (+ bias[m])
     virtual void matmul(const float* x, int n, int k, const float* w, int m, const float* bias, float* y) = 0;
+    // y[n, m] = x[n, k] · w_in_out[k, m] (+ bias[m]): the same product with the weight stored [in, out]
+    // (GPT-2's Conv1D, used in place from a mapped file).
+    virtual void matmul_in_out(const float* x, int n, int k, const float* w_in_out, int m, const float* bias,
+                               float* y) = 0;
     // y[n, d] = x / rms(x) · w
     virtual void rmsnorm(const float* x, int n, int d, const float* w, float eps, float* y) = 0;
     // y[n, d] = (x − mean) / std · w + b

@@ -19,14 +19,19 @@
 // The lm_head is run on the rows whose logits are asked for (the last row in generation; all prompt rows
 // only when a caller asks for them), as Hugging Face's generate() does with or without a cache.
 //
-// Bytes (weights at their stored dtype; KV values are float32, 4 bytes):
+// Bytes (weights at their stored dtype; KV values at the cache's element type, `b` bytes a value with the
+// scales of an int8/int4 cache included, b = 4 for the exact float32 cache: see kv_storage.h):
 //   weights read     every weight tensor an op uses, once per call (a matmul streams its matrix once
 //                    whatever n is); an embedding lookup reads only the n rows it gathers;
 //   kv read          per layer and KV head, the K and V rows of the longest span any query in the call
-//                    attends to, read once (query heads of a GQA group share them): 2·s_max·hd·4;
-//   kv written       per layer and KV head, the K and V rows appended: 2·n·hd·4;
+//                    attends to, read once (query heads of a GQA group share them): 2·s_max·hd·b;
+//   kv written       per layer and KV head, the K and V rows appended: 2·n·hd·b;
 //   kv resident      bytes of K and V held in the cache after the step (the uncached run holds none
-//                    between steps); kv peak is the most held during the step.
+//                    between steps); kv peak is the most held during the step; kv full is what the exact
+//                    float32 cache would hold for the same tokens (so bytes saved = full − resident);
+//   kv rows evicted  rows an eviction policy dropped, summed over layers and KV heads.
+// A variant cache's upkeep is not counted as FLOPs: encoding and decoding rows, and re-rotating the keys of
+// a re-indexed cache after an eviction (kv_cache.h). Attention FLOPs and KV reads count the rows held.
 // Activations and scratch buffers are not counted.
 // Time is wall-clock seconds per op class measured around each op (CPU: steady_clock; CUDA: events).
 #pragma once
@@ -78,6 +83,8 @@ struct Counters {
     uint64_t tokens_recomputed = 0;  // of those, rows whose K/V a cache would already have held
     uint64_t kv_bytes_resident = 0;  // after the step (not summed: cumulative keeps the latest)
     uint64_t kv_bytes_peak = 0;      // most held during the step (cumulative keeps the maximum)
+    uint64_t kv_bytes_full = 0;      // the exact f32 cache for the same tokens (cumulative keeps the latest)
+    uint64_t kv_rows_evicted = 0;    // rows dropped, over layers and KV heads (summed)
     double wall_seconds = 0.0;       // the whole step, sampling included
 
     OpCounters& operator[](OpClass op) { return by_op[static_cast<int>(op)]; }
@@ -102,6 +109,8 @@ struct Counters {
         tokens_processed += step.tokens_processed;
         tokens_recomputed += step.tokens_recomputed;
         kv_bytes_resident = step.kv_bytes_resident;
+        kv_bytes_full = step.kv_bytes_full;
+        kv_rows_evicted += step.kv_rows_evicted;
         kv_bytes_peak = step.kv_bytes_peak > kv_bytes_peak ? step.kv_bytes_peak : kv_bytes_peak;
         wall_seconds += step.wall_seconds;
     }

@@ -6,7 +6,9 @@
 // This header knows nothing of how a forward pass is run; the engine does that.
 //
 // Layout conventions, whatever the file stored:
-//   - linear weights are [out, in] row-major (nn.Linear); GPT-2's Conv1D [in, out] is transposed at load;
+//   - linear weights are [out, in] row-major (nn.Linear). GPT-2's Conv1D stores [in, out]: a mapped F32
+//     one is used in place as it is (Tensor::in_out, which the matmul reads that way), any other one is
+//     transposed at load;
 //   - Q, K and V of a layer are fused into one [q_dim + 2*kv_dim, d_model] matrix (rows: Q, then K,
 //     then V), so one matrix product makes all three;
 //   - RoPE pairs are either interleaved (llama2.c, Meta, GGUF llama: dims 2i and 2i+1) or rotate-half
@@ -76,12 +78,17 @@ struct Tensor {
     DType stored_dtype = DType::f32;
     uint64_t stored_bytes = 0;             // bytes in the file (what reading it from memory costs)
     std::shared_ptr<const float> storage;  // may alias a mapped file (F32) or own a widened copy
+    // A 2-D [out, in] weight whose storage holds its transpose, [in, out] row-major (GPT-2's Conv1D used in
+    // place from the mapped file): element (o, i) is at data()[i * rows() + o]. shape stays [out, in].
+    bool in_out = false;
 
     bool empty() const { return !storage; }
     const float* data() const { return storage.get(); }
     int64_t numel() const;
     int64_t rows() const { return shape.empty() ? 0 : shape[0]; }
     int64_t cols() const { return shape.size() < 2 ? 1 : shape[1]; }
+    // The values in compute layout ([out, in] row-major), copied only when stored in_out.
+    std::vector<float> row_major_values() const;
 };
 
 struct LayerWeights {
@@ -104,6 +111,9 @@ struct Model {
     Tensor out_norm, out_norm_bias;              // [d]
     Tensor lm_head;                              // [vocab, d]; shares storage with tok_embd when tied
     std::shared_ptr<const Tokenizer> tokenizer;  // null when the file carries none
+    // What the loader wants the user to know that is no error, one line each (tensors in the file that the
+    // model does not use). The CLI prints them as notes; nothing is dropped silently.
+    std::vector<std::string> notes;
 
     uint64_t n_params() const;      // unique parameters (tied embeddings counted once)
     uint64_t stored_bytes() const;  // bytes of all unique weights as stored

@@ -6,7 +6,9 @@
 //            Uncached: every step runs the whole sequence through the model from scratch into a scratch
 //            cache that is thrown away: exactly the work a model without a cache does.
 // Both produce the same logits for the same tokens (float32: within 1e-4) and return a StepTrace per
-// step. A Session is used from one thread at a time; different sessions may run on different threads.
+// step. A cached session may run a cache variant (SessionOptions::cache, cache_policy.h): the model then
+// really attends over what that cache stores and keeps; with the default policy it is the exact cache. A
+// Session is used from one thread at a time; different sessions may run on different threads.
 #pragma once
 
 #include <atomic>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "kvscope/backend.h"
+#include "kvscope/cache_policy.h"
 #include "kvscope/kv_cache.h"
 #include "kvscope/model.h"
 #include "kvscope/sampler.h"
@@ -54,6 +57,10 @@ struct SessionOptions {
     static constexpr int kDefaultMaxCapacity = 8192;
     SamplerConfig sampler;
     TraceOptions trace;
+    // The cache variant (cached mode only); the default is the exact float32 cache. An evicting policy
+    // holds at most held() + the new tokens' rows, so it may run past `capacity` and, re-indexed (or on a
+    // RoPE model), past the model's context.
+    CachePolicy cache;
 };
 
 class Session {
@@ -76,7 +83,14 @@ class Session {
 
     // Forgets everything from position `pos` on: the next decode(token) runs at position pos.
     // Keeps the step counter consistent (the next step is numbered as if the rest had never happened).
+    // A cache that evicted rows (or scores rows by the attention they received) cannot step back: the
+    // error says so, and reset() then replaying the tokens is the way back.
     Status truncate(int pos);
+    bool can_truncate() const;
+
+    // Makes the next step compare its last logits row with `reference` (the exact run's, for the same
+    // tokens) and record the result in its trace's Quality, with running totals.
+    void compare_next_step_with(std::span<const float> reference);
     void reset();
 
     int position() const { return static_cast<int>(m_tokens.size()); }
@@ -114,6 +128,9 @@ class Session {
     std::vector<int32_t> m_tokens;
     std::vector<float> m_logits;
     std::vector<Counters> m_cumulative_by_step;  // cumulative counters after each step, for truncate
+    std::vector<Quality> m_quality_by_step;      // running quality totals after each step
+    std::unique_ptr<EvictionPolicy> m_evictor;   // null: nothing is evicted
+    std::vector<float> m_reference;              // the next step's reference logits, when set
     int64_t m_step = 0;
     std::vector<int> m_step_end_pos;  // position after each step
     const std::atomic<bool>* m_cancel = nullptr;

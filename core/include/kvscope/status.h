@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cassert>
+#include <exception>
+#include <new>
 #include <optional>
 #include <string>
 #include <utility>
@@ -69,6 +71,22 @@ class Result {
     std::optional<T> m_value;
     Status m_status;
 };
+
+// Runs `body` (returning a Status or a Result<T>) so that no exception leaves it: the entry points of the
+// loaders go through here, so that a case a reader did not foresee (a huge allocation, a library that
+// throws) ends as an error naming `what` instead of std::terminate in the CLI or a Qt event handler.
+template <typename F>
+auto catch_exceptions(const std::string& what, F&& body) -> decltype(body()) {
+    try {
+        return body();
+    } catch (const std::bad_alloc&) {
+        return Status::error(what + ": out of memory while reading it (is a size in the file absurd?)");
+    } catch (const std::exception& e) {
+        return Status::error(what + ": unexpected error while reading it: " + e.what());
+    } catch (...) {
+        return Status::error(what + ": unexpected error while reading it");
+    }
+}
 
 }  // namespace kvscope
 

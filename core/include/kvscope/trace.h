@@ -42,12 +42,54 @@ struct LayerAttention {
     const float* row(int head, int r) const { return probs.data() + (size_t(head) * n_rows + r) * n_keys; }
 };
 
-// K and V rows of one layer written this step, for positions [row_begin, row_begin + n_rows).
+// K and V rows of one layer written this step, for positions [row_begin, row_begin + n_rows): the values
+// the attention reads (a quantized cache's rows dequantized).
 struct LayerKV {
     int row_begin = 0;
     int n_rows = 0;
     std::vector<float> k;  // [n_kv_heads][n_rows][head_dim]
     std::vector<float> v;  // [n_kv_heads][n_rows][head_dim]
+    // The same rows as the model computed them, before the cache's element type rounded them; empty when
+    // the cache stores float32 (then they equal k and v). Error = k − k_computed.
+    std::vector<float> k_computed;
+    std::vector<float> v_computed;
+};
+
+// What the cache holds after a step: its storage policy and its row map (which position each row holds).
+// Views and counters read sizes and positions from here, never assuming 4 bytes or row r = position r.
+struct CacheState {
+    std::string policy = "exact";  // the variant spec (cache_policy.h): "int4:group=32", "sinks:S=4,W=60"
+    std::string label = "exact (f32)";  // in words
+    std::string element = "f32";        // f32, f16, bf16, int8, int4
+    double bytes_per_value = 4.0;       // scales included
+    uint64_t row_bytes = 0;             // one head's K (or V) row, scales included
+    int rows = 0;                       // rows held per layer and KV head
+    bool contiguous = true;             // row r holds position r; positions is then empty
+    bool reindexed = false;             // RoPE by row in the cache rather than by position
+    int sinks = 0;                      // positions 0 .. sinks−1 are kept as attention sinks
+    std::vector<int32_t> positions;     // [n_layers][n_kv_heads][rows], ascending per head
+    int n_kv_heads = 0;
+
+    int position(int layer, int kv_head, int row) const {
+        return contiguous ? row : positions[(size_t(layer) * n_kv_heads + kv_head) * rows + row];
+    }
+    // Whether the cache still holds `pos` for this layer and KV head (after the step).
+    bool holds(int layer, int kv_head, int pos) const;
+};
+
+// A variant run measured against the exact run fed the same tokens (lockstep), on the last logits row.
+struct Quality {
+    bool measured = false;
+    double kl = 0.0;  // KL(exact ‖ variant) of the next-token distributions, nats
+    double max_abs_logit_diff = 0.0;
+    bool top1_agrees = true;
+    int32_t reference_top1 = -1;  // the exact run's most likely token
+    // Running totals over the steps measured so far, this one included.
+    int64_t steps = 0;
+    double kl_sum = 0.0;
+    int64_t top1_agreements = 0;
+    double max_abs_logit_diff_so_far = 0.0;
+    int64_t first_disagreement_step = -1;  // the first step whose top-1 differed; −1: none yet
 };
 
 struct StepTrace {
@@ -69,6 +111,9 @@ struct StepTrace {
 
     Counters counters;    // this step
     Counters cumulative;  // the session so far, this step included
+
+    CacheState cache;  // the cache after this step (cached mode; the uncached run's scratch otherwise)
+    Quality quality;   // filled when the step was compared with a reference run
 };
 
 using StepTracePtr = std::shared_ptr<const StepTrace>;

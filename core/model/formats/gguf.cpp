@@ -335,7 +335,7 @@ const GgufTensorInfo* GgufFile::find_tensor(const std::string& name) const {
     return it == m_tensor_index.end() ? nullptr : &tensors[it->second];
 }
 
-Result<GgufFile> open_gguf(const std::string& path) {
+Result<GgufFile> open_gguf_unguarded(const std::string& path) {
     auto mapped = MappedFile::open(path);
     if (!mapped) return mapped.status();
     GgufFile f;
@@ -478,6 +478,10 @@ Result<GgufFile> open_gguf(const std::string& path) {
         t.data = base + t.file_offset;
     }
     return f;
+}
+
+Result<GgufFile> open_gguf(const std::string& path) {
+    return catch_exceptions(path, [&] { return open_gguf_unguarded(path); });
 }
 
 }  // namespace kvscope

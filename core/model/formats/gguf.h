@@ -143,6 +143,7 @@ struct GgufFile {
 
   private:
     friend Result<GgufFile> open_gguf(const std::string& path);
+    friend Result<GgufFile> open_gguf_unguarded(const std::string& path);  // open_gguf's body (gguf.cpp)
     std::map<std::string, size_t> m_key_index, m_tensor_index;
 };
 

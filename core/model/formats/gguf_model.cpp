@@ -244,7 +244,7 @@ WeightNames gguf_weight_names(bool fused_qkv) {
     return n;
 }
 
-Result<std::optional<TokenizerData>> gguf_read_tokenizer(const GgufFile& file) {
+static Result<std::optional<TokenizerData>> gguf_read_tokenizer_unguarded(const GgufFile& file) {
     Metadata meta(file);
     const std::string& path = file.path;
     if (!meta.find(gguf_key::tokenizer_model)) return std::optional<TokenizerData>();
@@ -311,6 +311,10 @@ Result<std::optional<TokenizerData>> gguf_read_tokenizer(const GgufFile& file) {
     KVSCOPE_ASSIGN(d.add_bos, meta.boolean(gguf_key::add_bos, spm));
     KVSCOPE_ASSIGN(d.add_space_prefix, meta.boolean(gguf_key::add_space_prefix, spm));
     return std::optional<TokenizerData>(std::move(d));
+}
+
+Result<std::optional<TokenizerData>> gguf_read_tokenizer(const GgufFile& file) {
+    return catch_exceptions(file.path, [&] { return gguf_read_tokenizer_unguarded(file); });
 }
 
 Result<std::shared_ptr<Model>> load_gguf(const std::string& path) {

@@ -166,7 +166,7 @@ struct OutTensor {
     std::vector<int64_t> shape;  // ours, outermost first (written as ne reversed)
     DType type = DType::f32;
     const float* values = nullptr;
-    std::shared_ptr<const std::vector<float>> owned;  // when the rows were permuted
+    std::shared_ptr<const std::vector<float>> owned;  // when the rows were permuted or transposed
 
     int64_t numel() const {
         int64_t n = 1;
@@ -209,7 +209,15 @@ class TensorList {
         o.name = name;
         const int64_t cols = t.shape.size() == 2 ? t.shape[1] : 1;
         o.shape = t.shape.size() == 2 ? std::vector<int64_t>{n_rows, cols} : std::vector<int64_t>{n_rows};
-        o.values = t.data() + row_begin * cols;
+        if (t.in_out) {
+            // GPT-2's Conv1D used in place ([in, out]): GGUF wants [out, in] rows, so write a transposed
+            // copy.
+            auto rows = std::make_shared<std::vector<float>>(t.row_major_values());
+            o.values = rows->data() + row_begin * cols;
+            o.owned = std::move(rows);
+        } else {
+            o.values = t.data() + row_begin * cols;
+        }
         if (rope_heads > 0) {
             auto p = std::make_shared<std::vector<float>>(
                 permute_rope_rows(o.values, rope_heads, head_dim, cols, to_interleaved));

@@ -1,128 +1,137 @@
 #include "model/formats/hf_folder.h"
 
-#include <nlohmann/json.hpp>
 #include <set>
 
 #include "kvscope/tokenizer.h"
+#include "model/formats/pytorch_pickle.h"
 #include "model/formats/safetensors.h"
 #include "model/model_assembly.h"
 #include "model/weight_builder.h"
 #include "tokenizer/tokenizer_files.h"
 #include "util/files.h"
+#include "util/json_value.h"
 
 namespace kvscope {
 
 namespace {
 
-using nlohmann::json;
+// Sizes and counts in config.json: 0 is allowed here (validate() names what may not be 0), more than 2^30
+// is not a size any model has.
+constexpr int64_t kMaxConfigInt = int64_t{1} << 30;
 
-// Reads an integer key; `fallback` < 0 means required.
-Result<int> int_key(const json& j, const std::string& key, const std::string& path, int fallback = -1) {
-    if (!j.contains(key) || j[key].is_null()) {
-        if (fallback >= 0) return fallback;
-        return Status::error(path + ": missing required key \"" + key + "\"");
-    }
-    if (!j[key].is_number_integer())
-        return Status::error(path + ": \"" + key + "\" must be an integer, found " + j[key].dump());
-    const int64_t v = j[key].get<int64_t>();
-    if (v < 0 || v > (int64_t{1} << 30))
-        return Status::error(path + ": \"" + key + "\" = " + std::to_string(v) + " is out of range");
-    return static_cast<int>(v);
+Result<int> int_key(const JsonRef& j, const char* key) {
+    auto v = j[key].integer(0, kMaxConfigInt);
+    if (!v) return v.status();
+    return static_cast<int>(v.value());
 }
 
-Result<float> float_key(const json& j, const std::string& key, const std::string& path, float fallback) {
-    if (!j.contains(key) || j[key].is_null()) return fallback;
-    if (!j[key].is_number())
-        return Status::error(path + ": \"" + key + "\" must be a number, found " + j[key].dump());
-    return j[key].get<float>();
+Result<int> int_key_or(const JsonRef& j, const char* key, int fallback) {
+    auto v = j[key].integer_or(fallback, 0, kMaxConfigInt);
+    if (!v) return v.status();
+    return static_cast<int>(v.value());
 }
 
-#define KV_ASSIGN(lhs, expr)               \
-    do {                                   \
-        auto kv_r_ = (expr);               \
-        if (!kv_r_) return kv_r_.status(); \
-        lhs = kv_r_.value();               \
-    } while (0)
+Result<float> float_key_or(const JsonRef& j, const char* key, float fallback) {
+    auto v = j[key].number_or(fallback);
+    if (!v) return v.status();
+    return static_cast<float>(v.value());
+}
+
+// A setting we do not implement: its default is fine, any other value is refused rather than run wrongly.
+Status refuse_bool(const JsonRef& j, const char* key, bool supported, const std::string& why) {
+    auto v = j[key].boolean_or(supported);
+    if (!v) return v.status();
+    if (v.value() != supported)
+        return Status::error(j[key].where() + " = " + (v.value() ? "true" : "false") + " is not supported" +
+                             why);
+    return Status::ok();
+}
 
 }  // namespace
 
-Result<ModelConfig> parse_hf_config(const std::string& text, const std::string& path) {
-    json j;
-    try {
-        j = json::parse(text);
-    } catch (const json::exception& e) {
-        return Status::error(path + ": does not parse as JSON: " + e.what());
-    }
-    if (!j.is_object()) return Status::error(path + ": expected a JSON object");
-    std::string model_type = j.value("model_type", "");
-    if (model_type.empty() && j.contains("architectures") && j["architectures"].is_array() &&
-        !j["architectures"].empty())
-        model_type = j["architectures"][0].get<std::string>();
+static Result<ModelConfig> parse_hf_config_unguarded(const std::string& text, const std::string& path) {
+    auto parsed = parse_json(text, path);
+    if (!parsed) return parsed.status();
+    const JsonRef j = JsonRef::root(parsed.value(), path);
+    KVSCOPE_TRY(j.expect_object());
+    std::string model_type;
+    KVSCOPE_ASSIGN(model_type, j["model_type"].string_or(""));
+    if (model_type.empty() && j["architectures"].size() > 0)
+        KVSCOPE_ASSIGN(model_type, j["architectures"][0].string());
 
     ModelConfig c;
     c.arch_name = model_type;
     if (model_type == "gpt2" || model_type == "GPT2LMHeadModel") {
         c.arch = Architecture::gpt2;
         c.arch_name = "gpt2";
-        KV_ASSIGN(c.d_model, int_key(j, "n_embd", path));
-        KV_ASSIGN(c.n_layers, int_key(j, "n_layer", path));
-        KV_ASSIGN(c.n_heads, int_key(j, "n_head", path));
+        KVSCOPE_ASSIGN(c.d_model, int_key(j, "n_embd"));
+        KVSCOPE_ASSIGN(c.n_layers, int_key(j, "n_layer"));
+        KVSCOPE_ASSIGN(c.n_heads, int_key(j, "n_head"));
         c.n_kv_heads = c.n_heads;
-        KV_ASSIGN(c.context_length,
-                  int_key(j, "n_positions", path, j.contains("n_ctx") ? j["n_ctx"].get<int>() : -1));
-        KV_ASSIGN(c.d_ff, int_key(j, "n_inner", path, 4 * c.d_model));
-        KV_ASSIGN(c.vocab_size, int_key(j, "vocab_size", path));
-        KV_ASSIGN(c.norm_eps, float_key(j, "layer_norm_epsilon", path, 1e-5f));
+        if (j["n_positions"].absent() && j["n_ctx"].present())
+            KVSCOPE_ASSIGN(c.context_length, int_key(j, "n_ctx"));
+        else
+            KVSCOPE_ASSIGN(c.context_length, int_key(j, "n_positions"));
+        KVSCOPE_ASSIGN(c.d_ff, int_key_or(j, "n_inner", 4 * c.d_model));
+        KVSCOPE_ASSIGN(c.vocab_size, int_key(j, "vocab_size"));
+        KVSCOPE_ASSIGN(c.norm_eps, float_key_or(j, "layer_norm_epsilon", 1e-5f));
         c.head_dim = c.n_heads > 0 ? c.d_model / c.n_heads : 0;
         c.rope_layout = RopeLayout::none;
         c.qkv_bias = true;
         c.tied_embeddings = true;
-        const std::string act = j.value("activation_function", "gelu_new");
+        std::string act;
+        KVSCOPE_ASSIGN(act, j["activation_function"].string_or("gelu_new"));
         if (act != "gelu_new" && act != "gelu_pytorch_tanh")
             return Status::error(path + ": activation_function \"" + act +
                                  "\" is not supported (KVScope runs gelu_new / gelu_pytorch_tanh)");
-        if (j.value("scale_attn_by_inverse_layer_idx", false))
-            return Status::error(path + ": scale_attn_by_inverse_layer_idx = true is not supported");
-        if (!j.value("scale_attn_weights", true))
-            return Status::error(path + ": scale_attn_weights = false is not supported");
+        KVSCOPE_TRY(refuse_bool(j, "scale_attn_by_inverse_layer_idx", false, ""));
+        KVSCOPE_TRY(refuse_bool(j, "scale_attn_weights", true, ""));
     } else if (model_type == "llama" || model_type == "qwen2" || model_type == "mistral" ||
                model_type == "LlamaForCausalLM" || model_type == "Qwen2ForCausalLM") {
         c.arch = Architecture::llama;
         if (model_type == "LlamaForCausalLM") c.arch_name = "llama";
         if (model_type == "Qwen2ForCausalLM") c.arch_name = "qwen2";
-        KV_ASSIGN(c.d_model, int_key(j, "hidden_size", path));
-        KV_ASSIGN(c.d_ff, int_key(j, "intermediate_size", path));
-        KV_ASSIGN(c.n_layers, int_key(j, "num_hidden_layers", path));
-        KV_ASSIGN(c.n_heads, int_key(j, "num_attention_heads", path));
-        KV_ASSIGN(c.n_kv_heads, int_key(j, "num_key_value_heads", path, c.n_heads));
-        KV_ASSIGN(c.head_dim, int_key(j, "head_dim", path, c.n_heads > 0 ? c.d_model / c.n_heads : 0));
-        KV_ASSIGN(c.context_length, int_key(j, "max_position_embeddings", path));
-        KV_ASSIGN(c.vocab_size, int_key(j, "vocab_size", path));
-        KV_ASSIGN(c.norm_eps, float_key(j, "rms_norm_eps", path, 1e-6f));
+        KVSCOPE_ASSIGN(c.d_model, int_key(j, "hidden_size"));
+        KVSCOPE_ASSIGN(c.d_ff, int_key(j, "intermediate_size"));
+        KVSCOPE_ASSIGN(c.n_layers, int_key(j, "num_hidden_layers"));
+        KVSCOPE_ASSIGN(c.n_heads, int_key(j, "num_attention_heads"));
+        KVSCOPE_ASSIGN(c.n_kv_heads, int_key_or(j, "num_key_value_heads", c.n_heads));
+        KVSCOPE_ASSIGN(c.head_dim, int_key_or(j, "head_dim", c.n_heads > 0 ? c.d_model / c.n_heads : 0));
+        KVSCOPE_ASSIGN(c.context_length, int_key(j, "max_position_embeddings"));
+        KVSCOPE_ASSIGN(c.vocab_size, int_key(j, "vocab_size"));
+        KVSCOPE_ASSIGN(c.norm_eps, float_key_or(j, "rms_norm_eps", 1e-6f));
         float theta = 10000.0f;
-        KV_ASSIGN(theta, float_key(j, "rope_theta", path, theta));
-        if (j.contains("rope_parameters") && j["rope_parameters"].is_object()) {
-            const json& rp = j["rope_parameters"];
-            KV_ASSIGN(theta, float_key(rp, "rope_theta", path + " (rope_parameters)", theta));
-            const std::string type = rp.value("rope_type", "default");
+        KVSCOPE_ASSIGN(theta, float_key_or(j, "rope_theta", theta));
+        const JsonRef rp = j["rope_parameters"];
+        if (rp.present()) {
+            KVSCOPE_TRY(rp.expect_object());
+            KVSCOPE_ASSIGN(theta, float_key_or(rp, "rope_theta", theta));
+            std::string type;
+            KVSCOPE_ASSIGN(type, rp["rope_type"].string_or("default"));
             if (type != "default")
-                return Status::error(path + ": rope_parameters.rope_type \"" + type + "\" is not supported");
+                return Status::error(rp["rope_type"].where() + ": \"" + type + "\" is not supported");
         }
-        if (j.contains("rope_scaling") && j["rope_scaling"].is_object()) {
-            const json& rs = j["rope_scaling"];
-            const std::string type = rs.value("rope_type", rs.value("type", "default"));
+        const JsonRef rs = j["rope_scaling"];
+        if (rs.present()) {
+            KVSCOPE_TRY(rs.expect_object());
+            std::string type;
+            KVSCOPE_ASSIGN(type, rs["type"].string_or("default"));
+            KVSCOPE_ASSIGN(type, rs["rope_type"].string_or(type));
             if (type != "default")
                 return Status::error(path + ": rope_scaling type \"" + type + "\" is not supported");
         }
         c.rope_theta = theta;
         c.rope_layout = RopeLayout::rotate_half;
-        c.qkv_bias = c.arch_name == "qwen2" || j.value("attention_bias", false);
-        c.tied_embeddings = j.value("tie_word_embeddings", false);
-        const std::string act = j.value("hidden_act", "silu");
+        bool attention_bias = false;
+        KVSCOPE_ASSIGN(attention_bias, j["attention_bias"].boolean_or(false));
+        c.qkv_bias = c.arch_name == "qwen2" || attention_bias;
+        KVSCOPE_ASSIGN(c.tied_embeddings, j["tie_word_embeddings"].boolean_or(false));
+        std::string act;
+        KVSCOPE_ASSIGN(act, j["hidden_act"].string_or("silu"));
         if (act != "silu")
             return Status::error(path + ": hidden_act \"" + act +
                                  "\" is not supported (llama family runs silu)");
-        if (j.value("mlp_bias", false)) return Status::error(path + ": mlp_bias = true is not supported");
+        KVSCOPE_TRY(refuse_bool(j, "mlp_bias", false, ""));
     } else {
         return Status::error(path + ": unknown architecture \"" + model_type +
                              "\" (KVScope runs llama, qwen2, mistral and gpt2 models)");
@@ -132,32 +141,36 @@ Result<ModelConfig> parse_hf_config(const std::string& text, const std::string& 
     return c;
 }
 
+Result<ModelConfig> parse_hf_config(const std::string& text, const std::string& path) {
+    return catch_exceptions(path, [&] { return parse_hf_config_unguarded(text, path); });
+}
+
 namespace {
 
 Status collect_shards(const std::string& dir, TensorSource& source) {
     const std::string single = path_join(dir, "model.safetensors");
     const std::string index = path_join(dir, "model.safetensors.index.json");
     if (is_regular_file(single)) return read_safetensors(single, source);
-    if (!is_regular_file(index))
+    if (!is_regular_file(index)) {
+        for (const char* torch : {"pytorch_model.bin", "pytorch_model.bin.index.json"})
+            if (is_regular_file(path_join(dir, torch)))
+                return Status::error(pytorch_pickle_refusal(
+                    path_join(dir, torch), "the folder's weights are a PyTorch checkpoint (pickle)"));
         return Status::error(dir + ": has neither model.safetensors nor model.safetensors.index.json");
-    auto text = read_text_file(index);
-    if (!text) return text.status();
-    json j;
-    try {
-        j = json::parse(text.value());
-    } catch (const json::exception& e) {
-        return Status::error(index + ": does not parse as JSON: " + e.what());
     }
-    if (!j.contains("weight_map") || !j["weight_map"].is_object())
-        return Status::error(index + ": has no \"weight_map\" object");
+    auto parsed = read_json_file(index);
+    if (!parsed) return parsed.status();
+    const JsonRef weight_map = JsonRef::root(parsed.value(), index)["weight_map"];
+    KVSCOPE_TRY(weight_map.expect_object());
     std::set<std::string> shards;
-    for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it) {
-        if (!it.value().is_string())
-            return Status::error(index + ": weight_map[\"" + it.key() + "\"] is not a file name");
-        const std::string shard = it.value().get<std::string>();
-        if (shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
-            return Status::error(index + ": shard name \"" + shard + "\" must be a plain file name");
+    std::vector<std::pair<std::string, std::string>> listed;  // tensor, shard
+    for (const auto& [tensor, value] : weight_map.members()) {
+        std::string shard;
+        KVSCOPE_ASSIGN(shard, value.string());
+        if (shard.empty() || shard.find('/') != std::string::npos || shard.find("..") != std::string::npos)
+            return Status::error(value.where() + ": shard name \"" + shard + "\" must be a plain file name");
         shards.insert(shard);
+        listed.emplace_back(tensor, shard);
     }
     for (const auto& shard : shards) {
         const std::string p = path_join(dir, shard);
@@ -165,10 +178,9 @@ Status collect_shards(const std::string& dir, TensorSource& source) {
             return Status::error(index + " lists shard \"" + shard + "\", which is missing from " + dir);
         KVSCOPE_TRY(read_safetensors(p, source));
     }
-    for (auto it = j["weight_map"].begin(); it != j["weight_map"].end(); ++it)
-        if (!source.contains(it.key()))
-            return Status::error(index + ": tensor '" + it.key() + "' is not in its shard " +
-                                 it.value().get<std::string>());
+    for (const auto& [tensor, shard] : listed)
+        if (!source.contains(tensor) && !source.was_skipped(tensor))
+            return Status::error(index + ": tensor '" + tensor + "' is not in its shard " + shard);
     return Status::ok();
 }
 

@@ -1,9 +1,10 @@
 #include "model/formats/safetensors.h"
 
+#include <algorithm>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "model/dtype.h"
+#include "util/json_value.h"
 #include "util/mapped_file.h"
 
 namespace kvscope {
@@ -28,7 +29,7 @@ const SafetensorsEntry* SafetensorsFile::find(const std::string& name) const {
     return nullptr;
 }
 
-Result<SafetensorsFile> open_safetensors(const std::string& path) {
+static Result<SafetensorsFile> open_safetensors_unguarded(const std::string& path) {
     auto mapped = MappedFile::open(path);
     if (!mapped) return mapped.status();
     std::shared_ptr<const MappedFile> file = mapped.value();
@@ -45,44 +46,39 @@ Result<SafetensorsFile> open_safetensors(const std::string& path) {
     const uint64_t data_begin = 8 + header_len;
     const uint64_t data_size = size - data_begin;
 
-    nlohmann::json header;
-    try {
-        header = nlohmann::json::parse(file->data() + 8, file->data() + data_begin);
-    } catch (const nlohmann::json::exception& e) {
-        return Status::error(path + ": the JSON header (bytes 8.." + std::to_string(data_begin) +
-                             ") does not parse: " + e.what());
-    }
-    if (!header.is_object()) return Status::error(path + ": the JSON header is not an object");
+    auto parsed = parse_json(std::string_view(reinterpret_cast<const char*>(file->data()) + 8, header_len),
+                             path + ": the JSON header (bytes 8.." + std::to_string(data_begin) + ")");
+    if (!parsed) return parsed.status();
+    const JsonRef header = JsonRef::root(parsed.value(), path + ": header");
+    KVSCOPE_TRY(header.expect_object());
 
     SafetensorsFile result;
     result.path = path;
     result.keepalive = file;
-    for (auto it = header.begin(); it != header.end(); ++it) {
-        const std::string& name = it.key();
+    for (const auto& [name, entry] : header.members()) {
         if (name == "__metadata__") continue;
-        const auto& entry = it.value();
         const std::string where = path + ": tensor '" + name + "'";
-        if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
-            !entry.contains("data_offsets"))
-            return Status::error(where + " lacks dtype, shape or data_offsets");
-        if (!entry["dtype"].is_string()) return Status::error(where + ": dtype is not a string");
-        const auto& shape_json = entry["shape"];
-        const auto& offsets = entry["data_offsets"];
-        if (!shape_json.is_array() || !offsets.is_array() || offsets.size() != 2)
-            return Status::error(where + ": shape must be an array and data_offsets a pair");
+        KVSCOPE_TRY(entry.expect_object());
         SafetensorsEntry e;
         e.name = name;
-        e.dtype = entry["dtype"].get<std::string>();
+        KVSCOPE_ASSIGN(e.dtype, entry["dtype"].string());
+        const JsonRef shape_json = entry["shape"], offsets = entry["data_offsets"];
+        KVSCOPE_TRY(shape_json.expect_array());
+        if (!offsets.is_array() || offsets.size() != 2) return offsets.mismatch("a pair [begin, end]");
+        // The element count must not wrap around 64 bits: a wrapped count could match a small byte range.
         uint64_t numel = 1;
-        for (const auto& d : shape_json) {
-            if (!d.is_number_integer() || d.get<int64_t>() < 0 || d.get<int64_t>() > (int64_t{1} << 40))
-                return Status::error(where + ": shape has an invalid dimension " + d.dump());
-            e.shape.push_back(d.get<int64_t>());
-            numel *= static_cast<uint64_t>(e.shape.back());
+        for (const JsonRef& d : shape_json.elements()) {
+            int64_t dim = 0;
+            KVSCOPE_ASSIGN(dim, d.integer(0, INT64_MAX));
+            e.shape.push_back(dim);
+            if (__builtin_mul_overflow(numel, static_cast<uint64_t>(dim), &numel))
+                return Status::error(where + ": shape " + shape_string(e.shape) +
+                                     "... has more elements than 64 bits can count");
         }
-        if (!offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned())
-            return Status::error(where + ": data_offsets must be non-negative integers");
-        const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
+        int64_t begin_signed = 0, end_signed = 0;
+        KVSCOPE_ASSIGN(begin_signed, offsets[size_t{0}].integer(0, INT64_MAX));
+        KVSCOPE_ASSIGN(end_signed, offsets[size_t{1}].integer(0, INT64_MAX));
+        const uint64_t begin = static_cast<uint64_t>(begin_signed), end = static_cast<uint64_t>(end_signed);
         if (end < begin)
             return Status::error(where + ": data_offsets [" + std::to_string(begin) + ", " +
                                  std::to_string(end) + "] end before they begin");
@@ -94,8 +90,12 @@ Result<SafetensorsFile> open_safetensors(const std::string& path) {
                                  ")");
         const int eb = element_bytes(e.dtype);
         if (eb == 0) return Status::error(where + ": unknown dtype '" + e.dtype + "'");
-        if (end - begin != numel * eb)
-            return Status::error(where + " needs " + std::to_string(numel * eb) + " bytes (" + e.dtype + " " +
+        uint64_t need = 0;
+        if (__builtin_mul_overflow(numel, static_cast<uint64_t>(eb), &need))
+            return Status::error(where + ": " + e.dtype + " " + shape_string(e.shape) +
+                                 " needs more bytes than 64 bits can count");
+        if (end - begin != need)
+            return Status::error(where + " needs " + std::to_string(need) + " bytes (" + e.dtype + " " +
                                  shape_string(e.shape) + "), data_offsets give " +
                                  std::to_string(end - begin));
         e.file_offset = data_begin + begin;
@@ -103,7 +103,33 @@ Result<SafetensorsFile> open_safetensors(const std::string& path) {
         e.nbytes = end - begin;
         result.entries.push_back(std::move(e));
     }
+
+    // Two tensors sharing bytes (overlapping or aliased ranges) would make writing one change the other, and
+    // no writer produces them: the safetensors format forbids it. Empty tensors own no bytes.
+    std::vector<const SafetensorsEntry*> by_offset;
+    for (const auto& e : result.entries)
+        if (e.nbytes > 0) by_offset.push_back(&e);
+    std::sort(by_offset.begin(), by_offset.end(), [](const SafetensorsEntry* a, const SafetensorsEntry* b) {
+        return a->file_offset < b->file_offset;
+    });
+    for (size_t i = 1; i < by_offset.size(); ++i) {
+        const SafetensorsEntry& a = *by_offset[i - 1];
+        const SafetensorsEntry& b = *by_offset[i];
+        if (b.file_offset < a.file_offset + a.nbytes) {
+            auto range = [&](const SafetensorsEntry& e) {
+                return "[" + std::to_string(e.file_offset - data_begin) + ", " +
+                       std::to_string(e.file_offset - data_begin + e.nbytes) + "]";
+            };
+            return Status::error(path + ": tensors '" + a.name + "' (data_offsets " + range(a) + ") and '" +
+                                 b.name + "' (data_offsets " + range(b) +
+                                 ") share bytes; every tensor must have its own byte range");
+        }
+    }
     return result;
+}
+
+Result<SafetensorsFile> open_safetensors(const std::string& path) {
+    return catch_exceptions(path, [&] { return open_safetensors_unguarded(path); });
 }
 
 Status read_safetensors(const std::string& path, TensorSource& source) {
@@ -111,9 +137,14 @@ Status read_safetensors(const std::string& path, TensorSource& source) {
     if (!opened) return opened.status();
     for (const auto& e : opened->entries) {
         auto dtype = dtype_from_safetensors(e.dtype);
-        if (!dtype) continue;  // integer tensors are not weights; a model that needs one fails naming it
-        if (source.contains(e.name))
+        if (source.contains(e.name) || source.was_skipped(e.name))
             return Status::error(path + ": tensor '" + e.name + "' appears in more than one file");
+        if (!dtype) {
+            // Integer tensors are not weights; a model that needs one fails naming it, one that does not
+            // reports it as unused.
+            source.skip(e.name, e.dtype);
+            continue;
+        }
         RawTensor raw;
         raw.name = e.name;
         raw.file = path;
