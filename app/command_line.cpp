@@ -62,9 +62,8 @@ bool parseCommandLine(const QCoreApplication& app, AppOptions* o, QString* error
         QStringLiteral("spec"));
     const QCommandLineOption freeRunning(QStringLiteral("free-running"),
                                          QStringLiteral("The variant picks its own tokens (lockstep)."));
-    p.addOptions(
-        {model, prompt, steps, mode, theme, fontScale, presenter, surface, bench, lesson, rightRun,
-         freeRunning});
+    p.addOptions({model, prompt, steps, mode, theme, fontScale, presenter, surface, bench, lesson, rightRun,
+                  freeRunning});
     p.addPositionalArgument(QStringLiteral("model"), QStringLiteral("Model to open (same as --model)."),
                             QStringLiteral("[model]"));
     p.process(app);

@@ -9,6 +9,7 @@
 // under an ASan build of the app (README: "GUI monkey") it also finds memory errors.
 //
 // Environment: KVSCOPE_MONKEY_ACTIONS (default 1000), KVSCOPE_MONKEY_SEED (default 12),
+// KVSCOPE_MONKEY_TRACE=1 (a line per action: what it was and the resident memory after it),
 // KVSCOPE_MONKEY_RSS_ALLOWANCE_MB (default 400: allocator caches, GL and ImGui buffers, ASan's quarantine
 // is more: the documented ASan run raises it). The same seed gives the same actions; the engine's timing
 // still decides what each action meets. Needs OpenGL 3.3: CTest runs it under Xvfb.
@@ -136,8 +137,9 @@ class Monkey : public QObject {
                               .arg(m_taken);
         const uint64_t rss = residentBytes();
         m_peakRss = std::max(m_peakRss, rss);
-        if (m_taken % 250 == 0)
-            qInfo("monkey: after %d actions: resident %llu MiB, history %llu MiB", m_taken,
+        if (m_taken % 250 == 0 || m_trace)
+            qInfo("monkey: after %d actions (%s, last %s): resident %llu MiB, history %llu MiB", m_taken,
+                  after, qPrintable(m_log.isEmpty() ? QString() : m_log.back()),
                   (unsigned long long)(rss >> 20), (unsigned long long)(m_window.store().bytesHeld() >> 20));
         const uint64_t allowed = m_rssBaseline + m_window.store().bytesHeld() + m_rssAllowance;
         if (m_rssBaseline && rss > allowed)
@@ -388,6 +390,7 @@ class Monkey : public QObject {
     int m_taken = 0;
     bool m_done = false;
     uint64_t m_rssBaseline = 0, m_rssAllowance = 0, m_peakRss = 0;
+    const bool m_trace = qEnvironmentVariableIntValue("KVSCOPE_MONKEY_TRACE") != 0;  // a line per action
     QStringList m_problems;
     QStringList m_log;
 
