@@ -41,6 +41,12 @@ RecomputeCheckPtr checkRecomputedRows(const Session& cached, const Session& unca
     return check;
 }
 
+// The most tokens this session may reach (run_types.h: a cache variant that evicts runs on past the context).
+int tokenLimit(const Session& s) {
+    return runTokenLimit(s.engine().config(), s.capacity(), s.mode() == SessionMode::cached,
+                         s.options().cache);
+}
+
 // The last logits row of a session (the exact run's, for a variant to be measured against).
 std::span<const float> lastLogits(const Session& s) {
     const size_t vocab = size_t(s.engine().config().vocab_size);
@@ -419,6 +425,10 @@ bool EngineWorker::runLockstepStep() {
         return false;
     }
     const int position = a.session->position();
+    // Past the context: the exact run has stopped, and a cache variant that evicts goes on alone.
+    if (position >= a.session->capacity() && b.session->position() >= position &&
+        tokenLimit(*b.session) > a.session->capacity())
+        return stepPastContext();
     if (position >= a.session->capacity() || b.session->position() != position) {
         emit reachedEnd(
             tr("The sequence has reached %1 tokens, the most this run can hold. Reset or step back to "
@@ -470,6 +480,34 @@ bool EngineWorker::runLockstepStep() {
     return true;
 }
 
+bool EngineWorker::stepPastContext() {
+    Run& b = m_runs[1];
+    const int position = b.session->position();
+    if (position >= tokenLimit(*b.session)) {
+        emit reachedEnd(
+            tr("The cache variant has run %1 tokens, %2 past the model's context; KVScope stops it "
+               "there. Reset or step back to continue.")
+                .arg(position)
+                .arg(position - m_runs[0].session->capacity()));
+        return false;
+    }
+    // No exact run to follow here: the variant picks its own tokens, and there is no reference to measure
+    // its quality against (kvscope-cli lab measures it, teacher-forced over a long text).
+    applyTraceOptions(b, Side::uncached, position + 1);
+    emit busy(Side::uncached, tr("Past the context: decoding 1 token at position %1").arg(position));
+    auto t = b.session->decode(b.chosen.back());
+    if (!t) {
+        emit idle();
+        if (!m_cancel.load()) emit stepFailed(stepError(t.message()));
+        return false;
+    }
+    record(b, *t.value());
+    m_inFlight.fetch_add(1);
+    emit raceStepped(Side::uncached, t.value(), m_requestEpoch);
+    emit idle();
+    return true;
+}
+
 void EngineWorker::step(int keepSteps, quint64 epoch) {
     if (!begin(epoch)) return;
     if (!ready()) return;
@@ -483,7 +521,7 @@ void EngineWorker::step(int keepSteps, quint64 epoch) {
                 emit stepFailed(tr("Nothing to continue: run the prompt first (Prefill)."));
                 return;
             }
-            if (run.session->position() >= run.session->capacity()) continue;
+            if (run.session->position() >= tokenLimit(*run.session)) continue;
             applyTraceOptions(run, side, run.session->position() + 1);
             emit busy(side, side == Side::cached
                                 ? tr("Decoding 1 token")

@@ -106,6 +106,8 @@ class EngineWorker : public QObject {
     bool rewind(int keepSteps);
     Status replay(Run& run, int pos);
     bool runLockstepStep();
+    // Lockstep past the exact run's context: the right pane's cache variant steps alone (tokenLimit).
+    bool stepPastContext();
     void scheduleNextPlayStep(int delayMs, quint64 epoch);
     void playTick(quint64 epoch);
     void stopPlaying();

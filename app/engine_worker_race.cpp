@@ -38,10 +38,18 @@ void RaceLanes::runLane(Side side, quint64 epoch) {
     QString reason;
     double lastStepSeconds = 0.0;
     while (!m_stop.load() && epoch == m_worker->m_epoch.load()) {
-        if (session.position() >= session.capacity()) {
-            reason = QObject::tr("%1 reached the end of its context (%2 tokens).")
-                         .arg(sideTitle(side))
-                         .arg(session.capacity());
+        // A cache variant that evicts runs on past the context (run_types.h: runTokenLimit).
+        const int limit = runTokenLimit(session.engine().config(), session.capacity(),
+                                        session.mode() == SessionMode::cached, session.options().cache);
+        if (session.position() >= limit) {
+            reason = limit > session.capacity()
+                         ? QObject::tr("%1 ran %2 tokens, %3 past the context; KVScope stops it there.")
+                               .arg(sideTitle(side))
+                               .arg(limit)
+                               .arg(limit - session.capacity())
+                         : QObject::tr("%1 reached the end of its context (%2 tokens).")
+                               .arg(sideTitle(side))
+                               .arg(session.capacity());
             break;
         }
         if (m_worker->m_inFlight.load() >= 2 * EngineWorker::kMaxInFlight) {  // the GUI is behind

@@ -397,11 +397,17 @@ void MainWindow::resizeEvent(QResizeEvent* event) {
 void MainWindow::fitDocksToHeight() {
     if (m_presenter || !m_plotsDock || !m_explanationDock) return;
     const bool compact = height() < 900;
+    m_display->setCompact(compact);
     if (compact == m_compactDocks) return;
     m_compactDocks = compact;
     if (compact) {
+        // A projector's 720 lines go to the two runs: the plots become a tab beside the narration, and
+        // the views about scale (Scale up, Roofline, Complexity, Conversations) close; the View menu (or a
+        // lesson) opens them again, as a band at the bottom.
         tabifyDockWidget(m_explanationDock, m_plotsDock);
         m_explanationDock->raise();
+        for (QDockWidget* dock : {m_scaleDock, m_rooflineDock, m_complexityDock, m_conversationsDock})
+            dock->hide();
     } else {
         addDockWidget(Qt::BottomDockWidgetArea, m_plotsDock);
         resizeDocks({m_plotsDock}, {std::clamp(height() * 22 / 100, 150, 260)}, Qt::Vertical);

@@ -92,6 +92,7 @@ class MainWindow : public QMainWindow {
     QString contextFullReason() const;  // why Step is off, in words; empty when it is not
     QString contextFullShort() const;   // the same in a few words (the status bar)
     // A run's trace at its selected step fills the context.
+    int tokenLimit(Side side) const;  // run_types.h: runTokenLimit for the side's run
     bool runFull(Side side) const;
 
     TraceStore& store() { return m_store; }
@@ -208,11 +209,12 @@ class MainWindow : public QMainWindow {
     bool m_presenter = false;
     int m_autoSteps = 0;
     bool m_autoActive = false;
-    int m_autoAsked = 0;         // presses stepRepeatedly() was asked for
-    int m_autoDone = 0;          // of which answered
-    bool m_wasFull = false;      // the context was full at the last store change
-    int m_fullAnnouncedAt = -1;  // the history length at which contextFilled was last emitted
-    QString m_samplePrompt;      // the sample the app put in the prompt box (replaced freely on a new model)
+    int m_autoAsked = 0;           // presses stepRepeatedly() was asked for
+    int m_autoDone = 0;            // of which answered
+    bool m_wasFull = false;        // the context was full at the last store change
+    bool m_variantWentOn = false;  // lockstep: the exact run had stopped and the cache variant could go on
+    int m_fullAnnouncedAt = -1;    // the history length at which contextFilled was last emitted
+    QString m_samplePrompt;  // the sample the app put in the prompt box (replaced freely on a new model)
     bool m_reprefillAfterReset = false;
     QString m_lastError;
     QPointer<QMessageBox> m_restartQuestion;

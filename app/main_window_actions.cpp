@@ -11,9 +11,9 @@
 #include <QLineEdit>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QSignalBlocker>
 #include <QSlider>
 #include <QStackedWidget>
-#include <QSignalBlocker>
 #include <QStatusBar>
 #include <QStyle>
 #include <QToolBar>
@@ -23,8 +23,9 @@
 #include "engine_worker.h"
 #include "export/export_dialog.h"
 #include "icons.h"
-#include "lessons/lesson_pack_dialog.h"
 #include "kvscope/cache_policy.h"
+#include "lessons/lesson_pack_dialog.h"
+#include "lessons/lesson_panel.h"
 #include "main_window.h"
 #include "pane_widget.h"
 #include "presenter_widget.h"
@@ -433,6 +434,7 @@ void MainWindow::setPresenterMode(bool on) {
     if (on == m_presenter) return;
     m_presenter = on;
     m_presenterAction->setChecked(on);
+    m_display->setCompact(!on && height() < 900);  // presenter mode has the room for the larger type
     if (on) {
         m_beforePresenter = {m_display->themeKind(), m_display->fontScale(), isMaximized(), saveState()};
         if (!m_presenterWidget) {
@@ -451,9 +453,11 @@ void MainWindow::setPresenterMode(bool on) {
                                   m_complexityDock, m_conversationsDock})
             dock->hide();
         showFullScreen();
-        // A lesson in progress stays, large: a third of the screen.
-        if (m_lessonsDock->isVisible())
+        // A lesson in progress stays, large: a third of the screen; the lesson list alone goes.
+        if (m_lessons->chapter() >= 0 && m_lessonsDock->isVisible())
             resizeDocks({m_lessonsDock}, {std::max(width(), 1280) / 3}, Qt::Horizontal);
+        else
+            m_lessonsDock->hide();
         statusBar()->showMessage(tr("Presenter mode: Space step · P play · ←/→ scrub · 1–5 pages · +/− text "
                                     "size · Esc to leave"),
                                  8000);

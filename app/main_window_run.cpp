@@ -361,10 +361,17 @@ void MainWindow::applyDevice(DeviceKind device) {
 
 // ---- the end of the context ----------------------------------------------------------------------------
 
+int MainWindow::tokenLimit(Side side) const {
+    if (side == Side::cached || m_settings.rightRun.isEmpty() || !m_model.valid()) return m_model.capacity;
+    auto policy = parse_cache_variant(m_settings.rightRun.toStdString());
+    return policy ? runTokenLimit(m_model.config(), m_model.capacity, true, policy.value())
+                  : m_model.capacity;
+}
+
 bool MainWindow::runFull(Side side) const {
     if (!m_model.valid()) return false;
     const StepTrace* t = m_store.trace(side, m_store.stepFor(side));
-    return t && t->pos_end >= m_model.capacity;
+    return t && t->pos_end >= tokenLimit(side);
 }
 
 bool MainWindow::contextFull() const {
@@ -374,7 +381,10 @@ bool MainWindow::contextFull() const {
         m_store.stepFor(Side::cached) == m_store.stepCount(Side::cached) - 1 && runFull(Side::cached);
     const bool uncachedFull =
         m_store.stepFor(Side::uncached) == m_store.stepCount(Side::uncached) - 1 && runFull(Side::uncached);
-    // Lockstep steps both runs together; in a race, Step still moves a run that has room.
+    // Lockstep steps both runs together (past the context, a cache variant that evicts goes on alone); in
+    // a race, Step still moves a run that has room.
+    if (m_settings.mode == CompareMode::lockstep && tokenLimit(Side::uncached) > m_model.capacity)
+        return uncachedFull;
     return m_settings.mode == CompareMode::lockstep ? cachedFull || uncachedFull : cachedFull && uncachedFull;
 }
 
@@ -394,9 +404,26 @@ QString MainWindow::contextFullShort() const {
 }
 
 void MainWindow::updateContextState() {
-    for (Side side : kSides)
-        pane(side)->setNote(runFull(side) ? tr("context full: %1 of %1 tokens").arg(m_model.capacity)
-                                          : QString());
+    for (Side side : kSides) {
+        const StepTrace* t = m_store.trace(side, m_store.stepFor(side));
+        QString note;
+        if (t && t->pos_end > m_model.capacity)  // a cache variant past the context
+            note = runFull(side)
+                       ? tr("stopped %1 tokens past the context").arg(t->pos_end - m_model.capacity)
+                       : tr("past the context: %1 tokens, cache holds %2").arg(t->pos_end).arg(t->cache.rows);
+        else if (t && t->pos_end >= m_model.capacity)
+            note = tr("context full: %1 of %1 tokens").arg(m_model.capacity);
+        pane(side)->setNote(note);
+    }
+    // Lockstep: when the exact run stops and the cache variant can go on, say how to follow it.
+    const bool variantGoesOn = m_settings.mode == CompareMode::lockstep && runFull(Side::cached) &&
+                               tokenLimit(Side::uncached) > m_model.capacity && !runFull(Side::uncached);
+    if (variantGoesOn && !m_variantWentOn)
+        statusBar()->showMessage(tr("The exact cache is full (%1 tokens); the cache variant goes on past the "
+                                    "context: Space steps it, P plays")
+                                     .arg(m_model.capacity),
+                                 15000);
+    m_variantWentOn = variantGoesOn;
     const bool full = contextFull();
     if (m_store.empty()) m_fullAnnouncedAt = -1;
     if (full && !m_wasFull) {

@@ -132,6 +132,62 @@ QString contextFull(const TraceStore& store, const QString& who) {
     return html;
 }
 
+// The most tokens the run of trace `t` may reach (run_types.h): a cache variant that evicts goes on past
+// the context.
+int tokenLimitOf(const StepTrace& t, const ModelInfo& m) {
+    if (t.mode != SessionMode::cached) return m.capacity;
+    auto policy = parse_cache_variant(t.cache.policy);
+    return policy ? runTokenLimit(m.config(), m.capacity, true, policy.value()) : m.capacity;
+}
+
+// Lockstep past the context: the exact run has stopped and the cache variant goes on alone.
+QString pastContextStep(const TraceStore& store, const StepTrace& b, int step, const QString& cachedName,
+                        const QString& variantName) {
+    const ModelInfo& m = store.model();
+    const ModelConfig& c = m.config();
+    const Tokenizer* tok = store.model().tokenizer.get();
+    const CacheState& cs = b.cache;
+    const int32_t fed = b.input_tokens.empty() ? -1 : b.input_tokens.front();
+    QString html = QObject::tr("<h3>Step %1 — past the context</h3>").arg(step);
+    html += QObject::tr(
+                "<p>%1 stopped at <b>%2 tokens</b>: it keeps a row for every position, and there is no "
+                "position left. %3 goes on alone: it fed %4 in at position %5 and picked the next token "
+                "itself (there is no exact run here to feed it). It is now <b>%6 tokens past</b> the "
+                "end.</p>")
+                .arg(cachedName)
+                .arg(m.capacity)
+                .arg(variantName, num(tokenQuoted(tok, fed)))
+                .arg(b.pos_begin)
+                .arg(num(QString::number(b.pos_end - m.capacity)));
+    QString positions;
+    if (cs.reindexed)
+        positions = QObject::tr(
+                        "It numbers its rows by their place in the cache, not in the text (<i>re-indexed</i> "
+                        "positions, as StreamingLLM does), so the model never sees a distance past %1 — "
+                        "nothing it was not trained on.")
+                        .arg(cs.rows);
+    else
+        positions = QObject::tr(
+                        "It keeps each row's position in the text, so the model now sees distances up to "
+                        "%1, which it never saw in training (its context is %2): expect its text to degrade.")
+                        .arg(b.pos_begin)
+                        .arg(c.context_length);
+    html +=
+        QObject::tr(
+            "<p>Its cache holds <b>%1 rows</b> per layer and KV head%2, whatever the length: the memory "
+            "stays flat. %3</p>")
+            .arg(cs.rows)
+            .arg(cs.sinks > 0 ? QObject::tr(" (the first %1 tokens kept as attention sinks)").arg(cs.sinks)
+                              : QString())
+            .arg(positions);
+    html += variantStep(b, c, tok, variantName);
+    html += QObject::tr(
+        "<p><i>Its quality cannot be measured live here: past the context there is no exact run to compare "
+        "it with. <code>kvscope-cli lab</code> measures it, teacher-forced over a long text: perplexity in "
+        "windows past the context for each policy.</i></p>");
+    return html;
+}
+
 }  // namespace
 
 QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
@@ -155,9 +211,21 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
     const double perToken = double(c.kv_bytes_per_token(4));
     QString html;
     const int capacity = store.model().capacity;
-    const bool cachedFull = a && a->pos_end >= capacity, uncachedFull = b && b->pos_end >= capacity;
+    const bool cachedFull = a && a->pos_end >= capacity;
+    const int limitB = b ? tokenLimitOf(*b, store.model()) : capacity;
+    const bool uncachedFull = b && b->pos_end >= limitB;
+    // Lockstep with a cache variant that goes on past the context: the exact run's end is not the runs' end.
+    const bool goesOn = mode == CompareMode::lockstep && b && limitB > capacity && !uncachedFull;
     QString fullBlock;
-    if (cachedFull || uncachedFull)
+    if (goesOn && cachedFull) {
+        // Past the context pastContextStep tells what happens; at the exact run's last step, this.
+        if (b->pos_end <= capacity)
+            fullBlock = QObject::tr(
+                            "<p><b>The exact cache is full</b> (%1 tokens). %2 evicts rows, so it can go on "
+                            "past the context: press Step (Space) or Play (P) to follow it alone.</p>")
+                            .arg(capacity)
+                            .arg(uncachedName);
+    } else if (cachedFull || uncachedFull)
         fullBlock = contextFull(store, mode == CompareMode::race && cachedFull != uncachedFull
                                            ? (cachedFull ? cachedName : uncachedName)
                                            : QString());
@@ -193,6 +261,8 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                     .arg(QString::number(double(a->chosen_prob), 'f', 2))
                     .arg(a->pos_end < store.model().capacity ? QObject::tr(" The next step feeds it back in.")
                                                              : QString());
+    } else if (a && goesOn && b->pos_end > a->pos_end) {
+        html += pastContextStep(store, *b, sb, cachedName, uncachedName);
     } else if (a) {
         const int p = a->pos_begin;
         const int32_t fed = a->input_tokens.empty() ? -1 : a->input_tokens.front();

@@ -4,6 +4,7 @@
 #include <QHBoxLayout>
 #include <QSplitter>
 #include <QVBoxLayout>
+#include <cmath>
 
 #include "format.h"
 #include "views/attention_renderer.h"
@@ -82,6 +83,8 @@ void PaneWidget::restyle() {
                                .arg(14.0 * scale, 0, 'f', 1));
     m_status->setStyleSheet(
         QStringLiteral("color: %1; font-size: %2pt;").arg(th.textDim.name()).arg(10.5 * scale, 0, 'f', 1));
+    // The token strip holds its header, the "↑ earlier tokens" line and a row of chips at this text size.
+    m_tokens->setMinimumHeight(int(std::ceil(92.0 * scale)));
     tick();
 }
 

@@ -1,5 +1,9 @@
 #include "run_types.h"
 
+#include <algorithm>
+
+#include "engine_worker.h"
+
 namespace kvscope::app {
 
 namespace {
@@ -16,6 +20,13 @@ void setRightRunTitle(const QString& title) {
 QString sideTitle(Side side) {
     if (side == Side::cached) return QStringLiteral("With KV cache");
     return rightTitle().isEmpty() ? QStringLiteral("Without KV cache") : rightTitle();
+}
+
+int runTokenLimit(const kvscope::ModelConfig& config, int capacity, bool cachedRun,
+                  const kvscope::CachePolicy& cache) {
+    const bool past = cachedRun && cache.evicts() && config.arch != kvscope::Architecture::gpt2;
+    if (!past) return capacity;
+    return std::max(capacity, std::min(kPastContextTokens, historyTokenLimit(config, kHistoryBudgetBytes)));
 }
 
 QString compareModeName(CompareMode mode) {

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "kvscope/backend.h"
+#include "kvscope/cache_policy.h"
 #include "kvscope/model.h"
 #include "kvscope/recompute_check.h"
 #include "kvscope/sampler.h"
@@ -34,6 +35,15 @@ void setRightRunTitle(const QString& title);
 // lockstep: both runs advance one token together (the uncached run is fed the cached run's token);
 // race: each run on its own thread at its own speed.
 enum class CompareMode { lockstep, race };
+
+// Past the context: how far a cache variant that evicts may run on after the exact cache has stopped.
+constexpr int kPastContextTokens = 2048;
+// The most tokens a run may reach: its `capacity`, or for a cached run whose cache evicts (it holds at most
+// its budget of rows) on a model whose positions go on (RoPE; GPT-2's learned positions end at its context)
+// kPastContextTokens or as far as the history budget holds (its attention rows still span every position)
+// — past the context, where the exact cache must stop.
+int runTokenLimit(const kvscope::ModelConfig& config, int capacity, bool cachedRun,
+                  const kvscope::CachePolicy& cache);
 QString compareModeName(CompareMode mode);
 
 // What the worker reports about a freshly loaded model.

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-
 namespace kvscope::app {
 
 StepTracePtr keepNewKVRows(const StepTrace& trace) {

@@ -294,7 +294,14 @@ class AppLogicTest : public QObject {
         WorkerThread w;
         QSignalSpy loaded(w.worker, &EngineWorker::modelLoaded);
         QSignalSpy prefilled(w.worker, &EngineWorker::stepped);
-        QSignalSpy raced(w.worker, &EngineWorker::raceStepped);
+        // The race lanes emit from their own threads, and QSignalSpy records on the emitting thread: the
+        // steps are collected through a queued connection instead, on this thread.
+        std::vector<std::pair<Side, StepTracePtr>> raced;
+        QObject receiver;
+        connect(
+            w.worker, &EngineWorker::raceStepped, &receiver,
+            [&raced](Side side, const StepTracePtr& t, quint64) { raced.emplace_back(side, t); },
+            Qt::QueuedConnection);
         QSignalSpy playing(w.worker, &EngineWorker::playingChanged);
         const quint64 e = w.worker->epoch();
         const QString path = QString::fromStdString(gqa());
@@ -317,9 +324,9 @@ class AppLogicTest : public QObject {
         int seen = 0;
         while ((lastPos[0] < 256 || lastPos[1] < 256) && timer.elapsed() < 120000) {
             QCoreApplication::processEvents(QEventLoop::AllEvents, 20);
-            for (; seen < raced.count(); ++seen) {
-                const Side side = raced.at(seen).at(0).value<Side>();
-                const StepTracePtr t = raced.at(seen).at(1).value<StepTracePtr>();
+            for (; seen < int(raced.size()); ++seen) {
+                const Side side = raced[size_t(seen)].first;
+                const StepTracePtr t = raced[size_t(seen)].second;
                 w.worker->acknowledge();
                 chosen[size_t(sideIndex(side))].push_back(t->input_tokens.front());
                 lastPos[size_t(sideIndex(side))] = t->pos_end;

@@ -217,6 +217,53 @@ class ClassroomGuiTest : public QObject {
         QVERIFY(filled.first().at(0).toString().contains(QString::number(capacity)));
     }
 
+    void aCacheVariantGoesOnPastTheContext() {
+        // RoPE positions go on: a sinks + window cache (re-indexed) keeps going where the exact cache stops.
+        openFixture(QStringLiteral("tiny-llama-gqa"));
+        const int capacity = m_window->store().model().capacity;
+        QVERIFY(capacity > 8 && capacity <= 256);
+        m_window->setRightRun(QStringLiteral("sinks:S=4,W=28"), false);
+        m_window->setPrompt(QStringLiteral("1, 2, 3, 4, 5, 6, 7, 8"));
+        QSignalSpy finished(m_window.get(), &MainWindow::stepsFinished);
+        QSignalSpy filled(m_window.get(), &MainWindow::contextFilled);
+        const int exactSteps = capacity - 8 + 1;  // the prefill, then one step per position left
+        m_window->stepRepeatedly(exactSteps + 40);
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 120000);
+        QCOMPARE(finished.first().at(0).toInt(), exactSteps + 40);
+        const TraceStore& store = m_window->store();
+        QCOMPARE(store.stepCount(Side::cached), exactSteps);
+        QCOMPARE(store.stepCount(Side::uncached), exactSteps + 40);
+        QCOMPARE(store.trace(Side::cached, exactSteps - 1)->pos_end, capacity);
+        const StepTrace* past = store.trace(Side::uncached, exactSteps + 39);
+        QCOMPARE(past->pos_end, capacity + 40);
+        QCOMPARE(past->cache.rows, 32);  // S + W: the memory stays flat
+        QVERIFY(past->cache.reindexed);
+        QVERIFY(!past->quality.measured);  // no exact run to measure it against
+        QVERIFY(!m_window->contextFull());
+        QVERIFY(m_window->stepAction()->isEnabled());
+        QCOMPARE(filled.count(), 0);
+        QVERIFY2(m_window->pane(Side::cached)->statusText().contains(QStringLiteral("context full")),
+                 qPrintable(m_window->pane(Side::cached)->statusText()));
+        QVERIFY2(m_window->pane(Side::uncached)->statusText().contains(QStringLiteral("past the context")),
+                 qPrintable(m_window->pane(Side::uncached)->statusText()));
+        const QString html = narration(*m_window);
+        QVERIFY2(html.contains(QStringLiteral("past the context")), qPrintable(html));
+        QVERIFY2(html.contains(QStringLiteral("<b>40</b> tokens past")), qPrintable(html));
+        QVERIFY2(html.contains(QStringLiteral("<b>32 rows</b>")), qPrintable(html));
+
+        // GPT-2's learned positions end at its context: there the variant stops with the exact cache.
+        openFixture(QStringLiteral("tiny-gpt2"));
+        const int gpt2Capacity = m_window->store().model().capacity;
+        m_window->setRightRun(QStringLiteral("window:W=16"), false);
+        m_window->setPrompt(QStringLiteral("1, 2, 3, 4, 5, 6, 7, 8"));
+        QSignalSpy finished2(m_window.get(), &MainWindow::stepsFinished);
+        m_window->stepRepeatedly(gpt2Capacity + 10);
+        QTRY_COMPARE_WITH_TIMEOUT(finished2.count(), 1, 120000);
+        QCOMPARE(finished2.first().at(0).toInt(), gpt2Capacity - 8 + 1);
+        QCOMPARE(m_window->store().stepCount(Side::uncached), gpt2Capacity - 8 + 1);
+        QVERIFY(m_window->contextFull());
+    }
+
     void raceLabelsEachRunAtTheSameLength() {
         openFixture(QStringLiteral("tiny-gpt2"));
         m_window->setPrompt(QStringLiteral("1, 2, 3, 4, 5, 6, 7, 8"));

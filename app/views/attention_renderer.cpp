@@ -205,11 +205,9 @@ void AttentionRenderer::drawHeader(FrameContext& frame, float& y) {
         if (ImGui::IsItemHovered()) showTooltip(frame, {label, tip}, th.accent);
         x = ImGui::GetItemRectMax().x + frame.px(10);
     };
-    stepper("layer", tr("L%1 · %2 layers"), store.layer(), c.n_layers,
-            [&](int v) { store.selectLayer(v); });
+    stepper("layer", tr("L%1 · %2 layers"), store.layer(), c.n_layers, [&](int v) { store.selectLayer(v); });
     if (!store.allHeads())
-        stepper("head", tr("H%1 · %2 heads"), store.head(), c.n_heads,
-                [&](int v) { store.selectHead(v); });
+        stepper("head", tr("H%1 · %2 heads"), store.head(), c.n_heads, [&](int v) { store.selectHead(v); });
     button(store.allHeads() ? tr("one head") : tr("all %1 heads").arg(c.n_heads),
            tr("one head large, or every head of the layer grouped by the KV head they read (H)"),
            [&] { store.setAllHeads(!store.allHeads()); });
@@ -298,7 +296,9 @@ void AttentionRenderer::render(FrameContext& frame) {
         const int queryBegin = cells - queryCount;
         const bool zoomed = queryCount < cells;
         const float probe = (zoomed ? availH / float(queryCount) : std::min(availW0, availH) / float(cells));
-        const bool labels = probe >= small->FontSize * 1.05f;
+        // Token labels need a wider gutter: they give way when the heatmap would be too small with them.
+        const bool labels = probe >= small->FontSize * 1.05f &&
+                            (zoomed || std::min(availW0 - frame.px(64), availH) >= frame.px(80));
         const float gutter = labels ? frame.px(64) : frame.px(34);
         const float availW = availW0 - gutter;
         float w, h;

@@ -162,6 +162,19 @@ void CountersRenderer::render(FrameContext& frame) {
         for (const CounterRow& r : rows)
             labelW = std::max(labelW, textSize(small, r.label).x);
     }
+    // Still too wide (a narrow pane, presenter mode's two runs side by side): the numbers take the small
+    // type too, and the labels give way (elided, with the whole label in the tooltip) before a column does.
+    bool smallNumbers = false;
+    if (labelW + stepW + totalW + 2 * gap > x1 - x0) {
+        smallNumbers = true;
+        stepW = textSize(small, tr("this step")).x;
+        totalW = textSize(small, tr("so far")).x;
+        for (const CounterRow& r : rows) {
+            stepW = std::max(stepW, textSize(small, r.stepText).x);
+            totalW = std::max(totalW, textSize(small, r.totalText).x);
+        }
+        labelW = std::clamp(x1 - x0 - stepW - totalW - 2 * gap, frame.px(40), labelW);
+    }
     const float needW = labelW + stepW + totalW + 2 * gap;
     const int maxGroups = std::max(1, int((x1 - x0 + groupGap) / (needW + groupGap)));
     // The FLOP breakdown bar only when it leaves room for at least six rows.
@@ -208,8 +221,9 @@ void CountersRenderer::render(FrameContext& frame) {
             auto fitting = [&](ImFont* font, const QString& text, float width) {
                 return textSize(font, text).x <= width ? font : small;
             };
-            ImFont* stepFont = fitting(headline ? bold : body, r.stepText, col2 - col1 - frame.px(4));
-            ImFont* totalFont = fitting(body, r.totalText, gx + groupW - col2);
+            ImFont* stepFont =
+                smallNumbers ? small : fitting(headline ? bold : body, r.stepText, col2 - col1 - frame.px(4));
+            ImFont* totalFont = smallNumbers ? small : fitting(body, r.totalText, gx + groupW - col2);
             drawText(dl, stepFont, ImVec2(col1, gy + (body->FontSize - stepFont->FontSize) * 0.6f),
                      headline ? th.side(m_side) : th.text, r.stepText);
             drawText(dl, totalFont, ImVec2(col2, gy + (body->FontSize - totalFont->FontSize) * 0.6f), th.text,

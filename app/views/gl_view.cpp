@@ -22,6 +22,12 @@ void DisplaySettings::setThemeKind(ThemeKind kind) {
     emit changed();
 }
 
+void DisplaySettings::setCompact(bool compact) {
+    if (compact == m_compact) return;
+    m_compact = compact;
+    emit changed();
+}
+
 void DisplaySettings::setFontScale(float scale) {
     scale = std::clamp(scale, 0.6f, 3.0f);
     if (std::fabs(scale - m_fontScale) < 1e-3f) return;

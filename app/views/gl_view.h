@@ -40,10 +40,15 @@ class DisplaySettings : public QObject {
     ThemeKind themeKind() const { return m_kind; }
     const Theme& theme() const { return themeFor(m_kind); }
     float fontScale() const { return m_fontScale; }
-    // The scale views draw at, before the device pixel ratio: the user's font scale × the theme's type scale.
-    float viewScale() const { return m_fontScale * theme().typeScale; }
+    // The scale views draw at, before the device pixel ratio: the user's font scale × the theme's type scale
+    // (not in a compact layout: the projector theme's larger type needs presenter mode's room, or a taller
+    // window, and there keeps only its contrast).
+    float viewScale() const { return m_fontScale * (m_compact ? 1.0f : theme().typeScale); }
     void setThemeKind(ThemeKind kind);
     void setFontScale(float scale);  // clamped to [0.6, 3]
+    // The window's normal layout below 900 pixels of height (a 1280×720 projector).
+    void setCompact(bool compact);
+    bool compact() const { return m_compact; }
 
   signals:
     void changed();
@@ -51,6 +56,7 @@ class DisplaySettings : public QObject {
   private:
     ThemeKind m_kind = ThemeKind::dark;
     float m_fontScale = 1.0f;
+    bool m_compact = false;
 };
 
 // Opens the full-framebuffer ImGui window views draw into, and closes it (between beginFrame/endFrame).

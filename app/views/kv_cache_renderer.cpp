@@ -82,7 +82,16 @@ void KvCacheRenderer::sync(FrameContext& frame) {
     const TraceStore& store = frame.store;
     GlFunctions& gl = frame.gl.gl();
     const Model* model = store.hasModel() ? store.model().model.get() : nullptr;
-    if (model != m_model) {
+    const auto& steps = store.steps(m_side);
+    // A row per position up to the capacity; a cache variant past the context reaches further positions:
+    // the textures then grow (doubling) and every step is uploaded again, and shrink back when the history
+    // goes.
+    const int capacity = std::max(1, store.hasModel() ? store.model().capacity : 1);
+    int texRows = capacity;
+    if (!steps.empty())
+        while (texRows < steps.back().trace->pos_end)
+            texRows *= 2;
+    if (model != m_model || (model && texRows != m_texRows)) {
         releaseTextures(frame.gl);
         if (!model) return;
         m_model = model;
@@ -90,7 +99,7 @@ void KvCacheRenderer::sync(FrameContext& frame) {
         m_layers = c.n_layers;
         m_kvHeads = c.n_kv_heads;
         m_headDim = c.head_dim;
-        m_texRows = std::max(1, store.model().capacity);
+        m_texRows = texRows;
         m_k.resize(size_t(m_layers));
         m_v.resize(size_t(m_layers));
         for (int l = 0; l < m_layers; ++l) {
@@ -99,7 +108,6 @@ void KvCacheRenderer::sync(FrameContext& frame) {
         }
     }
     if (!m_model) return;
-    const auto& steps = store.steps(m_side);
     size_t first = 0;  // the first step whose upload is missing or stale
     while (first < m_uploaded.size() && first < steps.size() && m_uploaded[first] == steps[first].serial)
         ++first;
@@ -263,7 +271,8 @@ std::vector<KvCacheRenderer::LegendItem> KvCacheRenderer::legendItems(const Them
     if (lossy)
         items.push_back(
             {th.accent, nullptr, errorShown ? tr("show values") : tr("show quantization error"), true});
-    if (cached && !t.cache.contiguous) items.push_back({th.panel, nullptr, tr("evicted: gone from the cache")});
+    if (cached && !t.cache.contiguous)
+        items.push_back({th.panel, nullptr, tr("evicted: gone from the cache")});
     if (cached && t.cache.sinks > 0) items.push_back({th.accent, nullptr, tr("attention sinks (kept)")});
     items.push_back({th.newRow, nullptr,
                      t.phase == Phase::prefill ? tr("written by the prefill") : tr("written this step")});
@@ -367,13 +376,49 @@ void KvCacheRenderer::render(FrameContext& frame) {
             h += drawWrapped(nullptr, small, ImVec2(x0, y), x1 - x0, th.text, line);
         linesH = std::max(linesH, h);
     }
+    // The legend's lines: as many as the longer legend of the two runs needs at this width.
+    const float barH = frame.px(10), legendLineH = small->FontSize + frame.px(6);
+    const std::vector<LegendItem> legend = legendItems(th, *t, m_showError && !m_errK.empty());
+    int legendLines = 1;
+    for (Side other : kSides) {
+        const StepTrace* ot = store.trace(other, store.stepFor(other));
+        if (!ot) continue;
+        int n = 1;
+        float lx = x0 + frame.px(40);
+        for (const LegendItem& it : legendItems(th, *ot, m_showError)) {
+            const float w = legendItemWidth(frame, small, it);
+            if (lx + w > x1 && lx > x0 + frame.px(40)) {
+                lx = x0 + frame.px(40);
+                ++n;
+            }
+            lx += w + frame.px(16);
+        }
+        legendLines = std::max(legendLines, n);
+    }
+    float legendH = frame.px(14) + legendLineH * float(legendLines);
+    // The rows come first: when the view is short (an export frame, a projector), the legend and then these
+    // lines give way so that the rows keep a readable height (the narration says the same in words).
     {
+        const int L = m_layers, H = m_kvHeads;
+        const float widthForHeads = x1 - x0 - frame.px(40) - frame.px(14) * float(L - 1) -
+                                    frame.px(5) * float(L) - frame.px(2) * float(2 * L * (H - 1));
+        const bool overviewLikely = widthForHeads / float(2 * L * H) < frame.px(10);
+        const float fixedH =
+            bold->FontSize + 2 * small->FontSize + frame.px(9) + (overviewLikely ? frame.px(74) : 0.0f);
+        const float wanted = std::min(float(rows) * frame.px(7), frame.px(100));
+        auto rowsLeft = [&] {
+            return float(frame.rect.bottom()) - y - linesH - frame.px(7) - legendH - fixedH;
+        };
+        if (rowsLeft() < wanted) legendH = 0;
+        if (rowsLeft() < wanted) linesH = -frame.px(7);
+    }
+    if (linesH > 0) {
         const bool alarm = proof && proof->maxAbs > kSameRowTolerance;
         float ly = y;
         for (const QString& line : lines)
             ly += drawWrapped(dl, small, ImVec2(x0, ly), x1 - x0, alarm ? th.error : th.side(m_side), line);
-        y += linesH + frame.px(7);
     }
+    y += linesH + frame.px(7);
 
     // ---- the selected step: rows written, recomputation sweep -----------------------------------------
     const bool animate = frame.interactive && stored.serial == m_arrivalSerial;
@@ -397,26 +442,6 @@ void KvCacheRenderer::render(FrameContext& frame) {
     if (age < std::max(kSweepSeconds, kFlashSeconds) * 3) m_animating = true;
 
     const int L = m_layers, H = m_kvHeads;
-    // The legend's lines: as many as the longer legend of the two runs needs at this width.
-    const float barH = frame.px(10), legendLineH = small->FontSize + frame.px(6);
-    const std::vector<LegendItem> legend = legendItems(th, *t, m_showError && !m_errK.empty());
-    int legendLines = 1;
-    for (Side other : kSides) {
-        const StepTrace* ot = store.trace(other, store.stepFor(other));
-        if (!ot) continue;
-        int n = 1;
-        float lx = x0 + frame.px(40);
-        for (const LegendItem& it : legendItems(th, *ot, m_showError)) {
-            const float w = legendItemWidth(frame, small, it);
-            if (lx + w > x1 && lx > x0 + frame.px(40)) {
-                lx = x0 + frame.px(40);
-                ++n;
-            }
-            lx += w + frame.px(16);
-        }
-        legendLines = std::max(legendLines, n);
-    }
-    const float legendH = frame.px(14) + legendLineH * float(legendLines);
     const float bottom = float(frame.rect.bottom()) - legendH;
     // Every layer side by side while each head's block stays wide enough to read; past that, an overview
     // of all layers (their growth to the context) above the selected layer in detail.
@@ -570,7 +595,7 @@ void KvCacheRenderer::render(FrameContext& frame) {
     }
 
     // ---- legend: every item, on as many lines as it takes (the space was reserved above) ---------------
-    if (rowsH >= frame.px(40)) {
+    if (legendH > 0) {
         float ly = float(frame.rect.bottom()) - legendH + frame.px(8);
         float lx = gridX0;
         for (const LegendItem& it : legend) {

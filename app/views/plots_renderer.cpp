@@ -156,14 +156,22 @@ void PlotsRenderer::render(FrameContext& frame) {
     xMax *= 1.08;
     const StepTrace* sel = store.trace(Side::cached, store.stepFor(Side::cached));
     const double selectedX = sel ? double(sel->pos_end) : -1;
-    // Four charts in a row when the view is wide, else two by two.
+    // Four charts in a row, two by two, or one above another: whichever gives the charts the most room for
+    // their titles and axes (a wide band at the bottom, a tab beside the narration, a page of its own).
     const float w = x1 - x0, h = float(frame.rect.bottom()) - y - frame.px(4);
-    // Four charts in a row when the view is wide, one above another when it is a narrow column (a tab
-    // beside the narration on a small screen), else two by two.
-    const bool row = w / 4 >= h * 0.9f || h < frame.px(260);
-    const bool column = !row && w < frame.px(480);
-    const int cols = row ? 4 : column ? 1 : 2, rowsN = row ? 1 : column ? 4 : 2;
     const float gap = frame.px(16);
+    int cols = 4, rowsN = 1;
+    float best = -1;
+    for (int c : {4, 2, 1}) {
+        const int r = 4 / c;
+        const float cwc = (w - gap * float(c - 1)) / float(c), chc = (h - gap * float(r - 1)) / float(r);
+        const float room = std::min(cwc, 1.6f * chc);
+        if (room > best + 0.5f) {
+            best = room;
+            cols = c;
+            rowsN = r;
+        }
+    }
     const float cw = (w - gap * float(cols - 1)) / float(cols),
                 ch = (h - gap * float(rowsN - 1)) / float(rowsN);
     for (int i = 0; i < 4; ++i) {
@@ -180,8 +188,10 @@ void PlotsRenderer::drawChart(FrameContext& frame, const Chart& chart, ImVec2 a,
     ImFont* small = frame.imgui.font(FontRole::small);
     ImFont* body = frame.imgui.font(FontRole::bold);
     drawPanel(dl, a, b, th.panelRaised, th.border, frame.px(4));
-    const float titleW = drawText(dl, body, ImVec2(a.x + frame.px(8), a.y + frame.px(5)), th.text,
-                                  elide(body, chart.title, b.x - a.x - frame.px(16)))
+    // The title whole: in the small type when the bold one does not fit (a narrow chart in large text).
+    ImFont* titleFont = textSize(body, chart.title).x <= b.x - a.x - frame.px(12) ? body : small;
+    const float titleW = drawText(dl, titleFont, ImVec2(a.x + frame.px(8), a.y + frame.px(5)), th.text,
+                                  elide(titleFont, chart.title, b.x - a.x - frame.px(12)))
                              .x;
     // The note beside the title when it fits whole (beside the log-scale switch, where there is one);
     // otherwise it goes into the chart's tooltip rather than being cut.
@@ -315,9 +325,18 @@ void PlotsRenderer::drawChart(FrameContext& frame, const Chart& chart, ImVec2 a,
                                   ImVec2(c.x - r, c.y), colour);
                 dl->AddQuad(ImVec2(c.x, c.y - r), ImVec2(c.x + r, c.y), ImVec2(c.x, c.y + r),
                             ImVec2(c.x - r, c.y), imColor(th.textStrong), frame.px(1));
-                if (above)
-                    drawText(dl, small, ImVec2(c.x + r + frame.px(3), c.y - small->FontSize / 2),
-                             th.textStrong, QStringLiteral("↑ %1").arg(chart.format(s.points[i].y)));
+                if (above) {
+                    // Right of the marker, or left of it where the chart ends first.
+                    const QString value = QStringLiteral("↑ %1").arg(chart.format(s.points[i].y));
+                    const float w = textSize(small, value).x;
+                    const ImVec2 clipMin = dl->GetClipRectMin(), clipMax = dl->GetClipRectMax();
+                    float lx = c.x + r + frame.px(3);
+                    if (lx + w > clipMax.x) lx = c.x - r - frame.px(3) - w;
+                    lx = std::clamp(lx, clipMin.x, std::max(clipMin.x, clipMax.x - w));
+                    const float ly = std::clamp(c.y - small->FontSize / 2, clipMin.y,
+                                                std::max(clipMin.y, clipMax.y - small->FontSize));
+                    drawText(dl, small, ImVec2(lx, ly), th.textStrong, value);
+                }
             }
             continue;
         }

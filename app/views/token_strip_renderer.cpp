@@ -100,6 +100,11 @@ void TokenStripRenderer::render(FrameContext& frame) {
         m_chips.push_back(c);
     }
     panel.close();
+    // The chips must be inside the view: a strip too short for its header and a row of tokens hides them.
+    if (!m_chips.empty())
+        reportTooSmall(QStringLiteral("tokens: room for the chips"),
+                       float(frame.rect.bottom()) - m_chips.front().a.y,
+                       m_chips.front().b.y - m_chips.front().a.y);
     for (const Chip& c : m_chips)
         if (mouseIn(frame, c.a, c.b)) drawHover(frame, c, step);
 }
