@@ -124,14 +124,16 @@ void CountersRenderer::render(FrameContext& frame) {
     const double diff = store.step(m_side, step).maxLogitDiff;
     if (t->mode == SessionMode::cached && m_side == Side::uncached) {
         const Quality& q = t->quality;
-        const QString text =
-            q.measured ? tr("vs the exact cache: KL %1 · max |Δ logit| %2 · top-1 %3")
-                             .arg(q.kl, 0, 'g', 2)
-                             .arg(q.max_abs_logit_diff, 0, 'g', 2)
-                             .arg(q.top1_agrees ? tr("agrees") : tr("differs"))
-            : q.first_disagreement_step >= 0
-                ? tr("free-running: the texts diverged at step %1").arg(q.first_disagreement_step)
-                : tr("not compared at this step");
+        const QString text = q.measured ? tr("vs the exact cache: KL %1 · max |Δ logit| %2 · top-1 %3")
+                                              .arg(q.kl, 0, 'g', 2)
+                                              .arg(q.max_abs_logit_diff, 0, 'g', 2)
+                                              .arg(q.top1_agrees ? tr("agrees") : tr("differs"))
+                             : store.hasModel() && t->pos_end > store.model().capacity
+                                 ? tr("past the context: no exact run to compare with")
+                             : q.first_disagreement_step >= 0
+                                 ? tr("not compared at this step · its top-1 first differed at step %1")
+                                       .arg(q.first_disagreement_step)
+                                 : tr("not compared at this step");
         panel.note(text, q.measured && q.top1_agrees ? th.textDim : th.warning);
     } else if (m_side == Side::uncached && std::isfinite(diff)) {
         const QString text = tr("logits vs the cached run: max |Δ| = %1 %2")
