@@ -212,7 +212,10 @@ Status EngineWorker::buildSessions(const std::shared_ptr<const Model>& model, co
 }
 
 void EngineWorker::applySettings(const RunSettings& settings, quint64 epoch) {
-    if (!begin(epoch)) return;
+    // Settings are state, not a request: one sent just before a newer request (a lesson switches the right
+    // pane's run and presses Step at once) must still apply, or the window would show a run the worker does
+    // not make. Only a current one takes the request slot; the newer request runs on the new sessions.
+    if (epoch == m_epoch.load()) begin(epoch);
     const bool rebuild = settings.mode != m_settings.mode || settings.device != m_settings.device ||
                          settings.rightRun != m_settings.rightRun;
     if (Status s = settings.sampler.validate(); !s) {

@@ -105,6 +105,7 @@ class MainWindow : public QMainWindow {
     QWidget* stepButton() const;  // the toolbar's Step button
     QWidget* promptField() const;
     QWidget* modeSelector() const;
+    QWidget* rightRunSelector() const;  // the toolbar's list of what the right pane runs
     LessonPanel* lessons() const { return m_lessons; }
     QDockWidget* lessonsDock() const { return m_lessonsDock; }
     // F1: the glossary (at `term`, or at the keyboard shortcuts when empty); made on first use.

@@ -498,4 +498,8 @@ QWidget* MainWindow::modeSelector() const {
     return m_modeCombo;
 }
 
+QWidget* MainWindow::rightRunSelector() const {
+    return m_rightRunCombo;
+}
+
 }  // namespace kvscope::app

@@ -125,6 +125,28 @@ std::optional<Expected> oracle(const TraceStore& store, const QString& name) {
     if (name == "kv.weights_bytes") return bytes(double(c.counters.total().weight_bytes));
     if (name == "kv.tokens_to_match_weights")
         return count(double(c.counters.total().weight_bytes) / perToken);
+    if (name.startsWith(QLatin1String("variant."))) {
+        // The right pane's run, a cache variant: its own trace at the selected step.
+        if (!u || u->mode != SessionMode::cached || u->cache.policy == "exact") return std::nullopt;
+        const Quality& q = u->quality;
+        auto tiny = [](double v) { return Expected{v, QString::number(v, 'g', 2)}; };
+        const QString f = name.mid(8);
+        if (f == "bytes_per_value") return tiny(u->cache.bytes_per_value);
+        if (f == "kv_bytes") return bytes(double(u->counters.kv_bytes_resident));
+        if (f == "kv_bytes_full") return bytes(double(u->counters.kv_bytes_full));
+        if (f == "saved") {
+            const double v = 1.0 - double(u->counters.kv_bytes_resident) / double(u->counters.kv_bytes_full);
+            return Expected{v, QString::number(100.0 * v, 'f', 0) + "%"};
+        }
+        if (f == "rows") return count(u->cache.rows);
+        if (f == "tokens_evicted")
+            return count(double(u->cumulative.kv_rows_evicted) / double(u->n_layers * u->n_kv_heads));
+        if (f == "kl") return tiny(q.kl);
+        if (f == "kl_mean") return tiny(q.kl_sum / double(q.steps));
+        if (f == "top1_agreements") return count(double(q.top1_agreements));
+        if (f == "steps_compared") return count(double(q.steps));
+        if (f == "max_logit_diff") return tiny(q.max_abs_logit_diff_so_far);
+    }
     return std::nullopt;
 }
 
@@ -238,6 +260,14 @@ class LessonsTest : public QObject {
         QTest::newRow("too many steps")
             << chapter(R"("text": "x", "action": {"do": "step", "times": 500}, )" + page)
             << "the pages ask for 500 steps";
+        QTest::newRow("switch after the run started") << chapter(R"("text": "x", "action": "step", )" + page +
+                                                                 R"(}, {"text": "y", "action": {"do": )"
+                                                                 R"("right-run", "run": "int4"}, )" +
+                                                                 page)
+                                                      << "\"right-run\" must come before the first step";
+        QTest::newRow("unknown cache variant")
+            << chapter(R"("text": "x", "action": {"do": "right-run", "run": "int3"}, )" + page)
+            << "\"run\": ";
         QTest::newRow("no caption") << chapter(R"("text": "x")") << "\"caption\" is missing";
         QTest::newRow("not json") << QByteArray("{\"title\": ") << "not valid JSON";
     }
@@ -284,12 +314,47 @@ class LessonsTest : public QObject {
         m_window->stepRepeatedly(2);
         QTRY_COMPARE_WITH_TIMEOUT(m_window->store().stepCount(Side::uncached), 2, 30000);
         for (const LessonValueInfo& info : lessonValueNames()) {
+            if (QLatin1String(info.name).startsWith(QLatin1String("variant."))) {
+                // Without a cache on the right there is no variant: said, never made up.
+                Result<LessonValue> none = lessonValue(m_window->store(), QLatin1String(info.name));
+                QVERIFY2(!none && none.message().find("without a cache") != std::string::npos, info.name);
+                continue;
+            }
             Result<LessonValue> v = lessonValue(m_window->store(), QLatin1String(info.name));
             QVERIFY2(v, v.message().c_str());
             const std::optional<Expected> e = oracle(m_window->store(), v->name);
             QVERIFY2(e, qPrintable("no oracle for {" + v->name + "}"));
             QVERIFY2(e->text == v->text, qPrintable(v->name + ": " + v->text + " vs " + e->text));
         }
+    }
+
+    void everyVariantValueHasAnOracle() {
+        // With a cache variant that quantizes and one that evicts on the right: every variant.* value
+        // measured, equal to the oracle's reading of the right run's trace.
+        for (const char* spec : {"int4", "h2o:B=16,R=8"}) {
+            LessonPanel* panel = m_window->lessons();
+            panel->startChapter(0);
+            // Longer than the eviction budget, so that tokens are dropped.
+            m_window->setPrompt("ROMEO: But soft, what light through yonder window breaks? It is the east.");
+            m_window->setRightRun(QLatin1String(spec), false);
+            m_window->stepRepeatedly(3);
+            QTRY_COMPARE_WITH_TIMEOUT(m_window->store().stepCount(Side::uncached), 3, 30000);
+            for (const LessonValueInfo& info : lessonValueNames()) {
+                if (!QLatin1String(info.name).startsWith(QLatin1String("variant."))) continue;
+                Result<LessonValue> v = lessonValue(m_window->store(), QLatin1String(info.name));
+                QVERIFY2(v, (std::string(spec) + ": " + v.message()).c_str());
+                const std::optional<Expected> e = oracle(m_window->store(), v->name);
+                QVERIFY2(e, qPrintable("no oracle for {" + v->name + "}"));
+                QVERIFY2(e->text == v->text, qPrintable(QLatin1String(spec) + ": " + v->name + ": " +
+                                                        v->text + " vs " + e->text));
+            }
+            if (QLatin1String(spec).startsWith(QLatin1String("h2o"))) {
+                // It holds its budget and has dropped the rest.
+                QCOMPARE(lessonValue(m_window->store(), "variant.rows")->number, 16.0);
+                QVERIFY(lessonValue(m_window->store(), "variant.tokens_evicted")->number > 0);
+            }
+        }
+        m_window->setRightRun(QString(), false);
     }
 
     void everyChapterRunsThroughThePanel_data() {

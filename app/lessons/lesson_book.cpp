@@ -8,6 +8,7 @@
 #include <cassert>
 
 #include "export/export_settings.h"
+#include "kvscope/cache_policy.h"
 #include "lessons/lesson_text.h"
 #include "lessons/lesson_values.h"
 
@@ -20,11 +21,12 @@ struct ActionName {
     const char* name;
 };
 constexpr ActionName kActions[] = {
-    {LessonActionKind::none, "none"},        {LessonActionKind::prefill, "prefill"},
-    {LessonActionKind::step, "step"},        {LessonActionKind::scrub, "scrub"},
-    {LessonActionKind::latest, "latest"},    {LessonActionKind::allHeads, "all-heads"},
-    {LessonActionKind::oneHead, "one-head"}, {LessonActionKind::layer, "layer"},
-    {LessonActionKind::race, "race"},        {LessonActionKind::lockstep, "lockstep"},
+    {LessonActionKind::none, "none"},          {LessonActionKind::prefill, "prefill"},
+    {LessonActionKind::step, "step"},          {LessonActionKind::scrub, "scrub"},
+    {LessonActionKind::latest, "latest"},      {LessonActionKind::allHeads, "all-heads"},
+    {LessonActionKind::oneHead, "one-head"},   {LessonActionKind::layer, "layer"},
+    {LessonActionKind::race, "race"},          {LessonActionKind::lockstep, "lockstep"},
+    {LessonActionKind::rightRun, "right-run"},
 };
 
 Status fail(const QString& message) {
@@ -110,6 +112,20 @@ Result<LessonAction> parseAction(const QJsonValue& v, const QString& where) {
     Result<int> layer = integer(o, QStringLiteral("layer"), where, 0, 1000, 0);
     if (!layer) return layer.status();
     a.layer = *layer;
+    if (a.kind == LessonActionKind::rightRun) {
+        const QJsonValue run = o.value(QStringLiteral("run"));
+        if (!run.isString())
+            return fail(QStringLiteral("%1: \"right-run\" needs \"run\": a cache variant spec (\"int4\") or "
+                                       "\"\" for the run without a cache")
+                            .arg(where));
+        a.run = run.toString();
+        if (!a.run.isEmpty()) {
+            Result<CachePolicy> policy = parse_cache_variant(a.run.toStdString());
+            if (!policy)
+                return fail(
+                    QStringLiteral("%1: \"run\": %2").arg(where, QString::fromStdString(policy.message())));
+        }
+    }
     return a;
 }
 
@@ -183,6 +199,11 @@ Result<LessonChapter> parseChapter(const QString& root, const QString& file, int
         Result<LessonAction> action = parseAction(po.value(QStringLiteral("action")), where);
         if (!action) return action.status();
         page.action = *action;
+        // A switch of the right pane's run restarts both runs from the prompt: it goes before the run.
+        if (page.action.kind == LessonActionKind::rightRun && c.stepsAskedFor() > 0)
+            return fail(QStringLiteral("%1: \"right-run\" must come before the first step (a switch restarts "
+                                       "both runs)")
+                            .arg(where));
         for (const QString* s : {&page.text, &page.notice, &page.caption})
             KVSCOPE_TRY(checkMarkup(*s, where, book.glossary, book));
         c.pages << page;
@@ -232,6 +253,13 @@ int LessonChapter::stepsAskedFor() const {
     return steps;
 }
 
+QString LessonChapter::rightRun() const {
+    QString run;
+    for (const LessonPage& p : pages)
+        if (p.action.kind == LessonActionKind::rightRun) run = p.action.run;
+    return run;
+}
+
 const GlossaryTerm* LessonBook::term(const QString& name) const {
     for (const GlossaryTerm& t : glossary) {
         if (t.term.compare(name, Qt::CaseInsensitive) == 0) return &t;
@@ -249,7 +277,8 @@ QStringList lessonViewIds() {
             << QLatin1String(view) + QStringLiteral(":uncached");
     }
     ids << QStringLiteral("plots") << QStringLiteral("explanation") << QStringLiteral("timeline")
-        << QStringLiteral("step-button") << QStringLiteral("prompt") << QStringLiteral("mode");
+        << QStringLiteral("step-button") << QStringLiteral("prompt") << QStringLiteral("mode")
+        << QStringLiteral("right-run");
     return ids;
 }
 

@@ -12,7 +12,10 @@
 //                   highlight the view outlined while the page is open (lessonViewIds())
 //                   action   what to wait for: "none", "prefill", "step" (with "times"), "scrub",
 //                            "latest", "all-heads", "one-head", "layer" (with "layer"), "race",
-//                            "lockstep"; as a string ("step") or an object {"do": "step", "times": 3}
+//                            "lockstep", "right-run" (with "run": a cache variant spec, "int4", or ""
+//                            for the run without a cache; only before the first step, since a switch
+//                            restarts both runs); as a string ("step") or an object {"do": "step",
+//                            "times": 3}
 //                   notice   "what to notice", shown once the action is done
 //                   caption  one or two short lines burned into the exported clip from that point on
 //     "question", "answer"  asked at the end (the answer is revealed on request)
@@ -30,13 +33,26 @@
 
 namespace kvscope::app {
 
-enum class LessonActionKind { none, prefill, step, scrub, latest, allHeads, oneHead, layer, race, lockstep };
+enum class LessonActionKind {
+    none,
+    prefill,
+    step,
+    scrub,
+    latest,
+    allHeads,
+    oneHead,
+    layer,
+    race,
+    lockstep,
+    rightRun
+};
 QString lessonActionName(LessonActionKind kind);  // "step", "all-heads", …
 
 struct LessonAction {
     LessonActionKind kind = LessonActionKind::none;
     int times = 1;  // step: how many presses
     int layer = 0;  // layer: which one
+    QString run;    // right-run: the cache variant spec for the right pane ("" : without a cache)
 };
 
 struct LessonPage {
@@ -67,6 +83,9 @@ struct LessonChapter {
     // Presses of Step the pages ask for (the first runs the prefill, step 0): the steps a run of the
     // chapter ends with.
     int stepsAskedFor() const;
+    // What the right pane runs in this chapter: the spec a "right-run" page switches to (they come before
+    // the first step), or "" for the run without a cache.
+    QString rightRun() const;
 };
 
 struct GlossaryTerm {
@@ -84,7 +103,8 @@ struct LessonBook {
 };
 
 // The views a page can outline: "tokens", "kv-cache", "attention", "counters" (optionally ":cached" or
-// ":uncached"; both panes otherwise), "plots", "explanation", "timeline", "step-button", "prompt", "mode".
+// ":uncached"; both panes otherwise), "plots", "explanation", "timeline", "step-button", "prompt", "mode",
+// "right-run" (the toolbar's list of what the right pane runs).
 QStringList lessonViewIds();
 
 // Reads index.json, every chapter it lists and the glossary from `root` (":/lessons" for the shipped

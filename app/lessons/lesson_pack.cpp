@@ -271,6 +271,7 @@ Result<LessonPackResult> writeLessonPack(const LessonBook& book, const LessonPac
         run.model = options.model;
         run.prompt = c.prompt;
         run.steps = c.stepsAskedFor() - 1;
+        run.rightRun = c.rightRun();
         if (Status ran = runHeadless(run, store); !ran)
             return fail(QStringLiteral("%1: %2").arg(c.file, QString::fromStdString(ran.message())));
         modelName = store.model().displayName;

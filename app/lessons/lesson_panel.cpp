@@ -11,6 +11,7 @@
 #include <QVBoxLayout>
 
 #include "explanation_panel.h"
+#include "kvscope/cache_policy.h"
 #include "lessons/lesson_text.h"
 #include "lessons/view_outline.h"
 #include "main_window.h"
@@ -19,6 +20,19 @@
 #include "views/gl_view.h"
 
 namespace kvscope::app {
+
+namespace {
+
+// Whether two right-pane runs are the same: "" (without a cache) or cache variant specs that parse to the
+// same policy ("int4" and "int4:group=32").
+bool sameRightRun(const QString& a, const QString& b) {
+    if (a.isEmpty() || b.isEmpty()) return a.isEmpty() && b.isEmpty();
+    Result<CachePolicy> pa = parse_cache_variant(a.toStdString());
+    Result<CachePolicy> pb = parse_cache_variant(b.toStdString());
+    return pa && pb && cache_variant_spec(*pa) == cache_variant_spec(*pb);
+}
+
+}  // namespace
 
 LessonPanel::LessonPanel(MainWindow& window, const LessonBook& book, QWidget* parent)
     : QWidget(parent),
@@ -134,6 +148,9 @@ void LessonPanel::startChapter(int index) {
     }
     m_window.pause();
     m_window.setMode(CompareMode::lockstep);
+    // Every chapter starts with the run without a cache on the right; one that needs a cache variant
+    // switches to it on a page, before the first step.
+    m_window.setRightRun(QString(), false);
     m_window.reset();
     m_window.setPrompt(c.prompt);
     TraceStore& store = m_window.store();
@@ -222,6 +239,11 @@ void LessonPanel::evaluateAction() {
         case LessonActionKind::lockstep:
             done = m_window.runSettings().mode == CompareMode::lockstep;
             break;
+        case LessonActionKind::rightRun:
+            // In force from the next step (the page comes before the run: nothing is restarted).
+            done = sameRightRun(m_window.runSettings().rightRun, p->action.run) &&
+                   !m_window.runSettings().freeRunning;
+            break;
     }
     if (done) {
         m_done = true;
@@ -259,6 +281,10 @@ QString LessonPanel::actionText() const {
             return tr("Switch the mode to <b>Race</b> (R).");
         case LessonActionKind::lockstep:
             return tr("Switch the mode back to <b>Lockstep</b> (L).");
+        case LessonActionKind::rightRun:
+            if (a.run.isEmpty()) return tr("Set the right pane back to <b>Without KV cache</b> (toolbar).");
+            return tr("Switch the right pane to <b>%1</b> (the run list in the toolbar).")
+                .arg(a.run.toHtmlEscaped());
     }
     return QString();
 }
@@ -298,6 +324,9 @@ void LessonPanel::doAction() {
             break;
         case LessonActionKind::lockstep:
             m_window.setMode(CompareMode::lockstep);
+            break;
+        case LessonActionKind::rightRun:
+            m_window.setRightRun(p->action.run, false);
             break;
     }
     evaluateAction();
@@ -349,6 +378,7 @@ QList<QWidget*> LessonPanel::targetsFor(const QString& viewId) const {
     if (view == QLatin1String("step-button")) out << m_window.stepButton();
     if (view == QLatin1String("prompt")) out << m_window.promptField();
     if (view == QLatin1String("mode")) out << m_window.modeSelector();
+    if (view == QLatin1String("right-run")) out << m_window.rightRunSelector();
     out.removeAll(nullptr);
     return out;
 }

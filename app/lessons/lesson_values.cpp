@@ -60,6 +60,19 @@ Getter runField(bool cached, const char* field, Field f, bool decodeOnly = false
                                QStringLiteral(": ") + QLatin1String(field)};
     };
 }
+// A field of the right pane's run at the selected step when it is a cache variant (a cached run over a
+// cache that stores fewer bits or drops tokens); needsQuality: only once compared with the exact run.
+Getter variantField(const char* field, Field f, bool needsQuality = false) {
+    return [=](const Ctx& x) -> Result<Read> {
+        const StepTrace* t = x.uncached;
+        if (!t) return unavailable("nothing has run yet: press Step");
+        if (t->mode != SessionMode::cached || t->cache.policy == "exact")
+            return unavailable("the right pane runs without a cache: switch it to a cache variant");
+        if (needsQuality && t->quality.steps < 1)
+            return unavailable("not compared with the exact run yet: press Step");
+        return Read{f(*t), where("variant", x.uncachedStep) + QStringLiteral(": ") + QLatin1String(field)};
+    };
+}
 Getter prefillField(const char* field, Field f) {
     return [=](const Ctx& x) -> Result<Read> {
         if (!x.prefill) return unavailable("nothing has run yet: press Step");
@@ -281,6 +294,52 @@ const std::vector<Def>& defs() {
         add("kv.weights_bytes", "weight bytes one decode step reads (the whole model)", Unit::bytes, weights);
         add("kv.tokens_to_match_weights", "tokens after which the cache outweighs the model", Unit::count,
             quotient(weights, perToken));
+
+        // --- the right pane's cache variant (int4, h2o, …), as its run measured it against the exact cache
+        add("variant.bytes_per_value",
+            "bytes one stored number takes in the variant's cache, scales included", Unit::tiny,
+            variantField("cache.bytes_per_value",
+                         [](const StepTrace& t) { return t.cache.bytes_per_value; }));
+        add("variant.kv_bytes", "KV bytes the variant's cache holds after the selected step", Unit::bytes,
+            variantField("counters.kv_bytes_resident",
+                         [](const StepTrace& t) { return double(t.counters.kv_bytes_resident); }));
+        add("variant.kv_bytes_full", "KV bytes the exact float32 cache would hold for the same tokens",
+            Unit::bytes, variantField("counters.kv_bytes_full", [](const StepTrace& t) {
+                return double(t.counters.kv_bytes_full);
+            }));
+        add("variant.saved", "share of the exact cache's bytes the variant does not hold", Unit::percent,
+            variantField("1 − counters.kv_bytes_resident / counters.kv_bytes_full", [](const StepTrace& t) {
+                return t.counters.kv_bytes_full
+                           ? 1.0 - double(t.counters.kv_bytes_resident) / double(t.counters.kv_bytes_full)
+                           : NAN;
+            }));
+        add("variant.rows", "tokens the variant's cache holds per layer and KV head", Unit::count,
+            variantField("cache.rows", [](const StepTrace& t) { return double(t.cache.rows); }));
+        add("variant.tokens_evicted", "tokens the variant dropped so far, per layer and KV head", Unit::count,
+            variantField("cumulative.kv_rows_evicted / (n_layers · n_kv_heads)", [](const StepTrace& t) {
+                return double(t.cumulative.kv_rows_evicted) / double(t.n_layers * t.n_kv_heads);
+            }));
+        add("variant.kl", "KL(exact ‖ variant) of the next-token distributions at the selected step, nats",
+            Unit::tiny,
+            variantField(
+                "quality.kl", [](const StepTrace& t) { return t.quality.measured ? t.quality.kl : NAN; },
+                true));
+        add("variant.kl_mean", "mean KL(exact ‖ variant) over the steps compared so far, nats", Unit::tiny,
+            variantField(
+                "quality.kl_sum / quality.steps",
+                [](const StepTrace& t) { return t.quality.kl_sum / double(t.quality.steps); }, true));
+        add("variant.top1_agreements",
+            "steps so far where the variant's most likely token was the exact run's", Unit::count,
+            variantField(
+                "quality.top1_agreements",
+                [](const StepTrace& t) { return double(t.quality.top1_agreements); }, true));
+        add("variant.steps_compared", "steps so far compared with the exact run", Unit::count,
+            variantField(
+                "quality.steps", [](const StepTrace& t) { return double(t.quality.steps); }, true));
+        add("variant.max_logit_diff", "largest |Δ logit| against the exact run so far", Unit::tiny,
+            variantField(
+                "quality.max_abs_logit_diff_so_far",
+                [](const StepTrace& t) { return t.quality.max_abs_logit_diff_so_far; }, true));
         return d;
     }();
     return table;
