@@ -205,6 +205,7 @@ void MainWindow::buildDocks() {
     tabifyDockWidget(m_plotsDock, m_conversationsDock);
     m_plotsDock->raise();
     connect(this, &MainWindow::modelReady, m_conversations, &ConversationsPanel::setModel);
+    m_lessons->watchConversations(m_conversations);
     connect(m_sampling, &SamplingPanel::edited, this, [this] {
         RunSettings next = m_sampling->settings(m_settings);
         const DeviceKind device = next.device;

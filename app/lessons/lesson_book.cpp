@@ -21,12 +21,19 @@ struct ActionName {
     const char* name;
 };
 constexpr ActionName kActions[] = {
-    {LessonActionKind::none, "none"},          {LessonActionKind::prefill, "prefill"},
-    {LessonActionKind::step, "step"},          {LessonActionKind::scrub, "scrub"},
-    {LessonActionKind::latest, "latest"},      {LessonActionKind::allHeads, "all-heads"},
-    {LessonActionKind::oneHead, "one-head"},   {LessonActionKind::layer, "layer"},
-    {LessonActionKind::race, "race"},          {LessonActionKind::lockstep, "lockstep"},
+    {LessonActionKind::none, "none"},
+    {LessonActionKind::prefill, "prefill"},
+    {LessonActionKind::step, "step"},
+    {LessonActionKind::scrub, "scrub"},
+    {LessonActionKind::latest, "latest"},
+    {LessonActionKind::allHeads, "all-heads"},
+    {LessonActionKind::oneHead, "one-head"},
+    {LessonActionKind::layer, "layer"},
+    {LessonActionKind::race, "race"},
+    {LessonActionKind::lockstep, "lockstep"},
     {LessonActionKind::rightRun, "right-run"},
+    {LessonActionKind::runConversations, "run-conversations"},
+    {LessonActionKind::secondTurn, "second-turn"},
 };
 
 Status fail(const QString& message) {
@@ -278,7 +285,7 @@ QStringList lessonViewIds() {
     }
     ids << QStringLiteral("plots") << QStringLiteral("explanation") << QStringLiteral("timeline")
         << QStringLiteral("step-button") << QStringLiteral("prompt") << QStringLiteral("mode")
-        << QStringLiteral("right-run");
+        << QStringLiteral("right-run") << QStringLiteral("conversations");
     return ids;
 }
 

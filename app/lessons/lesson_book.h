@@ -14,8 +14,9 @@
 //                            "latest", "all-heads", "one-head", "layer" (with "layer"), "race",
 //                            "lockstep", "right-run" (with "run": a cache variant spec, "int4", or ""
 //                            for the run without a cache; only before the first step, since a switch
-//                            restarts both runs); as a string ("step") or an object {"do": "step",
-//                            "times": 3}
+//                            restarts both runs), "run-conversations" (Run in the Conversations view,
+//                            waited for until it finishes), "second-turn" (its chat's Turn 2); as a string
+//                            ("step") or an object {"do": "step", "times": 3}
 //                   notice   "what to notice", shown once the action is done
 //                   caption  one or two short lines burned into the exported clip from that point on
 //     "question", "answer"  asked at the end (the answer is revealed on request)
@@ -44,7 +45,9 @@ enum class LessonActionKind {
     layer,
     race,
     lockstep,
-    rightRun
+    rightRun,
+    runConversations,
+    secondTurn
 };
 QString lessonActionName(LessonActionKind kind);  // "step", "all-heads", …
 
@@ -104,7 +107,7 @@ struct LessonBook {
 
 // The views a page can outline: "tokens", "kv-cache", "attention", "counters" (optionally ":cached" or
 // ":uncached"; both panes otherwise), "plots", "explanation", "timeline", "step-button", "prompt", "mode",
-// "right-run" (the toolbar's list of what the right pane runs).
+// "right-run" (the toolbar's list of what the right pane runs), "conversations" (the Conversations view).
 QStringList lessonViewIds();
 
 // Reads index.json, every chapter it lists and the glossary from `root` (":/lessons" for the shipped

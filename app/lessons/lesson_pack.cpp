@@ -2,15 +2,18 @@
 
 #include <QAbstractTextDocumentLayout>
 #include <QDir>
+#include <QEventLoop>
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QPainter>
 #include <QPdfWriter>
 #include <QRegularExpression>
 #include <QTextDocument>
+#include <QTimer>
 #include <atomic>
 #include <cmath>
 
+#include "conversations/conversations_panel.h"
 #include "export/export_control.h"
 #include "export/exporter.h"
 #include "export/pending_output.h"
@@ -21,6 +24,7 @@
 #include "lessons/lesson_book.h"
 #include "lessons/lesson_text.h"
 #include "trace_store.h"
+#include "views/gl_view.h"
 
 namespace kvscope::app {
 
@@ -55,10 +59,13 @@ std::vector<int> pageEndSteps(const LessonChapter& c) {
 }
 
 // A chapter text with the numbers of `step` (plain text or HTML). `where` names it in errors.
+// The Conversations view's results for the chapter being written (null members where it names none).
+ConversationsResults g_conversations;
+
 Result<QString> fillAt(TraceStore& store, int step, const QString& text, LessonTextFormat format,
                        const QString& where) {
     store.selectStep(step);
-    Result<FilledText> f = fillLessonText(text, &store, format);
+    Result<FilledText> f = fillLessonText(text, &store, format, nullptr, &g_conversations);
     if (!f)
         return fail(QStringLiteral("%1 at step %2: %3")
                         .arg(where)
@@ -116,6 +123,58 @@ class LessonFrames : public FrameSource {
     ViewFrames& m_view;
     const ClipPlan& m_plan;
 };
+
+// Whether a chapter names numbers of the Conversations view (or asks to run it): the pack then runs the
+// view's experiments too, in a view of its own that is never shown, as a student pressing Run and Turn 2.
+bool usesConversations(const LessonChapter& c, bool* turn) {
+    QStringList texts{c.question, c.answer};
+    bool any = false;
+    *turn = false;
+    for (const LessonPage& p : c.pages) {
+        texts << p.text << p.notice << p.caption;
+        if (p.action.kind == LessonActionKind::runConversations) any = true;
+        if (p.action.kind == LessonActionKind::secondTurn) *turn = any = true;
+    }
+    for (const QString& t : texts)
+        for (const QString& name : lessonPlaceholders(t)) {
+            if (name.startsWith(QLatin1String("conv."))) any = true;
+            if (name.startsWith(QLatin1String("turn."))) *turn = any = true;
+        }
+    return any;
+}
+
+// Runs the Conversations view's conversations (and its second turn) on `model` and waits for the results.
+Status runConversations(ConversationsPanel& view, const ModelInfo& model, bool turn) {
+    view.setModel(model);
+    view.setStepDelayMs(0);
+    QEventLoop loop;
+    QString error;
+    QTimer limit;
+    limit.setSingleShot(true);
+    QObject::connect(&limit, &QTimer::timeout, &loop, [&] {
+        error = QStringLiteral("the Conversations view did not finish in 10 minutes");
+        loop.quit();
+    });
+    QObject::connect(&view, &ConversationsPanel::failed, &loop, [&](const QString& m) {
+        error = m;
+        loop.quit();
+    });
+    QObject::connect(&view, &ConversationsPanel::snapshotShown, &loop, [&] {
+        if (view.lastSnapshot() && view.lastSnapshot()->finished) loop.quit();
+    });
+    QObject::connect(&view, &ConversationsPanel::turnShown, &loop, &QEventLoop::quit);
+    limit.start(600000);
+    view.runDemo();
+    if (!view.lastSnapshot() || !view.lastSnapshot()->finished) loop.exec();
+    if (error.isEmpty() && turn) {
+        view.measureTurn();
+        if (!view.lastTurn()) loop.exec();
+    }
+    if (!error.isEmpty()) return Status::error(("Conversations view: " + error).toStdString());
+    if (!view.lastSnapshot() || !view.lastSnapshot()->finished || (turn && !view.lastTurn()))
+        return Status::error("the Conversations view gave no result");
+    return Status::ok();
+}
 
 QString chapterTitle(const LessonChapter& c) {
     return QStringLiteral("Chapter %1 — %2").arg(c.number).arg(c.title);
@@ -261,6 +320,12 @@ Result<LessonPackResult> writeLessonPack(const LessonBook& book, const LessonPac
     QString index;
     QString modelName;
 
+    // The Conversations view of the chapter being written, if it needs one (usesConversations()).
+    std::unique_ptr<DisplaySettings> convDisplay;
+    std::unique_ptr<ConversationsPanel> convView;
+    struct Forget {
+        ~Forget() { g_conversations = ConversationsResults{}; }
+    } forget;
     for (int number : chapters) {
         const LessonChapter& c = book.chapters[number - 1];
         const QString slug = slugOf(c);
@@ -275,6 +340,18 @@ Result<LessonPackResult> writeLessonPack(const LessonBook& book, const LessonPac
         if (Status ran = runHeadless(run, store); !ran)
             return fail(QStringLiteral("%1: %2").arg(c.file, QString::fromStdString(ran.message())));
         modelName = store.model().displayName;
+        // Chapters on many conversations: the Conversations view's numbers, measured here on the same model.
+        g_conversations = ConversationsResults{};
+        convView.reset();
+        bool turn = false;
+        if (usesConversations(c, &turn)) {
+            if (!convDisplay) convDisplay = std::make_unique<DisplaySettings>();
+            convView = std::make_unique<ConversationsPanel>(*convDisplay);
+            if (Status ran = runConversations(*convView, store.model(), turn); !ran)
+                return fail(QStringLiteral("%1: %2").arg(c.file, QString::fromStdString(ran.message())));
+            g_conversations.snapshot = &*convView->lastSnapshot();
+            if (convView->lastTurn()) g_conversations.turn = &*convView->lastTurn();
+        }
         const ExportHistory history = ExportHistory::of(store);
         const int lastStep = history.stepCount() - 1;
         ++done;

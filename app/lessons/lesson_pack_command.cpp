@@ -1,8 +1,8 @@
 #include "lessons/lesson_pack_command.h"
 
+#include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
-#include <QGuiApplication>
 #include <QSurfaceFormat>
 #include <atomic>
 #include <csignal>
@@ -141,7 +141,7 @@ int runLessonPackCommand(int argc, char** argv) {
     format.setProfile(QSurfaceFormat::CoreProfile);
     QSurfaceFormat::setDefaultFormat(format);
     int qtArgc = 1;
-    QGuiApplication app(qtArgc, argv);
+    QApplication app(qtArgc, argv);  // widgets: the Conversations view runs its experiments for a chapter
     std::signal(SIGINT, onLessonInterrupt);
     std::signal(SIGTERM, onLessonInterrupt);
 

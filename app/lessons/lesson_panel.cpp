@@ -10,6 +10,7 @@
 #include <QUrl>
 #include <QVBoxLayout>
 
+#include "conversations/conversations_panel.h"
 #include "explanation_panel.h"
 #include "kvscope/cache_policy.h"
 #include "lessons/lesson_text.h"
@@ -123,6 +124,21 @@ LessonPanel::LessonPanel(MainWindow& window, const LessonBook& book, QWidget* pa
 
 LessonPanel::~LessonPanel() = default;
 
+void LessonPanel::watchConversations(ConversationsPanel* conv) {
+    connect(conv, &ConversationsPanel::snapshotShown, this, [this, conv] {
+        if (m_chapter < 0) return;
+        if (conv->lastSnapshot() && conv->lastSnapshot()->finished) m_conversationsSeen = true;
+        evaluateAction();
+        refresh();
+    });
+    connect(conv, &ConversationsPanel::turnShown, this, [this] {
+        if (m_chapter < 0) return;
+        m_turnSeen = true;
+        evaluateAction();
+        refresh();
+    });
+}
+
 bool LessonPanel::onQuestion() const {
     return m_chapter >= 0 && m_page >= m_book.chapters[m_chapter].pages.size();
 }
@@ -194,6 +210,8 @@ void LessonPanel::enterPage(int page) {
     m_answerShown = false;
     m_stepsSeen = 0;
     m_prefillSeen = false;
+    m_conversationsSeen = false;
+    m_turnSeen = false;
     m_done = false;
     m_entering = true;
     evaluateAction();
@@ -243,6 +261,12 @@ void LessonPanel::evaluateAction() {
             // In force from the next step (the page comes before the run: nothing is restarted).
             done = sameRightRun(m_window.runSettings().rightRun, p->action.run) &&
                    !m_window.runSettings().freeRunning;
+            break;
+        case LessonActionKind::runConversations:
+            done = m_conversationsSeen;
+            break;
+        case LessonActionKind::secondTurn:
+            done = m_turnSeen;
             break;
     }
     if (done) {
@@ -328,6 +352,14 @@ void LessonPanel::doAction() {
         case LessonActionKind::rightRun:
             m_window.setRightRun(p->action.run, false);
             break;
+        case LessonActionKind::runConversations:
+            m_window.showConversations();
+            if (ConversationsPanel* conv = m_window.conversations()) conv->runDemo();
+            break;
+        case LessonActionKind::secondTurn:
+            m_window.showConversations();
+            if (ConversationsPanel* conv = m_window.conversations()) conv->measureTurn();
+            break;
     }
     evaluateAction();
 }
@@ -379,8 +411,18 @@ QList<QWidget*> LessonPanel::targetsFor(const QString& viewId) const {
     if (view == QLatin1String("prompt")) out << m_window.promptField();
     if (view == QLatin1String("mode")) out << m_window.modeSelector();
     if (view == QLatin1String("right-run")) out << m_window.rightRunSelector();
+    if (view == QLatin1String("conversations")) out << m_window.conversations();
     out.removeAll(nullptr);
     return out;
+}
+
+ConversationsResults LessonPanel::conversationsResults() const {
+    ConversationsResults r;
+    if (const ConversationsPanel* conv = m_window.conversations()) {
+        if (conv->lastSnapshot() && conv->lastSnapshot()->finished) r.snapshot = &*conv->lastSnapshot();
+        if (conv->lastTurn()) r.turn = &*conv->lastTurn();
+    }
+    return r;
 }
 
 QList<QWidget*> LessonPanel::highlighted() const {
@@ -434,9 +476,10 @@ void LessonPanel::refresh() {
     }
     const LessonChapter& c = m_book.chapters[m_chapter];
     const TraceStore& store = m_window.store();
+    const ConversationsResults conv = conversationsResults();
 
     auto fill = [&](const QString& text) {
-        Result<FilledText> f = fillLessonText(text, &store, LessonTextFormat::html, &m_notYet);
+        Result<FilledText> f = fillLessonText(text, &store, LessonTextFormat::html, &m_notYet, &conv);
         if (!f)
             return QStringLiteral("<p><i>%1</i></p>")
                 .arg(QString::fromStdString(f.message()).toHtmlEscaped());

@@ -23,6 +23,7 @@ class QTextBrowser;
 
 namespace kvscope::app {
 
+class ConversationsPanel;
 class MainWindow;
 class ViewOutline;
 
@@ -33,6 +34,8 @@ class LessonPanel : public QWidget {
     ~LessonPanel() override;
 
     const LessonBook& book() const { return m_book; }
+    // Follows the Conversations view's results (the window makes it after the panel).
+    void watchConversations(ConversationsPanel* conversations);
     // Starts a chapter from its first page: forgets both runs, puts the chapter's prompt in, lockstep, one
     // head, layer 0.
     void startChapter(int index);
@@ -63,6 +66,8 @@ class LessonPanel : public QWidget {
     // The widgets a view id names in the window (lesson_book.h: lessonViewIds()).
     QList<QWidget*> targetsFor(const QString& viewId) const;
     void refresh();
+    // What the Conversations view has measured, for {conv.…} and {turn.…} (finished runs only).
+    ConversationsResults conversationsResults() const;
 
   signals:
     void glossaryRequested(const QString& term);
@@ -85,7 +90,9 @@ class LessonPanel : public QWidget {
     // What the action is measured against, taken when the page opened.
     int m_stepsSeen = 0;  // cached steps appended since the page opened
     bool m_prefillSeen = false;
-    bool m_asked = false;  // "Do it for me" was pressed on this page (its request is on its way)
+    bool m_conversationsSeen = false;  // a run of the Conversations view finished since the page opened
+    bool m_turnSeen = false;           // its second turn was measured since the page opened
+    bool m_asked = false;              // "Do it for me" was pressed on this page (its request is on its way)
     int m_walkTo = -1;
     bool m_walkQueued = false;
     bool m_entering = false;

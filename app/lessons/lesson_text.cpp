@@ -42,7 +42,7 @@ QStringList lessonLinks(const QString& text) {
 }
 
 Result<FilledText> fillLessonText(const QString& text, const TraceStore* store, LessonTextFormat format,
-                                  QStringList* notYet) {
+                                  QStringList* notYet, const ConversationsResults* conversations) {
     const bool html = format == LessonTextFormat::html;
     FilledText out;
     QString body;
@@ -55,7 +55,7 @@ Result<FilledText> fillLessonText(const QString& text, const TraceStore* store, 
             if (!store)
                 return Status::error(
                     QStringLiteral("{%1}: no run to read it from").arg(m.captured(1)).toStdString());
-            Result<LessonValue> v = lessonValue(*store, m.captured(1));
+            Result<LessonValue> v = lessonValue(*store, m.captured(1), conversations);
             if (!v && notYet && isLessonValueName(m.captured(1))) {
                 *notYet << m.captured(1);
                 body += QStringLiteral("…");

@@ -35,7 +35,9 @@ struct FilledText {
 // <a href="glossary:TERM">shown text</a>.
 // With `notYet` given, a known number that is not measured yet is written "…" and its name added to
 // `notYet` instead of failing (the panel, before the page's action has run).
+// `conversations`: what the Conversations view measured, for {conv.…} and {turn.…}.
 Result<FilledText> fillLessonText(const QString& text, const TraceStore* store, LessonTextFormat format,
-                                  QStringList* notYet = nullptr);
+                                  QStringList* notYet = nullptr,
+                                  const ConversationsResults* conversations = nullptr);
 
 }  // namespace kvscope::app

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <functional>
 
+#include "conversations/conversations_worker.h"
 #include "format.h"
 #include "token_text.h"
 #include "trace_store.h"
@@ -22,6 +23,7 @@ struct Ctx {
     const StepTrace* uncached = nullptr;
     const StepTrace* prefill = nullptr;
     int cachedStep = -1, uncachedStep = -1;
+    const ConversationsResults* conversations = nullptr;
 };
 
 struct Read {
@@ -71,6 +73,25 @@ Getter variantField(const char* field, Field f, bool needsQuality = false) {
         if (needsQuality && t->quality.steps < 1)
             return unavailable("not compared with the exact run yet: press Step");
         return Read{f(*t), where("variant", x.uncachedStep) + QStringLiteral(": ") + QLatin1String(field)};
+    };
+}
+// A number of the Conversations view's last finished run (both layouts after the same steps).
+Getter snapshotField(const char* field, std::function<double(const ConversationsSnapshot&)> f) {
+    return [=](const Ctx& x) -> Result<Read> {
+        if (!x.conversations || !x.conversations->snapshot)
+            return unavailable("the conversations have not run yet: press Run in the Conversations view");
+        return Read{f(*x.conversations->snapshot),
+                    QStringLiteral("Conversations view, last run: ") + QLatin1String(field)};
+    };
+}
+// A number of the Conversations view's last chat second turn.
+Getter turnField(const char* field, std::function<double(const SecondTurn&)> f) {
+    return [=](const Ctx& x) -> Result<Read> {
+        if (!x.conversations || !x.conversations->turn)
+            return unavailable(
+                "the second turn has not been measured yet: press Turn 2 in the Conversations view");
+        return Read{f(*x.conversations->turn),
+                    QStringLiteral("Conversations view, turn 2: ") + QLatin1String(field)};
     };
 }
 Getter prefillField(const char* field, Field f) {
@@ -340,6 +361,61 @@ const std::vector<Def>& defs() {
             variantField(
                 "quality.max_abs_logit_diff_so_far",
                 [](const StepTrace& t) { return t.quality.max_abs_logit_diff_so_far; }, true));
+
+        // --- the Conversations view: many conversations in one KV budget, paged or reserved
+        using Snap = ConversationsSnapshot;
+        add("conv.count", "conversations the view ran", Unit::count,
+            snapshotField("tokens.size()", [](const Snap& s) { return double(s.tokens.size()); }));
+        add("conv.budget", "the KV memory budget they share", Unit::bytes,
+            snapshotField("paged.budget_bytes", [](const Snap& s) { return double(s.paged.budget_bytes); }));
+        add("conv.block_tokens", "tokens in one block (page) of the paged cache", Unit::count,
+            snapshotField("paged.block_size", [](const Snap& s) { return double(s.paged.block_size); }));
+        add("conv.reservation_tokens", "tokens reserved up front for each conversation (the limit)",
+            Unit::count, snapshotField("reserved.sequences[0].reserved_tokens", [](const Snap& s) {
+                return s.reserved.sequences.empty() ? NAN : double(s.reserved.sequences[0].reserved_tokens);
+            }));
+        add("conv.paged_held", "conversations the paged cache holds at once", Unit::count,
+            snapshotField("paged.sequences.size()",
+                          [](const Snap& s) { return double(s.paged.sequences.size()); }));
+        add("conv.reserved_held", "conversations the reserved cache holds at once", Unit::count,
+            snapshotField("reserved.sequences.size()",
+                          [](const Snap& s) { return double(s.reserved.sequences.size()); }));
+        add("conv.paged_allocated", "bytes the paged cache allocated (blocks in use)", Unit::bytes,
+            snapshotField("paged.bytes_allocated",
+                          [](const Snap& s) { return double(s.paged.bytes_allocated); }));
+        add("conv.reserved_allocated", "bytes the reserved cache allocated (whole reservations)", Unit::bytes,
+            snapshotField("reserved.bytes_allocated",
+                          [](const Snap& s) { return double(s.reserved.bytes_allocated); }));
+        add("conv.paged_wasted", "bytes the paged cache allocated but holds no token in", Unit::bytes,
+            snapshotField("paged.wasted_bytes()",
+                          [](const Snap& s) { return double(s.paged.wasted_bytes()); }));
+        add("conv.reserved_wasted", "bytes the reserved cache allocated but holds no token in", Unit::bytes,
+            snapshotField("reserved.wasted_bytes()",
+                          [](const Snap& s) { return double(s.reserved.wasted_bytes()); }));
+        add("conv.prefix_reused",
+            "prompt tokens taken from another conversation's cache, not prefilled again", Unit::count,
+            snapshotField("prefixReused", [](const Snap& s) { return double(s.prefixReused); }));
+        add("conv.sharing_saved_flops", "FLOPs the same conversations paged without sharing computed more",
+            Unit::flops, snapshotField("unsharedCounters.flops() - pagedCounters.flops()", [](const Snap& s) {
+                return double(s.unsharedCounters.flops()) - double(s.pagedCounters.flops());
+            }));
+        add("turn.history_tokens", "tokens of turn 1 (prompt and reply) held in the cache", Unit::count,
+            turnField("history_tokens", [](const SecondTurn& t) { return double(t.history_tokens); }));
+        add("turn.new_tokens", "tokens of the new message", Unit::count,
+            turnField("turn2_tokens", [](const SecondTurn& t) { return double(t.turn2_tokens); }));
+        add("turn.ttft_cached", "time to turn 2's first token with turn 1's cache (median)", Unit::seconds,
+            turnField("ttft_cached_seconds", [](const SecondTurn& t) { return t.ttft_cached_seconds; }));
+        add("turn.ttft_uncached", "time to turn 2's first token prefilling everything again (median)",
+            Unit::seconds,
+            turnField("ttft_uncached_seconds", [](const SecondTurn& t) { return t.ttft_uncached_seconds; }));
+        add("turn.speedup", "time without the cache / time with it, to turn 2's first token", Unit::ratio,
+            turnField("ttft_uncached_seconds / ttft_cached_seconds", [](const SecondTurn& t) {
+                return t.ttft_cached_seconds > 0 ? t.ttft_uncached_seconds / t.ttft_cached_seconds : NAN;
+            }));
+        add("turn.flops_cached", "FLOPs of turn 2's first step with the cache", Unit::flops,
+            turnField("flops_cached", [](const SecondTurn& t) { return double(t.flops_cached); }));
+        add("turn.flops_uncached", "FLOPs of turn 2's first step prefilling everything", Unit::flops,
+            turnField("flops_uncached", [](const SecondTurn& t) { return double(t.flops_uncached); }));
         return d;
     }();
     return table;
@@ -396,10 +472,12 @@ bool isLessonValueName(const QString& name) {
     return findDef(name) != nullptr;
 }
 
-Result<LessonValue> lessonValue(const TraceStore& store, const QString& name) {
+Result<LessonValue> lessonValue(const TraceStore& store, const QString& name,
+                                const ConversationsResults* conversations) {
     const Def* def = findDef(name);
     if (!def) return Status::error(QStringLiteral("unknown live number {%1}").arg(name).toStdString());
     Ctx x{store};
+    x.conversations = conversations;
     if (store.hasModel() && !store.empty()) {
         x.cachedStep = store.stepFor(Side::cached);
         x.uncachedStep = store.stepFor(Side::uncached);

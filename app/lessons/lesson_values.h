@@ -17,9 +17,21 @@
 
 #include "kvscope/status.h"
 
+namespace kvscope {
+struct SecondTurn;
+}
+
 namespace kvscope::app {
 
 class TraceStore;
+struct ConversationsSnapshot;
+
+// What the Conversations view measured (conversations_panel.h: its last finished run of the conversations
+// and its last chat second turn), for the {conv.…} and {turn.…} numbers; null where not measured.
+struct ConversationsResults {
+    const ConversationsSnapshot* snapshot = nullptr;  // finished runs only
+    const kvscope::SecondTurn* turn = nullptr;
+};
 
 struct LessonValue {
     QString name;
@@ -37,8 +49,9 @@ struct LessonValueInfo {
 const std::vector<LessonValueInfo>& lessonValueNames();
 bool isLessonValueName(const QString& name);
 
-// The value of `name` in `store` at its selected step; an error saying why when it is unknown or not
-// available yet.
-Result<LessonValue> lessonValue(const TraceStore& store, const QString& name);
+// The value of `name` in `store` at its selected step (or, for {conv.…} and {turn.…}, in `conversations`);
+// an error saying why when it is unknown or not available yet.
+Result<LessonValue> lessonValue(const TraceStore& store, const QString& name,
+                                const ConversationsResults* conversations = nullptr);
 
 }  // namespace kvscope::app
