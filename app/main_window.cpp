@@ -249,6 +249,14 @@ void MainWindow::showConversations() {
     // The block maps need height: at least 45% of the window.
     resizeDocks({m_conversationsDock}, {std::max(height() * 45 / 100, m_conversationsDock->height())},
                 Qt::Vertical);
+    // The right column is shorter then: an open lesson gets a wider column and its whole height, the
+    // narration as a tab behind it (as on small screens), so that its page is read without scrolling.
+    if (m_lessonsDock->isVisible()) {
+        resizeDocks({m_lessonsDock}, {std::max(width() * 30 / 100, m_lessonsDock->width())}, Qt::Horizontal);
+        if (!tabifiedDockWidgets(m_lessonsDock).contains(m_explanationDock))
+            tabifyDockWidget(m_explanationDock, m_lessonsDock);
+        m_lessonsDock->raise();
+    }
 }
 
 QList<GlView*> MainWindow::glViews() const {

@@ -206,6 +206,9 @@ void LessonPanel::continueWalk() {
 
 void LessonPanel::enterPage(int page) {
     m_page = page;
+    // A page about the Conversations view shows it (it shares its place with the plots, as a tab).
+    if (const LessonPage* p = currentPage(); p && p->highlight == QLatin1String("conversations"))
+        m_window.showConversations();
     m_asked = false;
     m_answerShown = false;
     m_stepsSeen = 0;
