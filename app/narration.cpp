@@ -69,10 +69,9 @@ QString variantStep(const StepTrace& b, const ModelConfig& c, const Tokenizer* t
                 .arg(q.top1_agreements)
                 .arg(q.steps);
     } else if (q.first_disagreement_step >= 0) {
-        html +=
-            QObject::tr(
-                "<p>Running free, it picked its own tokens: its text left the exact run's at step %1.</p>")
-                .arg(q.first_disagreement_step);
+        // Not measured at this step (running free, or past the context): when its choice last matched.
+        html += QObject::tr("<p>Its top choice first differed from the exact run's at step %1.</p>")
+                    .arg(q.first_disagreement_step);
     }
     return html;
 }

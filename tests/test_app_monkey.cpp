@@ -10,9 +10,10 @@
 //
 // Environment: KVSCOPE_MONKEY_ACTIONS (default 1000), KVSCOPE_MONKEY_SEED (default 12),
 // KVSCOPE_MONKEY_TRACE=1 (a line per action: what it was and the resident memory after it),
-// KVSCOPE_MONKEY_RSS_ALLOWANCE_MB (default 400: allocator caches, GL and ImGui buffers, ASan's quarantine
-// is more: the documented ASan run raises it). The same seed gives the same actions; the engine's timing
-// still decides what each action meets. Needs OpenGL 3.3: CTest runs it under Xvfb.
+// KVSCOPE_MONKEY_RSS_ALLOWANCE_MB (default 400, checked at the end: allocator caches, GL and ImGui buffers;
+// ASan's quarantine is more: the documented ASan run raises it; during the run the bound is 2 GiB). The same
+// seed gives the same actions; the engine's timing still decides what each action meets. Needs OpenGL 3.3:
+// CTest runs it under Xvfb.
 #include <QAbstractButton>
 #include <QApplication>
 #include <QComboBox>
@@ -411,10 +412,14 @@ class AppMonkeyTest : public QObject {
     void thousandRandomActions() {
         const int actions = envInt("KVSCOPE_MONKEY_ACTIONS", 1000);
         const uint32_t seed = uint32_t(envInt("KVSCOPE_MONKEY_SEED", 12));
-        // 400 MiB for allocator caches, GL and ImGui buffers, plus 1 GiB: a random click can open the
-        // Roofline dock, whose first show measures bandwidth over a buffer of up to 1 GiB (2 x the LLC).
-        // A fresh-clone run exceeded 400 MiB by 1 MiB at action 132 (suspected cause, not confirmed).
-        const uint64_t allowance = uint64_t(envInt("KVSCOPE_MONKEY_RSS_ALLOWANCE_MB", 400 + 1024)) << 20;
+        // At the end (the leak check): 400 MiB over the start and the history, for allocator caches, GL and
+        // ImGui buffers. During the run: 2 GiB, a runaway check. Twice (one ctest -j2 run in each of two
+        // sessions) resident memory rose 0.4 and 1.4 GiB over the start for a few hundred actions with the
+        // history near zero and then fell back; the cause is not found (the Roofline dock's bandwidth
+        // measurement does not run here: it needs the settings, which this window does not use), so the
+        // in-run bound does not flake on it while the end state still catches a leak.
+        const uint64_t allowance = uint64_t(envInt("KVSCOPE_MONKEY_RSS_ALLOWANCE_MB", 400)) << 20;
+        const uint64_t runawayAllowance = std::max<uint64_t>(allowance, uint64_t(2048) << 20);
         ModelFiles files;
         QVERIFY(files.dir.isValid());
 
@@ -433,7 +438,7 @@ class AppMonkeyTest : public QObject {
 
         Monkey monkey(*window, files, seed, actions);
         const uint64_t baseline = residentBytes();
-        monkey.setRssRule(baseline, allowance);
+        monkey.setRssRule(baseline, runawayAllowance);
         QElapsedTimer clock;
         clock.start();
         monkey.start();
@@ -458,6 +463,14 @@ class AppMonkeyTest : public QObject {
             (unsigned long long)(monkey.peakRss() >> 20));
         if (qEnvironmentVariableIsSet("KVSCOPE_MONKEY_LOG")) qInfo("actions: %s", qPrintable(monkey.log()));
         QCOMPARE(monkey.actionsTaken(), actions);
+        QVERIFY2(
+            endRss <= baseline + history + allowance,
+            qPrintable(QStringLiteral("resident memory at the end %1 MiB > start %2 + history %3 + allowance "
+                                      "%4 MiB")
+                           .arg(endRss >> 20)
+                           .arg(baseline >> 20)
+                           .arg(history >> 20)
+                           .arg(allowance >> 20)));
         QVERIFY2(monkey.problems().isEmpty(),
                  qPrintable(monkey.problems().mid(0, 10).join(QLatin1Char('\n'))));
     }
