@@ -407,6 +407,20 @@ class AppLogicTest : public QObject {
         QCOMPARE(stepped.count(), 1);
         QCOMPARE(stepped.at(0).at(0).value<StepPair>().cached->input_tokens, (std::vector<int32_t>{4, 5}));
         w.worker->acknowledge();
+        // Settings are state, not a request: sent just before a newer request, they still apply (a lesson
+        // switches the right pane to int4 and presses Step at once), and that request runs on them.
+        RunSettings int4;
+        int4.rightRun = QStringLiteral("int4");
+        const quint64 before = w.worker->epoch();
+        const quint64 after = w.worker->interrupt();
+        w.call([&, int4] { w.worker->applySettings(int4, before); });
+        w.call([&] { w.worker->prefill({4, 5}, after); });
+        QTRY_COMPARE_WITH_TIMEOUT(stepped.count(), 2, 10000);
+        const StepPair pair = stepped.at(1).at(0).value<StepPair>();
+        QVERIFY(pair.uncached);
+        QCOMPARE(pair.uncached->mode, SessionMode::cached);
+        QCOMPARE(pair.uncached->cache.element, std::string("int4"));
+        w.worker->acknowledge();
     }
 
     // ---- shader messages
