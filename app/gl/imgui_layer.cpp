@@ -26,10 +26,11 @@ const QByteArray& fontData(const char* resource) {
     return it.value();
 }
 
-// Latin, Greek, punctuation, super/subscripts, arrows, maths, ␣ and the shapes the views use.
-const ImWchar kGlyphRanges[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x2000, 0x206F, 0x2070,
-                                0x209F, 0x2190, 0x21FF, 0x2200, 0x22FF, 0x2423, 0x2423,
-                                0x2500, 0x257F, 0x25A0, 0x25FF, 0};
+// Latin, Greek, the modifier letters of maths (ᵀ as in QKᵀ), punctuation, super/subscripts, arrows,
+// maths, ␣ and the shapes the views use.
+const ImWchar kGlyphRanges[] = {0x0020, 0x00FF, 0x0370, 0x03FF, 0x1D2C, 0x1D6A, 0x2000,
+                                0x206F, 0x2070, 0x209F, 0x2190, 0x21FF, 0x2200, 0x22FF,
+                                0x2423, 0x2423, 0x2500, 0x257F, 0x25A0, 0x25FF, 0};
 
 ImVec4 vec(const QColor& c, float alpha = -1.0f) {
     return ImVec4(float(c.redF()), float(c.greenF()), float(c.blueF()),

@@ -104,9 +104,12 @@ void ComplexityRenderer::render(FrameContext& frame) {
     ImDrawList* dl = panel.dl;
     ImFont *small = panel.small, *body = panel.body, *bold = panel.bold;
     const float top = panel.y + bold->FontSize + frame.px(12);
-    const float bottom = float(frame.rect.bottom()) - small->FontSize * 1.8f;
+    // Below the chart: a row of tick labels, then the axes' caption.
+    const float bottom = float(frame.rect.bottom()) - small->FontSize * 2.6f - frame.px(4);
     const float tableW = std::clamp((panel.x1 - panel.x0) * 0.36f, frame.px(240), frame.px(520));
-    const float left = panel.x0 + frame.px(56), right = panel.x1 - tableW - frame.px(18);
+    // Left of it the FLOP labels, as wide as the widest ("100 MFLOP") at this text size.
+    const float left = panel.x0 + textSize(small, QStringLiteral("100 MFLOP")).x + frame.px(10),
+                right = panel.x1 - tableW - frame.px(18);
     if (right - left < frame.px(60) || bottom - top < frame.px(50)) return;
 
     std::vector<Sample> runs[kSideCount];
