@@ -17,6 +17,10 @@ void setRightRunTitle(const QString& title) {
     rightTitle() = title;
 }
 
+bool rightRunIsVariant() {
+    return !rightTitle().isEmpty();
+}
+
 QString sideTitle(Side side) {
     if (side == Side::cached) return QStringLiteral("With KV cache");
     return rightTitle().isEmpty() ? QStringLiteral("Without KV cache") : rightTitle();

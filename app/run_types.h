@@ -31,6 +31,7 @@ QString sideTitle(Side side);  // "With KV cache" / the right pane's run: "Witho
 // The right pane's title while it runs a cache variant ("Variant: int4 (groups of 32)"); empty: the run
 // without a cache. Set by the main window when the worker applies the settings; read by every view.
 void setRightRunTitle(const QString& title);
+bool rightRunIsVariant();  // the right pane runs a cache variant (it has a title of its own)
 
 // lockstep: both runs advance one token together (the uncached run is fed the cached run's token);
 // race: each run on its own thread at its own speed.

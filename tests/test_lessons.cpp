@@ -14,6 +14,7 @@
 #include "app_paths.h"
 #include "conversations/conversations_panel.h"
 #include "format.h"
+#include "kvscope/scale.h"
 #include "lessons/glossary_dialog.h"
 #include "lessons/lesson_book.h"
 #include "lessons/lesson_pack.h"
@@ -66,6 +67,38 @@ std::optional<Expected> oracle(const TraceStore& store, const QString& name,
         if (f == "sharing_saved_flops") {
             const double v = double(sn.unsharedCounters.flops()) - double(sn.pagedCounters.flops());
             return Expected{v, formatFlops(v)};
+        }
+        return std::nullopt;
+    }
+    // Published models: the catalog's shapes (read with the core's loader), the formulas written out here.
+    if (name.startsWith(QLatin1String("scale."))) {
+        const Result<ReferenceCatalog> catalog = load_reference_catalog(
+            find_reference_catalog(QCoreApplication::applicationDirPath().toStdString()));
+        if (!catalog) return std::nullopt;
+        auto shape = [&](const char* n) -> const ModelShape* {
+            for (const ModelShape& m : catalog->models)
+                if (m.name == n) return &m;
+            return nullptr;
+        };
+        const ModelShape *llama2 = shape("Llama-2-7B"), *llama3 = shape("Llama-3.1-8B"),
+                         *llama70 = shape("Llama-3.1-70B"), *deepseek = shape("DeepSeek-V3");
+        if (!llama2 || !llama3 || !llama70 || !deepseek) return std::nullopt;
+        // K and V, per layer and KV head, head_dim numbers of 2 bytes; MLA: one latent of rank + rope dims.
+        auto gqa = [](const ModelShape& m) { return 2.0 * m.layers * m.n_kv_heads * m.head_dim * 2.0; };
+        auto b = [](double v) { return Expected{v, formatBytes(v)}; };
+        const QString f = name.mid(6);
+        if (f == "llama2_7b_kv") return b(gqa(*llama2));
+        if (f == "llama3_8b_kv") return b(gqa(*llama3));
+        if (f == "llama3_8b_conv") return b(gqa(*llama3) * llama3->context);
+        if (f == "llama3_8b_weights") return b(llama3->params * 2.0);
+        if (f == "llama3_70b_kv") return b(gqa(*llama70));
+        if (f == "llama3_70b_conv") return b(gqa(*llama70) * llama70->context);
+        if (f == "llama3_70b_weights") return b(llama70->params * 2.0);
+        if (f == "deepseek_v3_kv")
+            return b(double(deepseek->kv_lora_rank + deepseek->qk_rope_head_dim) * deepseek->layers * 2.0);
+        if (f == "gqa_saving") {
+            const double r = gqa(*llama2) / gqa(*llama3);
+            return Expected{r, ratioText(r)};
         }
         return std::nullopt;
     }

@@ -5,6 +5,8 @@
 
 #include "conversations/conversations_worker.h"
 #include "format.h"
+#include "kvscope/scale.h"
+#include "scale_settings.h"
 #include "token_text.h"
 #include "trace_store.h"
 
@@ -109,6 +111,37 @@ Getter quotient(Getter a, Getter b) {
         if (!rb) return rb.status();
         if (!(rb->number > 0)) return unavailable("nothing to divide by yet");
         return Read{ra->number / rb->number, QStringLiteral("(%1) ÷ (%2)").arg(ra->source, rb->source)};
+    };
+}
+
+// A published model's shape from the reference catalog (assets/reference/model-configs.json, as the Scale
+// up view reads it) and what its KV cache or weights cost in bf16, by the same formulas as that view.
+enum class ScaleWhat { kvPerToken, kvPerConversation, weights };
+Getter scaleValue(const char* model, ScaleWhat what) {
+    return [=](const Ctx&) -> Result<Read> {
+        QString error;
+        const std::shared_ptr<const ReferenceCatalog> catalog = ScaleSettings::catalog(&error);
+        if (!catalog) return Status::error("the reference catalog did not load: " + error.toStdString());
+        for (const ModelShape& m : catalog->models) {
+            if (m.name != model) continue;
+            const QString source =
+                QStringLiteral("%1 in %2: ")
+                    .arg(QLatin1String(model), QString::fromStdString(catalog->source_path));
+            switch (what) {
+                case ScaleWhat::kvPerToken:
+                    return Read{kv_bytes_per_token(m, Precision::bf16),
+                                source + QString::fromStdString(kv_formula_text(m, Precision::bf16))};
+                case ScaleWhat::kvPerConversation:
+                    return Read{
+                        kv_bytes_per_conversation(m, m.context, Precision::bf16),
+                        source +
+                            QStringLiteral("KV bytes per token (bf16) × its context of %1").arg(m.context)};
+                case ScaleWhat::weights:
+                    return Read{weight_bytes(m, Precision::bf16),
+                                source + QStringLiteral("parameters × 2 B (bf16)")};
+            }
+        }
+        return Status::error(std::string("the reference catalog has no model named ") + model);
     };
 }
 
@@ -315,6 +348,28 @@ const std::vector<Def>& defs() {
         add("kv.weights_bytes", "weight bytes one decode step reads (the whole model)", Unit::bytes, weights);
         add("kv.tokens_to_match_weights", "tokens after which the cache outweighs the model", Unit::count,
             quotient(weights, perToken));
+
+        // --- published models at real scale (the reference catalog), in bf16
+        const Getter llama2 = scaleValue("Llama-2-7B", ScaleWhat::kvPerToken);
+        const Getter llama3 = scaleValue("Llama-3.1-8B", ScaleWhat::kvPerToken);
+        add("scale.llama2_7b_kv", "Llama-2-7B (MHA, 32 KV heads): KV bytes per token in bf16", Unit::bytes,
+            llama2);
+        add("scale.llama3_8b_kv", "Llama-3.1-8B (GQA, 8 KV heads): KV bytes per token in bf16", Unit::bytes,
+            llama3);
+        add("scale.llama3_8b_conv", "Llama-3.1-8B: KV bytes of one conversation at its full context (bf16)",
+            Unit::bytes, scaleValue("Llama-3.1-8B", ScaleWhat::kvPerConversation));
+        add("scale.llama3_8b_weights", "Llama-3.1-8B: weight bytes in bf16", Unit::bytes,
+            scaleValue("Llama-3.1-8B", ScaleWhat::weights));
+        add("scale.llama3_70b_kv", "Llama-3.1-70B: KV bytes per token in bf16", Unit::bytes,
+            scaleValue("Llama-3.1-70B", ScaleWhat::kvPerToken));
+        add("scale.llama3_70b_conv", "Llama-3.1-70B: KV bytes of one conversation at its full context (bf16)",
+            Unit::bytes, scaleValue("Llama-3.1-70B", ScaleWhat::kvPerConversation));
+        add("scale.llama3_70b_weights", "Llama-3.1-70B: weight bytes in bf16", Unit::bytes,
+            scaleValue("Llama-3.1-70B", ScaleWhat::weights));
+        add("scale.deepseek_v3_kv", "DeepSeek-V3 (MLA): KV bytes per token in bf16", Unit::bytes,
+            scaleValue("DeepSeek-V3", ScaleWhat::kvPerToken));
+        add("scale.gqa_saving", "Llama-2-7B's KV bytes per token ÷ Llama-3.1-8B's (MHA vs GQA)", Unit::ratio,
+            quotient(llama2, llama3));
 
         // --- the right pane's cache variant (int4, h2o, …), as its run measured it against the exact cache
         add("variant.bytes_per_value",

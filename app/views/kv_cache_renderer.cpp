@@ -308,7 +308,8 @@ void KvCacheRenderer::render(FrameContext& frame) {
     const float pad = frame.px(10);
     const float x0 = float(frame.rect.left()) + pad, x1 = float(frame.rect.right()) - pad;
     float y = float(frame.rect.top()) + frame.px(6);
-    const bool cached = t ? t->mode == SessionMode::cached : m_side == Side::cached;
+    // Before the first step the run's settings say it: the right pane may run a cache variant.
+    const bool cached = t ? t->mode == SessionMode::cached : m_side == Side::cached || rightRunIsVariant();
     const bool variant = t && cached && t->cache.policy != "exact";
     const QString title = !cached   ? tr("K and V, rebuilt every step")
                           : variant ? tr("KV cache (%1)").arg(QString::fromStdString(t->cache.label))
