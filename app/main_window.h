@@ -182,6 +182,7 @@ class MainWindow : public QMainWindow {
     void confirmRestart(const QString& what, const std::function<void()>& apply);
     void applyMode(CompareMode mode);
     void applyRightRun(const QString& spec, bool freeRunning);
+    void restartRunsWithNewSettings();  // after a change of mode or right run: both runs restart
     void applyDevice(DeviceKind device);
     void updateContextState();
     bool eventFilter(QObject* watched, QEvent* event) override;

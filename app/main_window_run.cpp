@@ -292,17 +292,23 @@ void MainWindow::setMode(CompareMode mode, bool askFirst) {
     syncRunControls();  // until the answer, the controls show the mode still in force
 }
 
-void MainWindow::applyMode(CompareMode mode) {
-    if (mode == m_settings.mode) return;
-    m_settings.mode = mode;
-    // A new mode rebuilds the sessions (race gives each run its own one-thread backend): the runs restart
-    // from the prompt, so a class can switch to race and press Play at once.
+void MainWindow::restartRunsWithNewSettings() {
+    // The worker rebuilds the sessions from the new settings; the runs restart from the prompt (the
+    // prefill is redone at once when there was a history).
     m_reprefillAfterReset = !m_store.empty();
     m_worker->interrupt();
     m_store.clear();
     m_playing = false;
     sendSettings();
     syncRunControls();
+}
+
+void MainWindow::applyMode(CompareMode mode) {
+    if (mode == m_settings.mode) return;
+    m_settings.mode = mode;
+    // A new mode rebuilds the sessions (race gives each run its own one-thread backend): the runs restart
+    // from the prompt, so a class can switch to race and press Play at once.
+    restartRunsWithNewSettings();
     statusBar()->showMessage(
         mode == CompareMode::race
             ? tr("Race: each run on its own thread with one CPU core, at its own speed (set the speed to max "
@@ -329,12 +335,7 @@ void MainWindow::applyRightRun(const QString& spec, bool freeRunning) {
     m_settings.rightRun = spec;
     m_settings.freeRunning = freeRunning;
     // A new right run rebuilds its session: both runs restart from the prompt.
-    m_reprefillAfterReset = !m_store.empty();
-    m_worker->interrupt();
-    m_store.clear();
-    m_playing = false;
-    sendSettings();
-    syncRunControls();
+    restartRunsWithNewSettings();
     statusBar()->showMessage(spec.isEmpty()
                                  ? tr("Right pane: the run without a KV cache.")
                                  : tr("Right pane: the cache variant %1, measured against the exact cache%2.")

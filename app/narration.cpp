@@ -333,21 +333,10 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                     "%1 (rounding), so both pick %2.</p>")
                     .arg(num(QString::number(diff, 'g', 2)), num(tokenQuoted(tok, a->chosen)));
         const bool variant = b && b->mode == SessionMode::cached;  // the right pane runs a cache variant
-        if (variant)
-            html += QObject::tr(
-                        "<p><b>Memory.</b> The exact cache holds 2 × %1 layers × %2 KV heads × %3 dims × %4 "
-                        "tokens × 4 B = %5 and grows by %6 per token.</p>")
-                        .arg(c.n_layers)
-                        .arg(c.n_kv_heads)
-                        .arg(c.head_dim)
-                        .arg(a->pos_end)
-                        .arg(num(formatBytes(perToken * a->pos_end)))
-                        .arg(formatBytes(perToken));
-        else
-            html +=
-                QObject::tr(
-                    "<p><b>Memory.</b> The cache holds 2 × %1 layers × %2 KV heads × %3 dims × %4 tokens × "
-                    "4 B = %5 and grows by %6 per token.</p>")
+        html += QObject::tr(
+                    "<p><b>Memory.</b> %1 holds 2 × %2 layers × %3 KV heads × %4 dims × %5 tokens × 4 B = %6 "
+                    "and grows by %7 per token.</p>")
+                    .arg(variant ? QObject::tr("The exact cache") : QObject::tr("The cache"))
                     .arg(c.n_layers)
                     .arg(c.n_kv_heads)
                     .arg(c.head_dim)

@@ -312,6 +312,14 @@ QString LessonPanel::actionText() const {
             if (a.run.isEmpty()) return tr("Set the right pane back to <b>Without KV cache</b> (toolbar).");
             return tr("Switch the right pane to <b>%1</b> (the run list in the toolbar).")
                 .arg(a.run.toHtmlEscaped());
+        case LessonActionKind::runConversations:
+            return tr(
+                "In the <b>Conversations</b> view, press <b>Run conversations</b> and wait until they "
+                "finish.");
+        case LessonActionKind::secondTurn:
+            return tr(
+                "In the <b>Conversations</b> view, press <b>Time turn 2</b>: the first conversation "
+                "asks again.");
     }
     return QString();
 }
