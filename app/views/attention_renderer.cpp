@@ -307,6 +307,10 @@ void AttentionRenderer::render(FrameContext& frame) {
             h = std::max(frame.px(20), availH);
         } else {
             w = h = std::max(frame.px(20), std::min(availW, availH));
+            // Short of room (large type, a short pane): the heatmap takes the caption's lines; the caption
+            // below keeps only what still fits, or gives way.
+            if (h < frame.px(80))
+                w = h = std::max(frame.px(20), std::min(availW, availH + small->FontSize + frame.px(4)));
         }
         reportTooSmall(QStringLiteral("attention: heatmap"), std::min(w, h), frame.px(80));
         Tile tile{ImVec2(x0 + gutter, y),
@@ -375,8 +379,7 @@ void AttentionRenderer::render(FrameContext& frame) {
         const float footerRoom = float(frame.rect.bottom()) - frame.px(2) - footerTop;
         for (int n = int(caption.size()); n >= 1; --n) {
             const QString text = caption.mid(0, n).join(QStringLiteral(" · "));
-            if (drawWrapped(nullptr, small, ImVec2(x0, footerTop), x1 - x0, th.textDim, text) <= footerRoom ||
-                n == 1) {
+            if (drawWrapped(nullptr, small, ImVec2(x0, footerTop), x1 - x0, th.textDim, text) <= footerRoom) {
                 drawWrapped(dl, small, ImVec2(x0, footerTop), x1 - x0, th.textDim, text);
                 break;
             }
