@@ -299,18 +299,19 @@ void AttentionRenderer::render(FrameContext& frame) {
         // Token labels need a wider gutter: they give way when the heatmap would be too small with them.
         const bool labels = probe >= small->FontSize * 1.05f &&
                             (zoomed || std::min(availW0 - frame.px(64), availH) >= frame.px(80));
-        const float gutter = labels ? frame.px(64) : frame.px(34);
+        // Without token labels the gutter holds positions: as wide as the largest one and its margin.
+        const float numbersW = textSize(small, QString::number(std::max(cells - 1, 0))).x + frame.px(8);
+        const float gutter = labels ? frame.px(64) : std::min(frame.px(34), numbersW);
         const float availW = availW0 - gutter;
         float w, h;
+        // Short of room (large type, a short pane): the heatmap takes the caption's line; the caption below
+        // keeps only what still fits, or gives way.
+        const float roomH = availH < frame.px(80) ? availH + small->FontSize + frame.px(4) : availH;
         if (zoomed) {
             w = std::max(frame.px(20), availW);
-            h = std::max(frame.px(20), availH);
+            h = std::max(frame.px(20), roomH);
         } else {
-            w = h = std::max(frame.px(20), std::min(availW, availH));
-            // Short of room (large type, a short pane): the heatmap takes the caption's lines; the caption
-            // below keeps only what still fits, or gives way.
-            if (h < frame.px(80))
-                w = h = std::max(frame.px(20), std::min(availW, availH + small->FontSize + frame.px(4)));
+            w = h = std::max(frame.px(20), std::min(availW, roomH));
         }
         reportTooSmall(QStringLiteral("attention: heatmap"), std::min(w, h), frame.px(80));
         Tile tile{ImVec2(x0 + gutter, y),
