@@ -127,6 +127,11 @@ void MainWindow::buildCentral() {
         split->addWidget(m_panes[sideIndex(side)]);
     }
     split->setChildrenCollapsible(false);
+    // Both runs at the same width, whatever their headers say (size hints would favour the longer one);
+    // the splitter keeps the proportion as the window resizes, until the user drags it.
+    split->setStretchFactor(0, 1);
+    split->setStretchFactor(1, 1);
+    split->setSizes({1000, 1000});
     // The keyboard's home: Space, P, arrows and Home/End reach the window's shortcuts from here.
     split->setFocusPolicy(Qt::ClickFocus);
     m_central = new QStackedWidget(this);
