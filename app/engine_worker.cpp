@@ -41,12 +41,6 @@ RecomputeCheckPtr checkRecomputedRows(const Session& cached, const Session& unca
     return check;
 }
 
-// The most tokens this session may reach (run_types.h: a cache variant that evicts runs on past the context).
-int tokenLimit(const Session& s) {
-    return runTokenLimit(s.engine().config(), s.capacity(), s.mode() == SessionMode::cached,
-                         s.options().cache);
-}
-
 // The last logits row of a session (the exact run's, for a variant to be measured against).
 std::span<const float> lastLogits(const Session& s) {
     const size_t vocab = size_t(s.engine().config().vocab_size);
@@ -60,6 +54,11 @@ uint64_t kvRowBytes(const ModelConfig& c, int rows) {
 }
 
 }  // namespace
+
+int sessionTokenLimit(const Session& s) {
+    return runTokenLimit(s.engine().config(), s.capacity(), s.mode() == SessionMode::cached,
+                         s.options().cache);
+}
 
 int historyTokenLimit(const ModelConfig& c, uint64_t budgetBytes) {
     // Per run, T tokens keep: attention rows L·H·T²/2 floats (every query row over its keys) and K/V rows
@@ -430,7 +429,7 @@ bool EngineWorker::runLockstepStep() {
     const int position = a.session->position();
     // Past the context: the exact run has stopped, and a cache variant that evicts goes on alone.
     if (position >= a.session->capacity() && b.session->position() >= position &&
-        tokenLimit(*b.session) > a.session->capacity())
+        sessionTokenLimit(*b.session) > a.session->capacity())
         return stepPastContext();
     if (position >= a.session->capacity() || b.session->position() != position) {
         emit reachedEnd(
@@ -486,7 +485,7 @@ bool EngineWorker::runLockstepStep() {
 bool EngineWorker::stepPastContext() {
     Run& b = m_runs[1];
     const int position = b.session->position();
-    if (position >= tokenLimit(*b.session)) {
+    if (position >= sessionTokenLimit(*b.session)) {
         emit reachedEnd(
             tr("The cache variant has run %1 tokens, %2 past the model's context; KVScope stops it "
                "there. Reset or step back to continue.")
@@ -524,7 +523,7 @@ void EngineWorker::step(int keepSteps, quint64 epoch) {
                 emit stepFailed(tr("Nothing to continue: run the prompt first (Prefill)."));
                 return;
             }
-            if (run.session->position() >= tokenLimit(*run.session)) continue;
+            if (run.session->position() >= sessionTokenLimit(*run.session)) continue;
             applyTraceOptions(run, side, run.session->position() + 1);
             emit busy(side, side == Side::cached
                                 ? tr("Decoding 1 token")

@@ -134,6 +134,9 @@ class EngineWorker : public QObject {
 // History the GUI keeps per run grows with the square of the sequence (attention rows); this is the most
 // tokens a run may reach for the history of both runs to stay under `budgetBytes`.
 int historyTokenLimit(const ModelConfig& config, uint64_t budgetBytes);
+// The most tokens a session may reach (run_types.h runTokenLimit: a variant that evicts runs on past the
+// context).
+int sessionTokenLimit(const Session& session);
 constexpr uint64_t kHistoryBudgetBytes = 1536ull << 20;
 // CPU threads of the shared backend in lockstep mode.
 int lockstepThreads();

@@ -37,10 +37,9 @@ void RaceLanes::runLane(Side side, quint64 epoch) {
     Session& session = *run.session;
     QString reason;
     double lastStepSeconds = 0.0;
+    // A cache variant that evicts runs on past the context; the lane's session keeps its settings.
+    const int limit = sessionTokenLimit(session);
     while (!m_stop.load() && epoch == m_worker->m_epoch.load()) {
-        // A cache variant that evicts runs on past the context (run_types.h: runTokenLimit).
-        const int limit = runTokenLimit(session.engine().config(), session.capacity(),
-                                        session.mode() == SessionMode::cached, session.options().cache);
         if (session.position() >= limit) {
             reason = limit > session.capacity()
                          ? QObject::tr("%1 ran %2 tokens, %3 past the context; KVScope stops it there.")

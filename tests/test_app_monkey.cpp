@@ -322,8 +322,8 @@ class Monkey : public QObject {
         auto point = [this](QSize s) {
             return QPoint(pick(std::max(1, s.width())), pick(std::max(1, s.height())));
         };
-        if (i < windows.size()) {
-            QWindow* w = windows[i];
+        // A QOpenGLWindow or a QOpenGLWidget: QTest and the wheel event take either.
+        auto act = [&](auto* w) {
             const QPoint p = point(w->size());
             if (kind == 0)
                 QTest::mouseClick(w, Qt::LeftButton, {}, p);
@@ -335,20 +335,11 @@ class Monkey : public QObject {
                 QCoreApplication::sendEvent(w, &wheel);
             } else
                 QTest::mouseMove(w, p);
-        } else {
-            QOpenGLWidget* w = widgets[i - windows.size()];
-            const QPoint p = point(w->size());
-            if (kind == 0)
-                QTest::mouseClick(w, Qt::LeftButton, {}, p);
-            else if (kind == 1)
-                QTest::mouseDClick(w, Qt::LeftButton, {}, p);
-            else if (kind == 2) {
-                QWheelEvent wheel(p, w->mapToGlobal(p), QPoint(), QPoint(0, chance(0.5) ? 120 : -120),
-                                  Qt::NoButton, {}, Qt::NoScrollPhase, false);
-                QCoreApplication::sendEvent(w, &wheel);
-            } else
-                QTest::mouseMove(w, p);
-        }
+        };
+        if (i < windows.size())
+            act(windows[i]);
+        else
+            act(widgets[i - windows.size()]);
     }
 
     void openModel() {
