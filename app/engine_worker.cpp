@@ -1,5 +1,6 @@
 #include "engine_worker.h"
 
+#include <unistd.h>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QThread>
@@ -60,10 +61,25 @@ int sessionTokenLimit(const Session& s) {
                          s.options().cache);
 }
 
+uint64_t historyBudgetBytes() {
+    static const uint64_t budget = [] {
+        constexpr uint64_t gib = 1ull << 30;
+        uint64_t physical = 0;
+#if defined(_SC_PHYS_PAGES) && defined(_SC_PAGESIZE)
+        const long pages = sysconf(_SC_PHYS_PAGES), pageSize = sysconf(_SC_PAGESIZE);
+        if (pages > 0 && pageSize > 0) physical = uint64_t(pages) * uint64_t(pageSize);
+#endif
+        if (physical == 0) return 3 * gib / 2;  // unknown: what a small laptop can spare
+        return std::clamp(physical / 6, gib, 4 * gib);
+    }();
+    return budget;
+}
+
 int historyTokenLimit(const ModelConfig& c, uint64_t budgetBytes) {
-    // Per run, T tokens keep: attention rows L·H·T²/2 floats (every query row over its keys) and K/V rows
-    // 2·L·KVH·hd·T floats. Two runs. Solve 2·(2·L·H·T² + 8·L·KVH·hd·T) ≤ budget for T.
-    const double a = 4.0 * c.n_layers * c.n_heads;
+    // Per run, T tokens keep: attention rows L·H·T²/2 half floats (every query row over its causal keys,
+    // trace.h's compact form) and K/V rows 2·L·KVH·hd·T floats. Two runs. Solve
+    // 2·(L·H·T² + 8·L·KVH·hd·T) ≤ budget for T.
+    const double a = 2.0 * c.n_layers * c.n_heads;
     const double b = 16.0 * c.n_layers * c.n_kv_heads * c.head_dim;
     const double t = (-b + std::sqrt(b * b + 4.0 * a * double(budgetBytes))) / (2.0 * a);
     return std::max(1, int(std::floor(t)));
@@ -146,7 +162,7 @@ void EngineWorker::loadModel(const QString& path, quint64 epoch) {
                "(every attention row and K/V row, for scrubbing) stays under %3 MiB.")
                 .arg(info.capacity)
                 .arg(m_model->config.context_length)
-                .arg(kHistoryBudgetBytes >> 20);
+                .arg(historyBudgetBytes() >> 20);
     }
     m_info = info;
     emit modelLoaded(info);
@@ -157,7 +173,7 @@ Status EngineWorker::buildSessions(const std::shared_ptr<const Model>& model, co
                                    QString* backendName) {
     const ModelConfig& c = model->config;
     const int capacity = std::min(
-        {c.context_length, SessionOptions::kDefaultMaxCapacity, historyTokenLimit(c, kHistoryBudgetBytes)});
+        {c.context_length, SessionOptions::kDefaultMaxCapacity, historyTokenLimit(c, historyBudgetBytes())});
     // Race: one backend per run, so each run owns its thread; on the CPU each gets one thread (two pools
     // of every core on the same cores thrash). Lockstep: the runs take turns, so they share one backend
     // that uses every core.
@@ -318,6 +334,7 @@ void EngineWorker::applyTraceOptions(Run& run, Side side, int nextPosition) {
     t.attention = RowSelection::new_rows;
     t.kv = RowSelection::new_rows;
     t.top_k = 8;
+    t.compact_attention = true;  // the history keeps every row: half precision, causal keys only
     // The uncached run recomputes every row; while that stays small, record them all so the KV view
     // shows the recomputed values arriving (not only the one new row).
     if (side == Side::uncached && run.session->mode() == SessionMode::uncached &&

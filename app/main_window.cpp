@@ -126,6 +126,7 @@ void MainWindow::buildCentral() {
         m_panes[sideIndex(side)] = new PaneWidget(side, m_store, *m_display, split);
         split->addWidget(m_panes[sideIndex(side)]);
     }
+    PaneWidget::alignHeaders(m_panes[0], m_panes[1]);
     split->setChildrenCollapsible(false);
     // Both runs at the same width, whatever their headers say (size hints would favour the longer one);
     // the splitter keeps the proportion as the window resizes, until the user drags it.

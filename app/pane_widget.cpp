@@ -2,6 +2,7 @@
 
 #include <QDataStream>
 #include <QHBoxLayout>
+#include <QResizeEvent>
 #include <QSplitter>
 #include <QVBoxLayout>
 #include <cmath>
@@ -21,7 +22,9 @@ PaneWidget::PaneWidget(Side side, TraceStore& store, DisplaySettings& display, Q
     layout->setContentsMargins(4, 4, 4, 4);
     layout->setSpacing(4);
     auto* header = new QWidget(this);
+    m_header = header;
     header->setObjectName(QStringLiteral("paneHeader"));
+    header->installEventFilter(this);
     auto* hl = new QHBoxLayout(header);
     hl->setContentsMargins(12, 6, 12, 6);
     m_title = new QLabel(sideTitle(side), header);
@@ -69,15 +72,14 @@ void PaneWidget::restyle() {
     const QColor c = th.side(m_side);
     QColor tint = th.tint(m_side);
     const double scale = double(m_display.viewScale());
-    findChild<QWidget*>(QStringLiteral("paneHeader"))
-        ->setStyleSheet(
-            QStringLiteral("#paneHeader { background: rgba(%1,%2,%3,%4); border-left: 6px solid %5; "
-                           "border-radius: 4px; }")
-                .arg(tint.red())
-                .arg(tint.green())
-                .arg(tint.blue())
-                .arg(std::min(1.0, tint.alphaF() * 1.6), 0, 'f', 2)
-                .arg(c.name()));
+    m_header->setStyleSheet(
+        QStringLiteral("#paneHeader { background: rgba(%1,%2,%3,%4); border-left: 6px solid %5; "
+                       "border-radius: 4px; }")
+            .arg(tint.red())
+            .arg(tint.green())
+            .arg(tint.blue())
+            .arg(std::min(1.0, tint.alphaF() * 1.6), 0, 'f', 2)
+            .arg(c.name()));
     m_title->setStyleSheet(QStringLiteral("color: %1; font-weight: bold; font-size: %2pt;")
                                .arg(c.name())
                                .arg(14.0 * scale, 0, 'f', 1));
@@ -88,13 +90,39 @@ void PaneWidget::restyle() {
     tick();
 }
 
+bool PaneWidget::eventFilter(QObject* watched, QEvent* event) {
+    if (watched == m_header && event->type() == QEvent::Resize) {
+        auto* resize = static_cast<QResizeEvent*>(event);
+        if (resize->size().width() != resize->oldSize().width()) emit headerChanged();
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+int PaneWidget::headerHeightNeeded() const {
+    QLayout* l = m_header->layout();
+    return l->hasHeightForWidth() ? l->totalHeightForWidth(m_header->width()) : l->totalSizeHint().height();
+}
+
+void PaneWidget::alignHeaders(PaneWidget* a, PaneWidget* b) {
+    auto align = [a, b] {
+        const int h = std::max(a->headerHeightNeeded(), b->headerHeightNeeded());
+        for (PaneWidget* p : {a, b})
+            if (p->m_header->minimumHeight() != h) p->m_header->setMinimumHeight(h);
+    };
+    for (PaneWidget* p : {a, b})
+        connect(p, &PaneWidget::headerChanged, a, align);
+    align();
+}
+
 void PaneWidget::setBusy(const QString& what) {
+    const bool changed = what != m_busy;
     m_busy = what;
     if (what.isEmpty())
         m_spinner.stop();
     else if (!m_spinner.isActive())
         m_spinner.start();
     tick();
+    if (changed) emit headerChanged();  // the spinner's frames alone change no line count
 }
 
 void PaneWidget::setNote(const QString& note) {
@@ -108,12 +136,14 @@ void PaneWidget::tick() {
         m_status->setText(QStringLiteral("%1  %2…").arg(QString::fromUtf8(frames[m_frame++ % 4]), m_busy));
         return;
     }
+    const QString before = m_status->text();
     m_status->setText(m_note.isEmpty()
                           ? (m_side == Side::cached ? tr("computes each token once, keeps K and V")
                              : sideTitle(m_side) != tr("Without KV cache")
                                  ? tr("the same model over a cache variant, fed the same tokens")
                                  : tr("recomputes the whole sequence every step"))
                           : m_note);
+    if (m_status->text() != before) emit headerChanged();
 }
 
 QByteArray PaneWidget::saveSplitters() const {
@@ -138,6 +168,7 @@ namespace kvscope::app {
 
 void PaneWidget::setTitle(const QString& title) {
     m_title->setText(title);
+    emit headerChanged();
 }
 
 }  // namespace kvscope::app

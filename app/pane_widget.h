@@ -36,12 +36,24 @@ class PaneWidget : public QWidget {
     void setTitle(const QString& title);  // the run's name (the right pane: no cache, or a variant)
     QByteArray saveSplitters() const;
     void restoreSplitters(const QByteArray& state);
+    // Both panes' headers as tall as the taller one's text needs, from now on: the views below then line
+    // up (the same rows side by side) whether or not one pane's status wraps onto more lines.
+    static void alignHeaders(PaneWidget* a, PaneWidget* b);
+    int headerHeight() const { return m_header->height(); }
+
+  signals:
+    void headerChanged();  // the header's text or width changed: the height it needs may have
+
+  protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
 
   private:
+    int headerHeightNeeded() const;
     void restyle();
     void tick();
     Side m_side;
     DisplaySettings& m_display;
+    QWidget* m_header;
     QLabel* m_title;
     QLabel* m_status;
     GlView* m_tokens;

@@ -30,7 +30,7 @@ int runTokenLimit(const kvscope::ModelConfig& config, int capacity, bool cachedR
                   const kvscope::CachePolicy& cache) {
     const bool past = cachedRun && cache.evicts() && config.arch != kvscope::Architecture::gpt2;
     if (!past) return capacity;
-    return std::max(capacity, std::min(kPastContextTokens, historyTokenLimit(config, kHistoryBudgetBytes)));
+    return std::max(capacity, std::min(kPastContextTokens, historyTokenLimit(config, historyBudgetBytes())));
 }
 
 QString compareModeName(CompareMode mode) {

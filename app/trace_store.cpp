@@ -33,9 +33,9 @@ uint64_t TraceStore::traceBytes(const StepTrace& t) {
     uint64_t bytes = sizeof(StepTrace) + t.input_tokens.size() * 4 + t.top.size() * sizeof(TokenProb) +
                      t.logits.size() * 4;
     for (const auto& a : t.attention)
-        bytes += a.probs.size() * 4;
+        bytes += a.bytes();
     for (const auto& kv : t.kv)
-        bytes += (kv.k.size() + kv.v.size()) * 4;
+        bytes += (kv.k.size() + kv.v.size() + kv.k_computed.size() + kv.v_computed.size()) * 4;
     return bytes;
 }
 

@@ -6,7 +6,7 @@
 // selected step, and learn about changes through the one changed(StoreChange) signal.
 //
 // Memory: a run's history grows with the square of its length (attention rows); the worker caps the run
-// length (historyTokenLimit) so both histories fit kHistoryBudgetBytes. The uncached run's recomputed K/V
+// length (historyTokenLimit) so both histories fit historyBudgetBytes(). The uncached run's recomputed K/V
 // rows (every row, each step) are kept only for its latest step: when a newer step arrives, the older
 // trace is replaced by a copy holding only its new rows (the values are the same: the recomputation gives
 // the rows the cache would have held).

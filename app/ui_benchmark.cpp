@@ -8,6 +8,7 @@
 #include <QThread>
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include "engine_worker.h"
@@ -145,7 +146,22 @@ void UiBenchmark::onFrameSwapped(GlView* view) {
     m_tickAt = -1;
 }
 
-void UiBenchmark::report(const Phase& p) {
+namespace {
+// A "VmRSS:" or "VmHWM:" line of /proc/self/status, in MiB (0 where there is none).
+double procStatusMiB(const char* key) {
+    QFile status(QStringLiteral("/proc/self/status"));
+    if (!status.open(QIODevice::ReadOnly)) return 0;
+    for (const QByteArray& line : status.readAll().split('\n'))
+        if (line.startsWith(key))
+            return line.mid(int(std::strlen(key))).trimmed().split(' ').value(0).toDouble() / 1024.0;
+    return 0;
+}
+}  // namespace
+
+void UiBenchmark::report(Phase& p) {
+    p.historyMiB = double(m_window.store().bytesHeld()) / double(1 << 20);
+    p.rssMiB = procStatusMiB("VmRSS:");
+    p.peakRssMiB = procStatusMiB("VmHWM:");
     const QJsonObject f = summary(p.frameMs), c = summary(p.cpuMs);
     std::fprintf(
         stderr,
@@ -156,6 +172,8 @@ void UiBenchmark::report(const Phase& p) {
         f[QStringLiteral("max_ms")].toDouble(), f[QStringLiteral("over_33ms")].toInt(),
         c[QStringLiteral("median_ms")].toDouble(), c[QStringLiteral("p95_ms")].toDouble(),
         c[QStringLiteral("max_ms")].toDouble());
+    std::fprintf(stderr, "kvscope --benchmark-ui: %s: history %.0f MiB, resident %.0f MiB (peak %.0f MiB)\n",
+                 qPrintable(p.name), p.historyMiB, p.rssMiB, p.peakRssMiB);
 }
 
 void UiBenchmark::checkDone() {
@@ -182,7 +200,10 @@ void UiBenchmark::finish() {
                                   {QStringLiteral("seconds"), p.seconds},
                                   {QStringLiteral("frame_time"), summary(p.frameMs)},
                                   {QStringLiteral("gui_thread_cpu_per_frame"), summary(p.cpuMs)},
-                                  {QStringLiteral("heartbeat_lateness"), summary(p.lateMs)}});
+                                  {QStringLiteral("heartbeat_lateness"), summary(p.lateMs)},
+                                  {QStringLiteral("history_mib"), p.historyMiB},
+                                  {QStringLiteral("resident_mib"), p.rssMiB},
+                                  {QStringLiteral("peak_resident_mib"), p.peakRssMiB}});
     }
     const ModelInfo& m = m_window.store().model();
     QJsonObject root{

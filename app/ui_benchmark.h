@@ -39,12 +39,15 @@ class UiBenchmark : public QObject {
         int steps = 0;
         double seconds = 0;
         int tokensAtStart = 0;  // idle: the sequence drawn; lockstep and race: the prompt they start from
+        // At the end of the phase: what the history of both runs holds (TraceStore::bytesHeld) and the
+        // process's resident memory now and at its peak so far (/proc/self/status VmRSS, VmHWM).
+        double historyMiB = 0, rssMiB = 0, peakRssMiB = 0;
     };
     void beginPhase(CompareMode mode);
     void heartbeat();
     void onFrameSwapped(GlView* view);
     void checkDone();
-    void report(const Phase& phase);
+    void report(Phase& phase);  // closes the phase's memory figures and prints a line
     void finish();
 
     MainWindow& m_window;

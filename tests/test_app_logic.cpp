@@ -126,9 +126,10 @@ class AppLogicTest : public QObject {
         c.n_layers = 12, c.n_heads = 12, c.n_kv_heads = 4, c.head_dim = 64;
         const uint64_t budget = 256ull << 20;
         const int t = historyTokenLimit(c, budget);
-        // Both runs: every attention row (query i over i+1 keys, every layer and head) and every K/V row.
+        // Both runs: every attention row (query i over i+1 keys, every layer and head, compact: half
+        // precision) and every K/V row.
         auto bytes = [&](uint64_t n) {
-            const uint64_t attention = uint64_t(c.n_layers) * c.n_heads * n * (n + 1) / 2 * 4;
+            const uint64_t attention = uint64_t(c.n_layers) * c.n_heads * n * (n + 1) / 2 * 2;  // half
             const uint64_t kv = 2ull * c.n_layers * c.n_kv_heads * c.head_dim * n * 4;
             return 2 * (attention + kv);
         };

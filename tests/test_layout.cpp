@@ -85,6 +85,9 @@ class LayoutTest : public QObject {
             for (const QString& s : v->layoutReport().tooSmall)
                 out << QStringLiteral("%1: too small: %2").arg(describe(v), s);
         }
+        if (!m_window->presenterMode())
+            for (const QString& f : panesOutOfLine())
+                out << f;
         QWidget* central = m_window->centralWidget();
         for (QLabel* label : central->findChildren<QLabel*>()) {
             if (!label->isVisible() || label->wordWrap() || label->text().isEmpty() ||
@@ -96,6 +99,25 @@ class LayoutTest : public QObject {
                            .arg(label->text())
                            .arg(needed)
                            .arg(label->contentsRect().width());
+        }
+        return out;
+    }
+
+    // Both panes show the same rows side by side: each view starts at the same height in both.
+    QStringList panesOutOfLine() {
+        QStringList out;
+        const QList<GlView*> left = m_window->pane(Side::cached)->views();
+        const QList<GlView*> right = m_window->pane(Side::uncached)->views();
+        for (int i = 0; i < int(left.size()); ++i) {
+            if (!left[i]->isVisible() || !right[i]->isVisible()) continue;
+            const int a = left[i]->mapToGlobal(QPoint(0, 0)).y(), b = right[i]->mapToGlobal(QPoint(0, 0)).y();
+            if (a != b || left[i]->height() != right[i]->height())
+                out << QStringLiteral("panes out of line: %1 at y %2 (%3 px tall) and %4 (%5 px)")
+                           .arg(describe(left[i]))
+                           .arg(a)
+                           .arg(left[i]->height())
+                           .arg(b)
+                           .arg(right[i]->height());
         }
         return out;
     }
@@ -168,6 +190,33 @@ class LayoutTest : public QObject {
         open(QString::fromStdString(path),
              QStringLiteral("ROMEO: But soft, what light through yonder window breaks?"), 12);
         checkEveryLayout(QStringLiteral("embedded"));
+    }
+
+    void panesLineUpWhenOneHeaderWraps() {
+        m_window->setPresenterMode(false);
+        m_window->showNormal();
+        m_window->resize(1280, 720);
+        PaneWidget* left = m_window->pane(Side::cached);
+        PaneWidget* right = m_window->pane(Side::uncached);
+        const QString leftNote = left->note(), rightNote = right->note();
+        left->setNote(QString());
+        right->setNote(QString());
+        QTest::qWait(100);
+        const int oneLine = right->headerHeight();
+        QCOMPARE(left->headerHeight(), oneLine);
+        right->setNote(
+            QStringLiteral("a long note that cannot fit on one line of a pane at 1280 by 720, so it "
+                           "wraps onto a second and a third line of the header"));
+        QTest::qWait(100);
+        QVERIFY2(right->headerHeight() > oneLine, "the note should have wrapped");
+        QCOMPARE(left->headerHeight(), right->headerHeight());
+        QVERIFY2(panesOutOfLine().isEmpty(), qPrintable(panesOutOfLine().join(QStringLiteral("; "))));
+        right->setNote(QString());
+        QTest::qWait(100);
+        QCOMPARE(right->headerHeight(), oneLine);
+        QCOMPARE(left->headerHeight(), oneLine);
+        left->setNote(leftNote);
+        right->setNote(rightNote);
     }
 
     void tooltipsShowWholeOnTheScreen() {

@@ -109,6 +109,66 @@ class ReferenceTest : public QObject {
         qInfo("%s greedy logits max |diff| = %.3g", qPrintable(fixture), double(gen_diff));
         QVERIFY2(gen_diff <= 1e-4f, qPrintable(QString("generation logits differ by %1").arg(gen_diff)));
     }
+    // The history's compact attention (half precision, causal keys only) against the same reference: every
+    // weight within half precision's rounding of transformers' value, nothing stored past the causal end,
+    // and a decode step's one row too.
+    void compactAttentionMatchesTransformersToHalfPrecision_data() {
+        QTest::addColumn<QString>("fixture");
+        for (const QString& name : model_fixture_names())
+            QTest::newRow(qPrintable(name)) << name;
+    }
+    void compactAttentionMatchesTransformersToHalfPrecision() {
+        QFETCH(QString, fixture);
+        const std::string dir = model_fixture_path(fixture);
+        auto ref = load_reference(dir);
+        QVERIFY2(ref.is_ok(), ref.message().c_str());
+        std::string error;
+        auto engine = make_cpu_engine(dir, error, /*threads=*/1);
+        QVERIFY2(engine, error.c_str());
+        const ModelConfig& c = engine->config();
+        const int T = int(ref->input_ids.size());
+        TraceOptions trace;
+        trace.compact_attention = true;
+        auto session = make_session(engine, SessionMode::cached, trace);
+        QVERIFY(session);
+        auto pre = session->prefill(ref->input_ids);
+        QVERIFY2(pre.is_ok(), pre.message().c_str());
+        const StepTrace& t = *pre.value();
+        QCOMPARE(int(t.attention.size()), c.n_layers);
+        double worst = 0.0;  // |ours − reference| over the bound, worst case
+        for (int l = 0; l < c.n_layers; ++l) {
+            const LayerAttention& la = t.attention[size_t(l)];
+            QVERIFY(la.compact());
+            QVERIFY(la.well_formed(c.n_heads));
+            QCOMPARE(la.half.size(), size_t(c.n_heads) * T * (T + 1) / 2);  // the causal triangle only
+            QCOMPARE(la.bytes(), la.half.size() * 2);
+            std::vector<float> row(static_cast<size_t>(T));
+            for (int h = 0; h < c.n_heads; ++h)
+                for (int r = 0; r < T; ++r) {
+                    la.read_row(h, r, row.data());
+                    const float* want = ref->attention[size_t(l)].values.data() + (size_t(h) * T + r) * T;
+                    for (int k = 0; k < T; ++k) {
+                        QCOMPARE(la.weight(h, r, k), row[size_t(k)]);
+                        if (k > r) QCOMPARE(row[size_t(k)], 0.0f);
+                        // Half precision: relative 2⁻¹¹ (subnormals 6e-8 apart), plus the engine's 1e-5.
+                        const double bound = std::abs(want[k]) / 2048.0 + 6e-8 + 1e-5;
+                        worst = std::max(worst, std::abs(double(row[size_t(k)]) - want[k]) / bound);
+                    }
+                }
+        }
+        QVERIFY2(worst <= 1.0,
+                 qPrintable(QString("attention outside half precision: %1 of the bound").arg(worst)));
+        auto next = session->decode(t.chosen);
+        QVERIFY2(next.is_ok(), next.message().c_str());
+        const LayerAttention& d = next.value()->attention[0];
+        QVERIFY(d.compact());
+        QCOMPARE(d.n_rows, 1);
+        QCOMPARE(d.half.size(), size_t(c.n_heads) * (T + 1));
+        double sum = 0.0;
+        for (int k = 0; k < d.n_keys; ++k)
+            sum += d.weight(0, 0, k);
+        QVERIFY2(std::abs(sum - 1.0) < 1e-2, qPrintable(QString::number(sum)));  // a softmax row
+    }
 };
 
 QTEST_APPLESS_MAIN(ReferenceTest)

@@ -43,12 +43,21 @@ nlohmann::ordered_json trace_to_json(const StepTrace& t) {
     j["top"] = std::move(top);
     if (!t.logits.empty()) j["logits"] = t.logits;
     nlohmann::ordered_json att = nlohmann::ordered_json::array();
-    for (const auto& la : t.attention)
+    for (const auto& la : t.attention) {
+        // Always the full [heads][rows][keys] layout, whichever form the trace holds.
+        std::vector<float> probs = la.probs;
+        if (la.compact()) {
+            probs.resize(size_t(t.n_heads) * la.n_rows * la.n_keys);
+            for (int h = 0; h < t.n_heads; ++h)
+                for (int r = 0; r < la.n_rows; ++r)
+                    la.read_row(h, r, probs.data() + (size_t(h) * la.n_rows + r) * la.n_keys);
+        }
         att.push_back({{"row_begin", la.row_begin},
                        {"n_rows", la.n_rows},
                        {"n_keys", la.n_keys},
                        {"shape", {t.n_heads, la.n_rows, la.n_keys}},
-                       {"probs", la.probs}});
+                       {"probs", std::move(probs)}});
+    }
     j["attention"] = std::move(att);
     nlohmann::ordered_json kv = nlohmann::ordered_json::array();
     for (const auto& lk : t.kv)

@@ -62,7 +62,7 @@ void AttentionRenderer::sync(FrameContext& frame) {
         // A new layer or a longer sequence than the texture holds: start over (rare: sizes double).
         releaseTexture(frame.gl);
         m_size = pow2AtLeast(needed);
-        m_texture = createFloatTextureArray(gl, m_size, m_size, m_heads);
+        m_texture = createHalfTextureArray(gl, m_size, m_size, m_heads);
         m_rowMax = createFloatTexture2D(gl, m_size, m_heads);
         m_layer = layer;
     }
@@ -76,29 +76,45 @@ void AttentionRenderer::sync(FrameContext& frame) {
         const StepTrace& t = *steps[i].trace;
         if (layer < int(t.attention.size())) {
             const LayerAttention& a = t.attention[size_t(layer)];
-            if (a.n_rows > 0 && a.row_begin + a.n_rows <= m_size && a.n_keys <= m_size) {
-                gl.glBindTexture(GL_TEXTURE_2D_ARRAY, m_texture);
-                for (int h = 0; h < m_heads; ++h)
-                    gl.glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, a.row_begin, h, a.n_keys, a.n_rows, 1,
-                                       GL_RED, GL_FLOAT, a.row(h, 0));
-                // Each new row's largest weight, for per-row normalisation (only the new rows: the work
-                // follows what changed).
-                std::vector<float> maxima(size_t(a.n_rows));
-                gl.glBindTexture(GL_TEXTURE_2D, m_rowMax);
-                for (int h = 0; h < m_heads; ++h) {
-                    for (int r = 0; r < a.n_rows; ++r) {
-                        const float* w = a.row(h, r);
-                        maxima[size_t(r)] = *std::max_element(w, w + a.n_keys);
-                    }
-                    gl.glTexSubImage2D(GL_TEXTURE_2D, 0, a.row_begin, h, a.n_rows, 1, GL_RED, GL_FLOAT,
-                                       maxima.data());
-                }
-                gl.glBindTexture(GL_TEXTURE_2D, 0);
-            }
+            if (a.n_rows > 0 && a.row_begin + a.n_rows <= m_size && a.n_keys <= m_size) uploadRows(gl, a);
         }
         m_uploaded.push_back(steps[i].serial);
     }
     gl.glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
+}
+
+void AttentionRenderer::uploadRows(GlFunctions& gl, const LayerAttention& a) {
+    // Each new row's largest weight too, for per-row normalisation (only the new rows: the work follows
+    // what changed).
+    std::vector<float> maxima(size_t(a.n_rows));
+    std::vector<uint16_t> block;  // a compact head's rows laid out [n_rows][n_keys], zeros past causal
+    if (a.compact()) block.resize(size_t(a.n_rows) * size_t(a.n_keys));
+    for (int h = 0; h < m_heads; ++h) {
+        gl.glBindTexture(GL_TEXTURE_2D_ARRAY, m_texture);
+        if (a.compact()) {
+            for (int r = 0; r < a.n_rows; ++r) {
+                const uint16_t* in = a.half_row(h, r);
+                const int keys = a.row_keys(r);
+                uint16_t* out = block.data() + size_t(r) * a.n_keys;
+                std::copy(in, in + keys, out);
+                std::fill(out + keys, out + a.n_keys, uint16_t(0));
+                // Weights are ≥ 0, and non-negative halves order as their bit patterns do.
+                maxima[size_t(r)] = half_to_float(*std::max_element(in, in + keys));
+            }
+            gl.glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, a.row_begin, h, a.n_keys, a.n_rows, 1, GL_RED,
+                               GL_HALF_FLOAT, block.data());
+        } else {
+            for (int r = 0; r < a.n_rows; ++r) {
+                const float* w = a.row(h, r);
+                maxima[size_t(r)] = *std::max_element(w, w + a.n_keys);
+            }
+            gl.glTexSubImage3D(GL_TEXTURE_2D_ARRAY, 0, 0, a.row_begin, h, a.n_keys, a.n_rows, 1, GL_RED,
+                               GL_FLOAT, a.row(h, 0));
+        }
+        gl.glBindTexture(GL_TEXTURE_2D, m_rowMax);
+        gl.glTexSubImage2D(GL_TEXTURE_2D, 0, a.row_begin, h, a.n_rows, 1, GL_RED, GL_FLOAT, maxima.data());
+    }
+    gl.glBindTexture(GL_TEXTURE_2D, 0);
 }
 
 std::vector<float> AttentionRenderer::textureRows(GlResources& gl, int head, int n) const {
@@ -125,7 +141,7 @@ bool AttentionRenderer::weightAt(const TraceStore& store, Side side, int step, i
         const LayerAttention& a = t->attention[size_t(layer)];
         if (query < a.row_begin || query >= a.row_begin + a.n_rows) continue;
         if (key < 0 || key >= a.n_keys) return false;
-        *weight = a.row(head, query - a.row_begin)[key];
+        *weight = a.weight(head, query - a.row_begin, key);
         return true;
     }
     return false;

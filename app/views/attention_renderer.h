@@ -44,6 +44,8 @@ class AttentionRenderer : public ViewRenderer {
         int queryBegin = 0, queryCount = 0;  // query rows down
     };
     void sync(FrameContext& frame);
+    // One step's rows of the selected layer into the texture (full or compact), and their row maxima.
+    void uploadRows(GlFunctions& gl, const LayerAttention& a);
     void releaseTexture(GlResources& gl);
     void drawHeader(FrameContext& frame, float& y);
     void drawTile(FrameContext& frame, ImDrawList* dl, const Tile& tile, const StepTrace& t);

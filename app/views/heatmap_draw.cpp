@@ -175,13 +175,13 @@ GLuint createFloatTexture2D(GlFunctions& gl, int width, int height) {
     return id;
 }
 
-GLuint createFloatTextureArray(GlFunctions& gl, int width, int height, int layers) {
+GLuint createHalfTextureArray(GlFunctions& gl, int width, int height, int layers) {
     GLuint id = 0;
     gl.glGenTextures(1, &id);
     prepareTexture(gl, GL_TEXTURE_2D_ARRAY, id);
     resetPixelStore(gl);
-    std::vector<float> zeros(size_t(width) * size_t(height) * size_t(layers), 0.0f);
-    gl.glTexImage3D(GL_TEXTURE_2D_ARRAY, 0, GL_R32F, width, height, layers, 0, GL_RED, GL_FLOAT,
+    std::vector<uint16_t> zeros(size_t(width) * size_t(height) * size_t(layers), 0);  // +0.0 in half
+    gl.glTexImage3D(GL_TEXTURE_2D_ARRAY, 0, GL_R16F, width, height, layers, 0, GL_RED, GL_HALF_FLOAT,
                     zeros.data());
     gl.glBindTexture(GL_TEXTURE_2D_ARRAY, 0);
     return id;

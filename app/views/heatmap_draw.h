@@ -60,9 +60,10 @@ QRgb lutColour(const std::vector<unsigned char>& lut, float t);
 // Sets every pack/unpack parameter to tightly packed rows (call before uploads and read-backs).
 void resetPixelStore(GlFunctions& gl);
 
-// R32F textures ------------------------------------------------------------------------------------------
+// R32F and R16F textures --------------------------------------------------------------------------------
 GLuint createFloatTexture2D(GlFunctions& gl, int width, int height);
-GLuint createFloatTextureArray(GlFunctions& gl, int width, int height, int layers);
+// Half precision (R16F), as the attention history keeps its weights (trace.h: compact rows).
+GLuint createHalfTextureArray(GlFunctions& gl, int width, int height, int layers);
 // Copies a texture's rows back (tests): [rows][width] floats of rows [rowBegin, rowBegin + nRows).
 std::vector<float> readFloatTexture2D(GlFunctions& gl, GLuint texture, int width, int height, int rowBegin,
                                       int nRows);

@@ -8,8 +8,8 @@ std::vector<HeadScore> score_heads(const StepTrace& trace, int n_heads) {
     std::vector<HeadScore> scores;
     for (int l = 0; l < int(trace.attention.size()); ++l) {
         const LayerAttention& a = trace.attention[size_t(l)];
-        if (a.n_rows <= 0 || a.n_keys <= 0 || a.probs.size() < size_t(n_heads) * a.n_rows * a.n_keys)
-            continue;
+        if (!a.well_formed(n_heads)) continue;
+        std::vector<float> row(size_t(a.n_keys));
         for (int h = 0; h < n_heads; ++h) {
             HeadScore s;
             s.layer = l;
@@ -19,7 +19,8 @@ std::vector<HeadScore> score_heads(const StepTrace& trace, int n_heads) {
             for (int r = 0; r < a.n_rows; ++r) {
                 const int query = a.row_begin + r;
                 const int keys = std::min(query + 1, a.n_keys);  // causal: keys [0, query]
-                const float* w = a.row(h, r);
+                a.read_row(h, r, row.data());
+                const float* w = row.data();
                 if (query >= 1 && query - 1 < a.n_keys) {
                     prev += w[query - 1];
                     ++n_prev;

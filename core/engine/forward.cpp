@@ -116,6 +116,10 @@ Result<ForwardResult> forward(const ModelConfig& c, const DeviceWeights& w, KVCa
             // (streams run in order), so the GPU keeps running while the rows travel; they are read on
             // the host after the synchronize() below.
             st.download(la.probs.data(), probs, la.probs.size());
+            if (req.compact_attention) {
+                st.synchronize();  // compacting reads the rows on the host now
+                la = compact_attention(std::move(la), c.n_heads);
+            }
             result.attention.push_back(std::move(la));
         }
         ops.matmul(OpClass::out_proj, att, n, L.wo, L.bo, proj);

@@ -42,6 +42,9 @@ struct ForwardRequest {
     int position0 = -1;       // position of the first token in the text; −1: pos0
     int logits_from = 0;      // first row whose logits are computed (n−1: the last only)
     int attention_from = -1;  // first row whose attention is recorded; −1: none
+    // Hand the attention rows over compact (trace.h), a layer at a time: a long prefill's float squares
+    // of every layer are never held at once.
+    bool compact_attention = false;
     const std::atomic<bool>* cancel = nullptr;
 };
 

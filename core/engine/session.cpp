@@ -149,6 +149,10 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     req.attention_from = topt.attention == RowSelection::none ? -1 : row_begin(topt.attention);
     const bool policy_reads_attention = m_evictor && m_evictor->needs_attention();
     if (policy_reads_attention) req.attention_from = 0;  // cached: the new rows are all the rows run
+    // Rows over cache rows that are not positions are mapped below, from the float rows.
+    const bool compact_in_forward =
+        topt.compact_attention && !policy_reads_attention && (!cached || m_cache->contiguous());
+    req.compact_attention = compact_in_forward;
     req.cancel = m_cancel;
 
     Counters step;
@@ -205,6 +209,9 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
                 trace->attention.push_back(std::move(dst));
             }
         }
+        if (topt.compact_attention && !compact_in_forward)
+            for (LayerAttention& a : trace->attention)
+                a = compact_attention(std::move(a), c.n_heads);
     }
 
     if (topt.kv != RowSelection::none) {
