@@ -16,6 +16,8 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QTabBar>
+#include <QTimer>
 #include <QToolBar>
 #include <QUrl>
 
@@ -73,6 +75,7 @@ MainWindow::MainWindow(const Options& options, QWidget* parent)
         syncRunControls();
     });
     connect(m_display, &DisplaySettings::changed, this, &MainWindow::applyDisplay);
+    connect(m_display, &DisplaySettings::changed, this, &MainWindow::scheduleFitDockTabs);
 
     // First start: the whole screen (a teaching tool is used full size), docks sized for it, and slightly
     // smaller type on small screens; later starts restore what the user left.
@@ -211,6 +214,23 @@ void MainWindow::buildDocks() {
     tabifyDockWidget(m_plotsDock, m_conversationsDock);
     m_plotsDock->raise();
     connect(this, &MainWindow::modelReady, m_conversations, &ConversationsPanel::setModel);
+    // Each dock's full and short title (fitDockTabs), and a new fit whenever docks move or show.
+    const std::pair<QDockWidget*, QString> shortTitles[] = {{m_explanationDock, tr("What happened")},
+                                                            {m_samplingDock, tr("Sampling")},
+                                                            {m_lessonsDock, tr("Lessons")},
+                                                            {m_plotsDock, tr("Plots")},
+                                                            {m_scaleDock, tr("Scale")},
+                                                            {m_rooflineDock, tr("Roofline")},
+                                                            {m_complexityDock, tr("Complexity")},
+                                                            {m_conversationsDock, tr("Chats")}};
+    for (const auto& [dock, brief] : shortTitles) {
+        dock->setProperty("fullTitle", dock->windowTitle());
+        dock->setProperty("shortTitle", brief);
+        dock->setToolTip(dock->windowTitle());
+        connect(dock, &QDockWidget::visibilityChanged, this, &MainWindow::scheduleFitDockTabs);
+        connect(dock, &QDockWidget::dockLocationChanged, this, &MainWindow::scheduleFitDockTabs);
+        connect(dock, &QDockWidget::topLevelChanged, this, &MainWindow::scheduleFitDockTabs);
+    }
     m_lessons->watchConversations(m_conversations);
     connect(m_sampling, &SamplingPanel::edited, this, [this] {
         RunSettings next = m_sampling->settings(m_settings);
@@ -407,6 +427,7 @@ void MainWindow::closeEvent(QCloseEvent* event) {
 void MainWindow::resizeEvent(QResizeEvent* event) {
     QMainWindow::resizeEvent(event);
     fitDocksToHeight();
+    scheduleFitDockTabs();
 }
 
 void MainWindow::fitDocksToHeight() {
@@ -426,6 +447,96 @@ void MainWindow::fitDocksToHeight() {
     } else {
         addDockWidget(Qt::BottomDockWidgetArea, m_plotsDock);
         resizeDocks({m_plotsDock}, {std::clamp(height() * 22 / 100, 150, 260)}, Qt::Vertical);
+    }
+}
+
+void MainWindow::scheduleFitDockTabs() {
+    if (m_fitDockTabsQueued) return;
+    m_fitDockTabsQueued = true;
+    QTimer::singleShot(0, this, [this] {
+        m_fitDockTabsQueued = false;
+        fitDockTabs();
+    });
+}
+
+int MainWindow::tabWidthNeeded(const QTabBar* bar, const QString& text) const {
+    // What Qt works out for such a tab: a hidden bar like `bar` (the window's style sheet, its font and
+    // mode) holding that one tab; its size hint is the tab's.
+    if (!m_tabProbe) {
+        m_tabProbe = new QTabBar(const_cast<MainWindow*>(this));
+        m_tabProbe->setObjectName(QStringLiteral("tabMeasure"));
+        m_tabProbe->hide();
+    }
+    m_tabProbe->setFont(bar->font());
+    m_tabProbe->setDocumentMode(bar->documentMode());
+    m_tabProbe->setDrawBase(bar->drawBase());
+    m_tabProbe->setExpanding(false);
+    m_tabProbe->setElideMode(Qt::ElideNone);
+    m_tabProbe->setShape(QTabBar::RoundedNorth);  // the length along the bar, whichever way it stands
+    while (m_tabProbe->count() > 0)
+        m_tabProbe->removeTab(0);
+    m_tabProbe->addTab(text);
+    m_tabProbe->ensurePolished();
+    return m_tabProbe->sizeHint().width();
+}
+
+void MainWindow::fitDockTabs() {
+    const QList<QDockWidget*> docks = findChildren<QDockWidget*>(QString(), Qt::FindDirectChildrenOnly);
+    auto dockTitled = [&](const QString& title) -> QDockWidget* {
+        for (QDockWidget* d : docks)
+            if (d->windowTitle() == title) return d;
+        return nullptr;
+    };
+    auto title = [](QDockWidget* d, bool full) {
+        const QString t = d->property(full ? "fullTitle" : "shortTitle").toString();
+        return t.isEmpty() ? d->windowTitle() : t;
+    };
+    // The tab bars QMainWindow makes for tabified docks are its direct children.
+    for (QTabBar* bar : findChildren<QTabBar*>(QString(), Qt::FindDirectChildrenOnly)) {
+        if (bar == m_tabProbe || !bar->isVisible() || bar->count() == 0) continue;
+        QList<QDockWidget*> tabs;
+        int fullLength = 0, shortLength = 0;
+        for (int i = 0; i < bar->count(); ++i) {
+            QDockWidget* d = dockTitled(bar->tabText(i));
+            if (!d) continue;
+            tabs << d;
+            fullLength += tabWidthNeeded(bar, title(d, true));
+            shortLength += tabWidthNeeded(bar, title(d, false));
+        }
+        if (tabs.isEmpty()) continue;
+        // The room a bar has across the dock (below it) and along its side (standing beside it).
+        const Qt::DockWidgetArea area = dockWidgetArea(tabs.first());
+        const bool side = area == Qt::LeftDockWidgetArea || area == Qt::RightDockWidgetArea;
+        const bool vertical = isVerticalTabBar(bar);
+        const int across = vertical ? tabs.first()->width() + bar->width() : bar->width();
+        const int along = vertical ? bar->height() : tabs.first()->height() + bar->height();
+        // Whole titles below the docks; else the short ones; else (a narrow side area) the tabs stand
+        // beside the docks, at the window's edge, where the height has room for them.
+        bool full = fullLength <= across, standUp = false;
+        if (!full && shortLength > across && side) {
+            standUp = true;
+            full = fullLength <= along;
+        }
+        if (side) {
+            const QTabWidget::TabPosition want = !standUp                          ? QTabWidget::South
+                                                 : area == Qt::RightDockWidgetArea ? QTabWidget::East
+                                                                                   : QTabWidget::West;
+            if (tabPosition(area) != want) setTabPosition(area, want);
+        }
+        for (QDockWidget* d : tabs)
+            if (d->windowTitle() != title(d, full)) d->setWindowTitle(title(d, full));
+    }
+}
+
+bool MainWindow::isVerticalTabBar(const QTabBar* bar) {
+    switch (bar->shape()) {
+        case QTabBar::RoundedWest:
+        case QTabBar::RoundedEast:
+        case QTabBar::TriangularWest:
+        case QTabBar::TriangularEast:
+            return true;
+        default:
+            return false;
     }
 }
 

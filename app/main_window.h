@@ -25,6 +25,7 @@ class QComboBox;
 class QDockWidget;
 class QLabel;
 class QLineEdit;
+class QTabBar;
 class QMessageBox;
 class QMenu;
 class QSlider;
@@ -137,6 +138,10 @@ class MainWindow : public QMainWindow {
     QAction* stepAction() const { return m_stepAction; }
     QAction* playAction() const { return m_playAction; }
     QString modelLabelText() const;  // the status bar's model description
+    // The length a tab of `bar` needs along the bar to show `text` whole (what QTabBar's size hint works
+    // out), and whether the bar stands beside its docks.
+    int tabWidthNeeded(const QTabBar* bar, const QString& text) const;
+    static bool isVerticalTabBar(const QTabBar* bar);
 
   signals:
     void modelReady(const kvscope::app::ModelInfo& info);
@@ -167,6 +172,13 @@ class MainWindow : public QMainWindow {
     // Below 900 px of height the plots become a tab beside the narration, so the panes' views keep a
     // readable size; above it they go back under the panes.
     void fitDocksToHeight();
+    // Dock tabs show their whole title: a tab bar too narrow for the full titles (the narration's at
+    // 1280×720) switches its docks to their short titles ("What happened", "Sampling"), and back when the
+    // room returns. Runs after every layout change (queued, once).
+    void fitDockTabs();
+    void scheduleFitDockTabs();
+    bool m_fitDockTabsQueued = false;
+    mutable QTabBar* m_tabProbe = nullptr;  // tabWidthNeeded's measuring bar (hidden)
     QMessageBox* showError(const QString& title, const QString& message);
     // main_window_actions.cpp
     void buildActions();

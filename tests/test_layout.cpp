@@ -10,6 +10,7 @@
 #include <QProcess>
 #include <QScreen>
 #include <QSignalSpy>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -88,6 +89,21 @@ class LayoutTest : public QObject {
         if (!m_window->presenterMode())
             for (const QString& f : panesOutOfLine())
                 out << f;
+        // Dock tabs: a tab narrower than its title needs shows it elided.
+        QTest::qWait(20);  // the queued fit of the dock titles
+        for (QTabBar* bar : m_window->findChildren<QTabBar*>(QString(), Qt::FindDirectChildrenOnly)) {
+            if (!bar->isVisible()) continue;  // (the window's hidden measuring bar among them)
+            for (int i = 0; i < bar->count(); ++i) {
+                const int needed = m_window->tabWidthNeeded(bar, bar->tabText(i));
+                const QRect r = bar->tabRect(i);
+                const int has = MainWindow::isVerticalTabBar(bar) ? r.height() : r.width();
+                if (has < needed)
+                    out << QStringLiteral("dock tab cut: \"%1\" needs %2 px, has %3")
+                               .arg(bar->tabText(i))
+                               .arg(needed)
+                               .arg(has);
+            }
+        }
         QWidget* central = m_window->centralWidget();
         for (QLabel* label : central->findChildren<QLabel*>()) {
             if (!label->isVisible() || label->wordWrap() || label->text().isEmpty() ||
