@@ -406,9 +406,14 @@ class HardeningTest : public QObject {
         // pickle starting with the magic number as a LONG1.
         QByteArray zip(
             "PK\x03\x04\x00\x00\x08\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-            "\x00\x00\x00\x00\x10\x00\x00\x00archive/data.pkl\x80\x02}q\x00.",
+            "\x00\x00\x00\x00\x10\x00\x00\x00"
+            "archive/data.pkl\x80\x02}q\x00.",
             30 + 16 + 6);
-        QByteArray legacy("\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.\x80\x02M\xe9\x03.", 22);
+        // (Every byte as an escape: "\x9cF" would read as one escape, and the literal come out short.)
+        QByteArray legacy(
+            "\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e"
+            "\x80\x02\x4d\xe9\x03\x2e",
+            21);
         QTest::newRow("pytorch_model.bin (zip)") << "pytorch_model.bin" << zip;
         QTest::newRow("model.pt (zip)") << "model.pt" << zip;
         QTest::newRow("legacy .bin") << "old.bin" << legacy;
