@@ -473,8 +473,10 @@ void MainWindow::onModelLoaded(const ModelInfo& info) {
     for (Side side : kSides)
         pane(side)->setNote(QString());
     if (statusBar()->currentMessage().isEmpty() || statusBar()->currentMessage().startsWith(tr("Opening")))
-        statusBar()->showMessage(
-            info.capacityNote.isEmpty() ? tr("Opened %1").arg(info.path) : info.capacityNote, 10000);
+        statusBar()->showMessage(info.capacityNote.isEmpty()
+                                     ? tr("Opened %1").arg(QFileInfo(info.path).fileName())
+                                     : info.capacityNote,
+                                 10000);
     updateTitleAndStatus();
     syncRunControls();
     emit modelReady(info);
