@@ -89,6 +89,8 @@ class LayoutTest : public QObject {
         if (!m_window->presenterMode())
             for (const QString& f : panesOutOfLine())
                 out << f;
+        for (const QString& f : kvRowsOutOfLine())
+            out << f;
         // Dock tabs: a tab narrower than its title needs shows it elided.
         QTest::qWait(20);  // the queued fit of the dock titles
         for (QTabBar* bar : m_window->findChildren<QTabBar*>(QString(), Qt::FindDirectChildrenOnly)) {
@@ -136,6 +138,26 @@ class LayoutTest : public QObject {
                            .arg(right[i]->height());
         }
         return out;
+    }
+
+    // Inside the visible KV views (the panes', or presenter mode's page): both runs' rows start at the
+    // same height on the screen.
+    QStringList kvRowsOutOfLine() {
+        std::array<double, kSideCount> top{-1, -1};
+        const int layer = m_window->store().layer();
+        for (GlView* v : m_window->glViews()) {
+            auto* kv = dynamic_cast<KvCacheRenderer*>(v->renderer());
+            if (!kv || !v->isVisible()) continue;
+            const QRectF r = kv->headRect(layer, true, 0);  // framebuffer pixels
+            if (r.isEmpty()) continue;
+            top[size_t(sideIndex(v->side()))] =
+                v->mapToGlobal(QPoint(0, 0)).y() + r.top() / v->devicePixelRatioF();
+        }
+        if (top[0] < 0 || top[1] < 0 || std::abs(top[0] - top[1]) <= 0.5) return {};
+        return {QStringLiteral("KV rows out of line: layer %1 starts at y %2 and %3")
+                    .arg(layer)
+                    .arg(top[0])
+                    .arg(top[1])};
     }
 
     // Every size, theme and mode for the model now loaded.

@@ -290,6 +290,26 @@ float KvCacheRenderer::legendItemWidth(const FrameContext& frame, ImFont* font, 
     return swatchW + frame.px(5) + textSize(font, item.text).x;
 }
 
+QString KvCacheRenderer::headerTitle(const StepTrace* t, Side side) {
+    const bool cached = t ? t->mode == SessionMode::cached : side == Side::cached || rightRunIsVariant();
+    if (!cached) return tr("K and V, rebuilt every step");
+    if (t && t->cache.policy != "exact")
+        return tr("KV cache (%1)").arg(QString::fromStdString(t->cache.label));
+    return tr("KV cache");
+}
+
+QString KvCacheRenderer::headerSize(const StepTrace& t, const ModelConfig& c) {
+    // What the cache holds, at its own element type with its scales (the counters' real figure), or what
+    // the uncached run rebuilt and dropped; a variant that evicts holds fewer rows than there are positions.
+    const int rows = t.pos_end;
+    if (t.mode != SessionMode::cached)
+        return tr("keeps 0 B (rebuilt %1)").arg(formatBytes(double(c.kv_bytes_per_token(4)) * rows));
+    const double bytes = double(t.counters.kv_bytes_resident);
+    return t.cache.rows < rows
+               ? tr("holds %1 (%2 of %3 tokens)").arg(formatBytes(bytes)).arg(t.cache.rows).arg(rows)
+               : tr("holds %1").arg(formatBytes(bytes));
+}
+
 void KvCacheRenderer::render(FrameContext& frame) {
     sync(frame);
     m_animating = false;
@@ -310,10 +330,7 @@ void KvCacheRenderer::render(FrameContext& frame) {
     float y = float(frame.rect.top()) + frame.px(6);
     // Before the first step the run's settings say it: the right pane may run a cache variant.
     const bool cached = t ? t->mode == SessionMode::cached : m_side == Side::cached || rightRunIsVariant();
-    const bool variant = t && cached && t->cache.policy != "exact";
-    const QString title = !cached   ? tr("K and V, rebuilt every step")
-                          : variant ? tr("KV cache (%1)").arg(QString::fromStdString(t->cache.label))
-                                    : tr("KV cache");
+    const QString title = headerTitle(t, m_side);
     drawText(dl, bold, ImVec2(x0, y), th.textStrong, title);
     if (!t || !m_model) {
         dl->PopClipRect();
@@ -324,22 +341,21 @@ void KvCacheRenderer::render(FrameContext& frame) {
     }
     const ModelConfig& c = m_model->config;
     const int rows = t->pos_end;
-    // What the cache holds, at its own element type with its scales (the counters' real figure); a variant
-    // that evicts holds fewer rows than there are positions.
     const int held = cached ? t->cache.rows : rows;
     const double bytesPerValue = cached ? t->cache.bytes_per_value : 4.0;
-    const double bytes =
-        cached ? double(t->counters.kv_bytes_resident) : double(c.kv_bytes_per_token(4)) * rows;
-    // Title, then the size: what the cache holds (cached) or what was rebuilt and dropped (uncached); on the
-    // next line when the title leaves no room for it.
-    const float titleW = textSize(bold, title).x;
-    const QString size = !cached ? tr("keeps 0 B (rebuilt %1)").arg(formatBytes(bytes))
-                         : held < rows
-                             ? tr("holds %1 (%2 of %3 tokens)").arg(formatBytes(bytes)).arg(held).arg(rows)
-                             : tr("holds %1").arg(formatBytes(bytes));
+    // Title, then the size; on the next line when the title leaves no room for it in either pane (both
+    // panes take the same lines, so their rows line up).
+    const QString size = headerSize(*t, c);
+    auto wraps = [&](Side side) {
+        const StepTrace* st = store.trace(side, store.stepFor(side));
+        if (!st) return false;
+        return x0 + textSize(bold, headerTitle(st, side)).x + frame.px(12) +
+                   textSize(bold, headerSize(*st, c)).x >
+               x1;
+    };
     ImFont* sizeFont = bold;
-    float sizeX = x0 + titleW + frame.px(12);
-    if (sizeX + textSize(bold, size).x > x1) {
+    float sizeX = x0 + textSize(bold, title).x + frame.px(12);
+    if (wraps(Side::cached) || wraps(Side::uncached)) {
         y += bold->FontSize + frame.px(2);
         sizeX = x0;
         sizeFont = small;

@@ -91,6 +91,9 @@ class KvCacheRenderer : public ViewRenderer {
         QString text;
         bool errorSwitch = false;  // a click switches the lossy cache's error overlay on or off
     };
+    // The header's title and size for a run's step (the size: what the cache holds, or what was rebuilt).
+    static QString headerTitle(const StepTrace* trace, Side side);
+    static QString headerSize(const StepTrace& trace, const ModelConfig& config);
     // The lines above the heatmaps: what the step kept (cached) or rebuilt and how it compares (uncached).
     static QStringList stepLines(const TraceStore& store, Side side, int step);
     static std::vector<LegendItem> legendItems(const Theme& theme, const StepTrace& trace, bool errorShown);
