@@ -348,9 +348,14 @@ void MainWindow::updateTitleAndStatus() {
                                   .arg(c.n_kv_heads)
                                   .arg(m_model.capacity)
                                   .arg(m_model.backendName));
+        // What the loader noticed (e.g. tensors the model does not use), as the CLI prints them.
+        QString notes;
+        for (const std::string& note : m_model.model->notes)
+            notes += QStringLiteral("\n") + tr("note: %1").arg(QString::fromStdString(note));
         m_modelLabel->setToolTip(tr("%1 (%2, %3)")
                                      .arg(QDir::toNativeSeparators(m_model.path),
-                                          QString::fromStdString(c.arch_name), m_model.format));
+                                          QString::fromStdString(c.arch_name), m_model.format) +
+                                 notes);
     }
     m_memoryLabel->setText(tr("history %1").arg(formatBytes(double(m_store.bytesHeld()))));
 }

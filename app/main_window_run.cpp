@@ -6,6 +6,7 @@
 #include <QPushButton>
 #include <QStatusBar>
 #include <QTimer>
+#include <cstdio>
 
 #include "app_paths.h"
 #include "engine_worker.h"
@@ -472,11 +473,18 @@ void MainWindow::onModelLoaded(const ModelInfo& info) {
     m_sampling->setBackendName(tr("Running on: %1").arg(info.backendName));
     for (Side side : kSides)
         pane(side)->setNote(QString());
+    // The loader's notes (e.g. tensors the model does not use) go where the CLI puts them, on stderr, and
+    // into the status bar's message and the model label's tooltip: reported, never silently dropped.
+    QStringList notes;
+    for (const std::string& note : info.model->notes) {
+        notes << QString::fromStdString(note);
+        std::fprintf(stderr, "kvscope: note: %s\n", note.c_str());
+    }
+    QString opened = tr("Opened %1").arg(QFileInfo(info.path).fileName());
+    if (!notes.isEmpty())
+        opened += QStringLiteral(" · ") + tr("note: %1").arg(notes.join(QStringLiteral("; ")));
     if (statusBar()->currentMessage().isEmpty() || statusBar()->currentMessage().startsWith(tr("Opening")))
-        statusBar()->showMessage(info.capacityNote.isEmpty()
-                                     ? tr("Opened %1").arg(QFileInfo(info.path).fileName())
-                                     : info.capacityNote,
-                                 10000);
+        statusBar()->showMessage(info.capacityNote.isEmpty() ? opened : info.capacityNote, 10000);
     updateTitleAndStatus();
     syncRunControls();
     emit modelReady(info);

@@ -10,6 +10,7 @@
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QStatusBar>
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include "explanation_panel.h"
@@ -337,6 +338,29 @@ class ClassroomGuiTest : public QObject {
             if (box->buttonRole(b) == QMessageBox::AcceptRole) b->click();
         QTRY_COMPARE_WITH_TIMEOUT(m_window->runSettings().mode, CompareMode::race, 10000);
         waitForSteps(1);
+    }
+
+    void aModelsLoaderNotesAreShown() {
+        // Tensors the model does not use: the loader's note reaches the status bar and the model's tooltip.
+        QTemporaryDir tmp;
+        const std::string dir =
+            copy_model_fixture(tmp.path().toStdString(), QStringLiteral("tiny-llama-gqa"));
+        append_unused_tensors(dir);
+        QSignalSpy ready(m_window.get(), &MainWindow::modelReady);
+        m_window->openModel(QString::fromStdString(dir));
+        QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 20000);
+        const QString message = m_window->statusBar()->currentMessage();
+        QVERIFY2(
+            message.contains(QStringLiteral("note: ")) && message.contains(QStringLiteral("extra.scale")),
+            qPrintable(message));
+        auto* label = m_window->statusBar()->findChild<QLabel*>(QStringLiteral("modelLabel"));
+        QVERIFY(label);
+        QVERIFY2(
+            label->toolTip().contains(QStringLiteral("2 tensors are in the file but not used by the model")),
+            qPrintable(label->toolTip()));
+        // A clean model has none.
+        openFixture(QStringLiteral("tiny-llama-gqa"));
+        QVERIFY2(!label->toolTip().contains(QStringLiteral("note:")), qPrintable(label->toolTip()));
     }
 
     void smallThingsAClassNotices() {

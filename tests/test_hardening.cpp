@@ -39,12 +39,7 @@ std::string tokenizers_dir() {
 }
 
 std::string copy_fixture(const QTemporaryDir& tmp, const char* name) {
-    const std::string dst = tmp.path().toStdString() + "/" + name;
-    fs::copy(model_fixture_path(name), dst, fs::copy_options::recursive);
-    for (auto& e : fs::directory_iterator(dst))
-        fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add);
-    fs::permissions(dst, fs::perms::owner_all, fs::perm_options::add);
-    return dst;
+    return copy_model_fixture(tmp.path().toStdString(), QString::fromUtf8(name));
 }
 
 // A safetensors file from a header written by hand and `data_bytes` zero bytes.
@@ -350,24 +345,7 @@ class HardeningTest : public QObject {
         QVERIFY2(clean.value()->notes.empty(),
                  clean.value()->notes.empty() ? "" : clean.value()->notes.front().c_str());
 
-        // Append two tensors the model has no use for: a float one and an integer one.
-        auto st = open_safetensors(dir + "/model.safetensors");
-        QVERIFY(st.is_ok());
-        const std::string bytes = read_file(dir + "/model.safetensors");
-        uint64_t n = 0;
-        std::memcpy(&n, bytes.data(), 8);
-        std::string header = bytes.substr(8, n);
-        const uint64_t data_size = bytes.size() - 8 - n;
-        header.pop_back();  // the closing brace
-        header += ",\"extra.scale\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" +
-                  std::to_string(data_size) + "," + std::to_string(data_size + 8) +
-                  "]},\"extra.steps\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[" +
-                  std::to_string(data_size + 8) + "," + std::to_string(data_size + 16) + "]}}";
-        std::string out(8, '\0');
-        const uint64_t len = header.size();
-        std::memcpy(out.data(), &len, 8);
-        write_file(dir + "/model.safetensors", out + header + bytes.substr(8 + n) + std::string(16, '\0'));
-
+        append_unused_tensors(dir);  // a float one and an integer one
         auto model = load_model(dir);
         QVERIFY2(model.is_ok(), model.message().c_str());
         QCOMPARE(model.value()->notes.size(), size_t(1));

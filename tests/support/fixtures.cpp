@@ -1,6 +1,10 @@
 #include "support/fixtures.h"
 
 #include <QDir>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 namespace kvscope::test {
 
@@ -21,6 +25,40 @@ QStringList model_fixture_names() {
 
 std::string model_fixture_path(const QString& name) {
     return fixtures_dir() + "/" + name.toStdString();
+}
+
+std::string copy_model_fixture(const std::string& parent, const QString& name) {
+    namespace fs = std::filesystem;
+    const std::string dst = parent + "/" + name.toStdString();
+    fs::copy(model_fixture_path(name), dst, fs::copy_options::recursive);
+    for (auto& e : fs::directory_iterator(dst))
+        fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add);
+    fs::permissions(dst, fs::perms::owner_all, fs::perm_options::add);
+    return dst;
+}
+
+void append_unused_tensors(const std::string& dir) {
+    const std::string path = dir + "/model.safetensors";
+    std::string bytes;
+    {
+        std::ifstream in(path, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    uint64_t n = 0;
+    std::memcpy(&n, bytes.data(), 8);
+    std::string header = bytes.substr(8, n);
+    const uint64_t data_size = bytes.size() - 8 - n;
+    header.pop_back();  // the closing brace
+    header += ",\"extra.scale\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[" +
+              std::to_string(data_size) + "," + std::to_string(data_size + 8) +
+              "]},\"extra.steps\":{\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[" +
+              std::to_string(data_size + 8) + "," + std::to_string(data_size + 16) + "]}}";
+    std::string out(8, '\0');
+    const uint64_t len = header.size();
+    std::memcpy(out.data(), &len, 8);
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    const std::string all = out + header + bytes.substr(8 + n) + std::string(16, '\0');
+    file.write(all.data(), std::streamsize(all.size()));
 }
 
 }  // namespace kvscope::test

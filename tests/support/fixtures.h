@@ -17,5 +17,10 @@ std::string fixtures_missing_message();
 // Every model fixture folder name: tiny-gpt2, tiny-llama-gqa, tiny-qwen2, tiny-llama-bf16-sharded.
 QStringList model_fixture_names();
 std::string model_fixture_path(const QString& name);
+// A writable copy of model fixture `name` in the folder `parent` (a temporary one); the copy's path.
+std::string copy_model_fixture(const std::string& parent, const QString& name);
+// Appends two tensors no model uses to `dir`/model.safetensors: F32 'extra.scale' [2] and I64 'extra.steps'
+// [1] (a loader must report them as a note, not drop them silently).
+void append_unused_tensors(const std::string& dir);
 
 }  // namespace kvscope::test
