@@ -440,24 +440,25 @@ void ExportDialog::updatePreview() {
         return;
     }
     s.force = true;  // the preview writes nothing
-    Result<ExportSettings> resolved = resolveExportSettings(s, m_history);
-    Result<QImage> image = resolved.status();
-    if (resolved && s.format == ExportFormat::svg) {
-        Result<SvgPage> page = viewSvgPage(m_history, *resolved);
-        if (page) {
+    // The first frame as the export would draw it, or why there is none. (A Result holds a value or an
+    // error, never an ok status without a value: the debug build's assert caught one here.)
+    const Result<ExportSettings> resolved = resolveExportSettings(s, m_history);
+    const Result<QImage> image = [&]() -> Result<QImage> {
+        if (!resolved) return resolved.status();
+        if (s.format == ExportFormat::svg) {
+            Result<SvgPage> page = viewSvgPage(m_history, *resolved);
+            if (!page) return page.status();
             QSvgRenderer svg(heatmapSvg(*page));
             QImage picture(resolved->size, QImage::Format_RGB32);
             picture.fill(Qt::white);
             QPainter painter(&picture);
             svg.render(&painter);
-            image = picture;
-        } else {
-            image = page.status();
+            return picture;
         }
-    } else if (resolved) {
         Result<std::unique_ptr<ViewFrames>> frames = ViewFrames::create(m_history, *resolved);
-        image = frames ? (*frames)->renderFrame(0) : Result<QImage>(frames.status());
-    }
+        if (!frames) return frames.status();
+        return (*frames)->renderFrame(0);
+    }();
     if (!image) {
         m_preview = QImage();
         m_previewLabel->setPixmap(QPixmap());
