@@ -214,6 +214,29 @@ void MainWindow::buildDocks() {
     tabifyDockWidget(m_plotsDock, m_conversationsDock);
     m_plotsDock->raise();
     connect(this, &MainWindow::modelReady, m_conversations, &ConversationsPanel::setModel);
+    // The views about scale need height (a table of models, the roofs, the block maps): a tab of theirs
+    // raised in the band at the bottom takes 45% of the window, as the View menu gives it; raising Plots
+    // again gives the band back the height it had. (At the Plots' height the Scale up table ran into its
+    // narration.)
+    for (QDockWidget* dock : {m_scaleDock, m_rooflineDock, m_complexityDock, m_conversationsDock})
+        connect(dock, &QDockWidget::visibilityChanged, this, [this, dock](bool visible) {
+            if (!visible || dock->isFloating() || dockWidgetArea(dock) != Qt::BottomDockWidgetArea) return;
+            QTimer::singleShot(0, this, [this, dock] {
+                const int want = height() * 45 / 100;
+                if (!dock->isVisible() || dock->height() >= want) return;
+                if (m_bandHeightBefore < 0)
+                    m_bandHeightBefore = m_plotsDock->height();  // the band as Plots had it
+                resizeDocks({dock}, {want}, Qt::Vertical);
+            });
+        });
+    connect(m_plotsDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        if (!visible || m_bandHeightBefore < 0) return;
+        const int before = std::exchange(m_bandHeightBefore, -1);
+        QTimer::singleShot(0, this, [this, before] {
+            if (m_plotsDock->isVisible() && dockWidgetArea(m_plotsDock) == Qt::BottomDockWidgetArea)
+                resizeDocks({m_plotsDock}, {before}, Qt::Vertical);
+        });
+    });
     // Each dock's full and short title (fitDockTabs), and a new fit whenever docks move or show.
     const std::pair<QDockWidget*, QString> shortTitles[] = {{m_explanationDock, tr("What happened")},
                                                             {m_samplingDock, tr("Sampling")},

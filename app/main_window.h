@@ -244,6 +244,7 @@ class MainWindow : public QMainWindow {
     QStackedWidget* m_central = nullptr;  // the two panes, or presenter mode's layout
     PresenterWidget* m_presenterWidget = nullptr;
     bool m_compactDocks = false;
+    int m_bandHeightBefore = -1;  // the bottom band's height before a scale view's tab took 45% (-1: none)
 
     PaneWidget* m_panes[kSideCount] = {};
     GlView* m_plots = nullptr;

@@ -6,6 +6,7 @@
 // show at many layers and long contexts: every layer in the KV view's overview, the recomputed rows proven
 // equal to the cached ones from the real traces, tooltips whole on the screen, attention that opens on an
 // informative head with per-row scaling.
+#include <QDockWidget>
 #include <QLabel>
 #include <QProcess>
 #include <QScreen>
@@ -20,6 +21,7 @@
 #include "main_window.h"
 #include "pane_widget.h"
 #include "presenter_widget.h"
+#include "scale_panel.h"
 #include "support/fixtures.h"
 #include "views/floating_tip.h"
 #include "views/gl_view.h"
@@ -255,6 +257,44 @@ class LayoutTest : public QObject {
         QCOMPARE(left->headerHeight(), oneLine);
         left->setNote(leftNote);
         right->setNote(rightNote);
+    }
+
+    void aScaleTabRaisedGetsTheRoomItNeeds() {
+        // The Scale up tab in the band below the panes: raised (as a click on its tab does), the band grows
+        // to 45% of the window and the table and the narration fit (no "too small"); Plots raised again gives
+        // the band about its height back.
+        m_window->setPresenterMode(false);
+        m_window->showNormal();
+        m_window->resize(1920, 1080);
+        m_window->setTheme(ThemeKind::dark);
+        m_window->setFontScale(1.0f);
+        QTest::qWait(100);
+        QDockWidget* plots = m_window->findChild<QDockWidget*>(QStringLiteral("plotsDock"));
+        QDockWidget* scale = m_window->findChild<QDockWidget*>(QStringLiteral("scaleDock"));
+        QVERIFY(plots && scale);
+        plots->raise();
+        QTest::qWait(100);
+        const int band = plots->height();
+        // A 1280x720 layout before closed it; at 1920x1080 it starts as a tab beside Plots.
+        scale->show();
+        m_window->tabifyDockWidget(plots, scale);
+        plots->raise();
+        QTest::qWait(100);
+        scale->raise();
+        QTRY_VERIFY2(scale->height() >= m_window->height() * 40 / 100,  // 45% asked, less the panes' minimum
+                     qPrintable(QString::number(scale->height())));
+        GlView* view = m_window->scalePanel()->view();
+        view->renderNow();
+        QVERIFY2(view->layoutReport().tooSmall.isEmpty(),
+                 qPrintable(view->layoutReport().tooSmall.join("; ")));
+        // (Long names are still shortened with an ellipsis at narrower widths: not checked here.)
+        const int grown = scale->height();
+        plots->raise();
+        // Back to about the band's height (resizeDocks counts the tab bar its own way: within 60 px).
+        QTRY_VERIFY2(
+            plots->height() < grown - 150 && std::abs(plots->height() - band) <= 60,
+            qPrintable(
+                QStringLiteral("%1 px, was %2 before, %3 grown").arg(plots->height()).arg(band).arg(grown)));
     }
 
     void tooltipsShowWholeOnTheScreen() {

@@ -121,7 +121,18 @@ void ScaleRenderer::render(FrameContext& frame) {
 
     const float top = panel.y + bold->FontSize + frame.px(10);
     const float bottom = float(frame.rect.bottom()) - frame.px(6);
-    const float narrationH = 3 * small->FontSize * 1.35f + frame.px(8);
+    // The narration below, whole, wrapped to the width; the table and the accelerators above it.
+    const QString narrationText = narration(s, *catalog, frame.store).join(QLatin1Char(' '));
+    const float narrationH =
+        drawWrapped(nullptr, small, ImVec2(panel.x0, 0), panel.x1 - panel.x0, th.text, narrationText, 1.15f) +
+        frame.px(8);
+    // A row per model and the header line: in the body font where they fit, else the small one (a short
+    // dock); below that the view says it is too small rather than letting rows run into the narration.
+    const float tableRoom = bottom - narrationH - top;
+    ImFont* rowFont = float(all.size() + 1) * body->FontSize * 1.3f <= tableRoom ? body : small;
+    ImFont* rowBold = rowFont == body ? bold : small;
+    reportTooSmall(tr("Scale up: the table of %1 models").arg(all.size()), tableRoom,
+                   float(all.size() + 1) * rowFont->FontSize * 1.3f);
     const float x0 = panel.x0, x1 = panel.x1;
     const float split = x0 + (x1 - x0) * 0.54f;
     const float gap = frame.px(14);
@@ -129,8 +140,8 @@ void ScaleRenderer::render(FrameContext& frame) {
     // ---- left: every model's cache per token and per conversation ------------------------------------
     {
         const float tableBottom = bottom - narrationH;
-        const float rowH = std::max(body->FontSize * 1.3f, (tableBottom - top) / float(all.size() + 1));
-        const float lineH = std::min(rowH, body->FontSize * 2.3f);
+        const float rowH = std::max(rowFont->FontSize * 1.3f, (tableBottom - top) / float(all.size() + 1));
+        const float lineH = std::min(rowH, rowFont->FontSize * 2.3f);
         float y = top;
         const float cName = x0, cKind = x0 + (split - x0) * 0.30f, cToken = x0 + (split - x0) * 0.38f,
                     cBar = x0 + (split - x0) * 0.52f, cConv = x0 + (split - x0) * 0.74f,
@@ -150,12 +161,12 @@ void ScaleRenderer::render(FrameContext& frame) {
             if (isSel) dl->AddRectFilled(a, b, imColor(th.accent, 0.18f), frame.px(3));
             if (m.loaded) dl->AddRect(a, b, imColor(th.side(Side::cached), 0.8f), frame.px(3));
             const QColor ink = isSel ? th.textStrong : th.text;
-            drawText(dl, isSel ? bold : body, ImVec2(cName, y), ink,
-                     elide(isSel ? bold : body, qs(m.name), cKind - cName - frame.px(6)));
+            drawText(dl, isSel ? rowBold : rowFont, ImVec2(cName, y), ink,
+                     elide(isSel ? rowBold : rowFont, qs(m.name), cKind - cName - frame.px(6)));
             drawText(dl, small, ImVec2(cKind, y + frame.px(2)), th.textDim,
                      QLatin1String(attention_kind_name(m.kind)));
             const double perToken = kv_bytes_per_token(m, s.kv);
-            drawText(dl, body, ImVec2(cToken, y), ink,
+            drawText(dl, rowFont, ImVec2(cToken, y), ink,
                      perToken > 0 ? formatBytes(perToken) : tr("0 (state)"));
             // Bar on a log scale from 1 KiB to the largest: MHA's 4x over GQA shows as a clear step.
             if (perToken > 0) {
@@ -168,8 +179,8 @@ void ScaleRenderer::render(FrameContext& frame) {
             }
             const double conv = kv_bytes_per_conversation(m, s.context, s.kv);
             const bool beyond = m.context > 0 && s.context > m.context;
-            drawText(dl, body, ImVec2(cConv, y), beyond ? th.textDim : ink, formatBytes(conv));
-            drawText(dl, body, ImVec2(cW, y), ink, formatBytes(weight_bytes(m, s.weights)));
+            drawText(dl, rowFont, ImVec2(cConv, y), beyond ? th.textDim : ink, formatBytes(conv));
+            drawText(dl, rowFont, ImVec2(cW, y), ink, formatBytes(weight_bytes(m, s.weights)));
             if (mouseIn(frame, a, b)) {
                 QStringList tip{
                     qs(m.name),
@@ -200,6 +211,8 @@ void ScaleRenderer::render(FrameContext& frame) {
     // ---- right top: the selected model on each accelerator -----------------------------------------------
     const float rx0 = split + gap / 2, rx1 = x1;
     float y = top;
+    const float sameIdeaH = bold->FontSize * 1.4f + 4 * body->FontSize * 1.35f + small->FontSize * 1.4f;
+    bool sameIdeaFits = true;
     if (selected) {
         drawText(dl, bold, ImVec2(rx0, y), th.textStrong,
                  elide(bold,
@@ -209,7 +222,12 @@ void ScaleRenderer::render(FrameContext& frame) {
                            .arg(tokensText(s.context)),
                        rx1 - rx0));
         y += bold->FontSize * 1.5f;
-        const float rightAreaBottom = bottom - narrationH - (body->FontSize * 1.4f) * 5.5f;
+        // The comparison below takes its own height when the accelerators at their smallest leave it room;
+        // else a line says where it is.
+        const float accelerators = float(catalog->accelerators.size()) * small->FontSize * 2.4f;
+        sameIdeaFits = y + accelerators + small->FontSize * 1.8f + sameIdeaH <= bottom - narrationH;
+        const float rightAreaBottom = bottom - narrationH - small->FontSize * 1.8f -
+                                      (sameIdeaFits ? sameIdeaH : small->FontSize * 1.6f);
         const float rowH = std::clamp((rightAreaBottom - y) / float(catalog->accelerators.size()),
                                       small->FontSize * 2.4f, body->FontSize * 4.2f);
         const float labelW = (rx1 - rx0) * 0.30f;
@@ -291,7 +309,13 @@ void ScaleRenderer::render(FrameContext& frame) {
 
     // ---- right bottom: MHA vs GQA vs MLA vs SSM
     // --------------------------------------------------------------
-    {
+    if (!sameIdeaFits) {
+        drawText(
+            dl, small, ImVec2(rx0, y), th.textDim,
+            elide(small,
+                  tr("Same idea, less cache (MHA · GQA · MLA · SSM): drag this band's top edge up to see it"),
+                  rx1 - rx0));
+    } else {
         struct Pick {
             const char* name;
             const char* label;
@@ -342,31 +366,9 @@ void ScaleRenderer::render(FrameContext& frame) {
 
     // ---- bottom: the narration, with the formulas and this setting's numbers ------------------------------
     {
-        float ny = bottom - narrationH + frame.px(6);
+        const float ny = bottom - narrationH + frame.px(6);
         dl->AddLine(ImVec2(x0, ny - frame.px(4)), ImVec2(x1, ny - frame.px(4)), imColor(th.border));
-        const QStringList lines = narration(s, *catalog, frame.store);
-        const QString text = lines.join(QLatin1Char(' '));
-        // Wrap the sentences over up to three lines.
-        QStringList words = text.split(QLatin1Char(' '));
-        QString line;
-        int drawn = 0;
-        for (const QString& w : words) {
-            const QString next = line.isEmpty() ? w : line + QLatin1Char(' ') + w;
-            if (textSize(small, next).x > x1 - x0 && !line.isEmpty()) {
-                drawText(dl, small, ImVec2(x0, ny), th.text, line);
-                ny += small->FontSize * 1.35f;
-                line = w;
-                if (++drawn == 2) {
-                    // Last line: the rest, cut to fit.
-                    const int at = int(words.indexOf(w));
-                    line = QStringList(words.mid(at)).join(QLatin1Char(' '));
-                    break;
-                }
-            } else {
-                line = next;
-            }
-        }
-        if (!line.isEmpty()) drawText(dl, small, ImVec2(x0, ny), th.text, elide(small, line, x1 - x0));
+        drawWrapped(dl, small, ImVec2(x0, ny), x1 - x0, th.text, narrationText, 1.15f);
     }
     panel.close();
 }
