@@ -214,13 +214,20 @@ void MainWindow::buildDocks() {
     tabifyDockWidget(m_plotsDock, m_conversationsDock);
     m_plotsDock->raise();
     connect(this, &MainWindow::modelReady, m_conversations, &ConversationsPanel::setModel);
-    // The views about scale need height (a table of models, the roofs, the block maps): a tab of theirs
-    // raised in the band at the bottom takes 45% of the window, as the View menu gives it; raising Plots
-    // again gives the band back the height it had. (At the Plots' height the Scale up table ran into its
-    // narration.)
-    for (QDockWidget* dock : {m_scaleDock, m_rooflineDock, m_complexityDock, m_conversationsDock})
-        connect(dock, &QDockWidget::visibilityChanged, this, [this, dock](bool visible) {
-            if (!visible || dock->isFloating() || dockWidgetArea(dock) != Qt::BottomDockWidgetArea) return;
+    // The views about scale need height (a table of models, the roofs, the block maps): their tab picked in
+    // the band at the bottom takes 45% of the window, as the View menu gives it; picking Plots again gives
+    // the band back the height it had. (At the Plots' height the Scale up table ran into its narration.)
+    // Only a tab the user picks: layouts restored or rebuilt (presenter mode, the projector's size) keep
+    // their sizes.
+    connect(this, &QMainWindow::tabifiedDockWidgetActivated, this, [this](QDockWidget* dock) {
+        if (dock->isFloating() || dockWidgetArea(dock) != Qt::BottomDockWidgetArea) return;
+        const bool scaleView = dock == m_scaleDock || dock == m_rooflineDock || dock == m_complexityDock ||
+                               dock == m_conversationsDock;
+        if (dock == m_plotsDock && m_bandHeightBefore >= 0) {
+            const int before = std::exchange(m_bandHeightBefore, -1);
+            QTimer::singleShot(0, this,
+                               [this, before] { resizeDocks({m_plotsDock}, {before}, Qt::Vertical); });
+        } else if (scaleView) {
             QTimer::singleShot(0, this, [this, dock] {
                 const int want = height() * 45 / 100;
                 if (!dock->isVisible() || dock->height() >= want) return;
@@ -228,14 +235,7 @@ void MainWindow::buildDocks() {
                     m_bandHeightBefore = m_plotsDock->height();  // the band as Plots had it
                 resizeDocks({dock}, {want}, Qt::Vertical);
             });
-        });
-    connect(m_plotsDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
-        if (!visible || m_bandHeightBefore < 0) return;
-        const int before = std::exchange(m_bandHeightBefore, -1);
-        QTimer::singleShot(0, this, [this, before] {
-            if (m_plotsDock->isVisible() && dockWidgetArea(m_plotsDock) == Qt::BottomDockWidgetArea)
-                resizeDocks({m_plotsDock}, {before}, Qt::Vertical);
-        });
+        }
     });
     // Each dock's full and short title (fitDockTabs), and a new fit whenever docks move or show.
     const std::pair<QDockWidget*, QString> shortTitles[] = {{m_explanationDock, tr("What happened")},

@@ -156,6 +156,14 @@ void ScaleRenderer::render(FrameContext& frame) {
         for (const ModelShape& m : all)
             maxPerToken = std::max(maxPerToken, kv_bytes_per_token(m, s.kv));
         for (const ModelShape& m : all) {
+            // Rows that would run into the narration are not drawn over it: a line says how many are left.
+            const int left = int(&all.back() - &m) + 1;
+            if (left > 1 && y + 2 * lineH > tableBottom + frame.px(2)) {
+                drawText(dl, small, ImVec2(cName, y), th.textDim,
+                         elide(small, tr("+ %1 more models: drag this band's top edge up").arg(left),
+                               split - cName));
+                break;
+            }
             const bool isSel = &m == selected;
             const ImVec2 a(x0 - frame.px(4), y - frame.px(2)), b(split - gap / 2, y + lineH - frame.px(2));
             if (isSel) dl->AddRectFilled(a, b, imColor(th.accent, 0.18f), frame.px(3));
@@ -233,6 +241,14 @@ void ScaleRenderer::render(FrameContext& frame) {
         const float labelW = (rx1 - rx0) * 0.30f;
         const QColor weightsColour = th.textDim, kvColour = th.side(Side::cached);
         for (const Accelerator& acc : catalog->accelerators) {
+            const int left = int(&catalog->accelerators.back() - &acc) + 1;
+            if (left > 1 && y + rowH + small->FontSize * 1.8f > rightAreaBottom + frame.px(2)) {
+                drawText(dl, small, ImVec2(rx0, y), th.textDim,
+                         elide(small, tr("+ %1 more accelerators: drag this band's top edge up").arg(left),
+                               rx1 - rx0));
+                y += small->FontSize * 1.4f;
+                break;
+            }
             const ScaleResult r = evaluate_scale(*selected, acc, q);
             const bool isFocus = &acc == focus;
             drawText(dl, isFocus ? bold : body, ImVec2(rx0, y), isFocus ? th.textStrong : th.text,
