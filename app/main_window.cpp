@@ -221,8 +221,7 @@ void MainWindow::buildDocks() {
     // their sizes.
     connect(this, &QMainWindow::tabifiedDockWidgetActivated, this, [this](QDockWidget* dock) {
         if (dock->isFloating() || dockWidgetArea(dock) != Qt::BottomDockWidgetArea) return;
-        const bool scaleView = dock == m_scaleDock || dock == m_rooflineDock || dock == m_complexityDock ||
-                               dock == m_conversationsDock;
+        const bool scaleView = scaleDocks().contains(dock);
         if (dock == m_plotsDock && m_bandHeightBefore >= 0) {
             const int before = std::exchange(m_bandHeightBefore, -1);
             QTimer::singleShot(0, this,
@@ -470,12 +469,16 @@ void MainWindow::fitDocksToHeight() {
         // lesson) opens them again, as a band at the bottom.
         tabifyDockWidget(m_explanationDock, m_plotsDock);
         m_explanationDock->raise();
-        for (QDockWidget* dock : {m_scaleDock, m_rooflineDock, m_complexityDock, m_conversationsDock})
+        for (QDockWidget* dock : scaleDocks())
             dock->hide();
     } else {
         addDockWidget(Qt::BottomDockWidgetArea, m_plotsDock);
         resizeDocks({m_plotsDock}, {std::clamp(height() * 22 / 100, 150, 260)}, Qt::Vertical);
     }
+}
+
+QList<QDockWidget*> MainWindow::scaleDocks() const {
+    return {m_scaleDock, m_rooflineDock, m_complexityDock, m_conversationsDock};
 }
 
 void MainWindow::scheduleFitDockTabs() {

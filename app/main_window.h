@@ -172,6 +172,8 @@ class MainWindow : public QMainWindow {
     // Below 900 px of height the plots become a tab beside the narration, so the panes' views keep a
     // readable size; above it they go back under the panes.
     void fitDocksToHeight();
+    // The views about scale in the band below the panes (Scale up, Roofline, Complexity, Conversations).
+    QList<QDockWidget*> scaleDocks() const;
     // Dock tabs show their whole title: a tab bar too narrow for the full titles (the narration's at
     // 1280×720) switches its docks to their short titles ("What happened", "Sampling"), and back when the
     // room returns. Runs after every layout change (queued, once).

@@ -33,16 +33,6 @@ std::string tokenizers_dir() {
     return fixtures_dir() + "/tokenizers";
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-    std::ofstream(path, std::ios::binary | std::ios::trunc)
-        .write(bytes.data(), std::streamsize(bytes.size()));
-}
-
 // The routes each fixture vocabulary loads by. "data:" rebuilds the tokenizer from another route's data(),
 // which is what a GGUF reader does with the tokenizer.ggml.* keys a GGUF writer wrote from data().
 struct Route {

@@ -89,8 +89,8 @@ void AttentionRenderer::uploadRows(GlFunctions& gl, const LayerAttention& a) {
     std::vector<float> maxima(size_t(a.n_rows));
     std::vector<uint16_t> block;  // a compact head's rows laid out [n_rows][n_keys], zeros past causal
     if (a.compact()) block.resize(size_t(a.n_rows) * size_t(a.n_keys));
+    gl.glBindTexture(GL_TEXTURE_2D_ARRAY, m_texture);  // the row maxima go to another target (2D)
     for (int h = 0; h < m_heads; ++h) {
-        gl.glBindTexture(GL_TEXTURE_2D_ARRAY, m_texture);
         if (a.compact()) {
             for (int r = 0; r < a.n_rows; ++r) {
                 const uint16_t* in = a.half_row(h, r);

@@ -37,13 +37,19 @@ std::string copy_model_fixture(const std::string& parent, const QString& name) {
     return dst;
 }
 
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(bytes.data(), std::streamsize(bytes.size()));
+}
+
 void append_unused_tensors(const std::string& dir) {
     const std::string path = dir + "/model.safetensors";
-    std::string bytes;
-    {
-        std::ifstream in(path, std::ios::binary);
-        bytes.assign(std::istreambuf_iterator<char>(in), {});
-    }
+    const std::string bytes = read_file(path);
     uint64_t n = 0;
     std::memcpy(&n, bytes.data(), 8);
     std::string header = bytes.substr(8, n);
@@ -56,9 +62,7 @@ void append_unused_tensors(const std::string& dir) {
     std::string out(8, '\0');
     const uint64_t len = header.size();
     std::memcpy(out.data(), &len, 8);
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    const std::string all = out + header + bytes.substr(8 + n) + std::string(16, '\0');
-    file.write(all.data(), std::streamsize(all.size()));
+    write_file(path, out + header + bytes.substr(8 + n) + std::string(16, '\0'));
 }
 
 }  // namespace kvscope::test
