@@ -48,6 +48,9 @@ int main(int argc, char** argv) {
     format.setVersion(3, 3);
     format.setProfile(QSurfaceFormat::CoreProfile);
     QSurfaceFormat::setDefaultFormat(format);
+    // The views' contexts share one group, so the text atlas is one texture for all of them
+    // (gl/imgui_layer.cpp), not a dozen copies uploaded at start-up.
+    QCoreApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
     QApplication app(argc, argv);
     QApplication::setOrganizationName(QStringLiteral("KVScope"));
     QApplication::setApplicationName(QStringLiteral("kvscope"));

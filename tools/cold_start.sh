@@ -6,6 +6,7 @@
 # wall time measures the machine, the CPU time the app), then the medians. The files read are in the page cache after the first run, as they are
 # when a teacher starts the app a second time; the first run is reported but not in the median.
 #   tools/cold_start.sh build/app/kvscope 6
+# COLD_START_ARGS adds options to the app's command line (e.g. "--gl-surface widget").
 set -u
 APP=${1:-build/app/kvscope}
 RUNS=${2:-6}
@@ -26,7 +27,7 @@ cpus=()
 for i in $(seq 1 "$RUNS"); do
   : >"$dir/err"
   start=$(date +%s.%N)
-  "$APP" --prompt "ROMEO:" --steps 1 2>"$dir/err" >/dev/null &
+  "$APP" --prompt "ROMEO:" --steps 1 ${COLD_START_ARGS:-} 2>"$dir/err" >/dev/null &
   pid=$!
   took=""
   for _ in $(seq 1 3000); do

@@ -5,7 +5,9 @@
 #include <QFile>
 #include <QHash>
 #include <QOpenGLContext>
+#include <QOpenGLFunctions>
 #include <cmath>
+#include <map>
 
 namespace kvscope::app {
 
@@ -37,53 +39,27 @@ ImVec4 vec(const QColor& c, float alpha = -1.0f) {
                   alpha < 0 ? float(c.alphaF()) : alpha);
 }
 
-void runGlDraw(const ImDrawList*, const ImDrawCmd* cmd) {
-    auto* draw = static_cast<std::function<void(const ImVec4&)>*>(cmd->UserCallbackData);
-    (*draw)(cmd->ClipRect);
-}
-
 }  // namespace
 
-ImGuiLayer::ImGuiLayer() = default;
+// One font atlas per pixel scale, rasterized once and shared by every ImGui context of the thread that
+// uses that scale: a window holds about a dozen views, and rasterizing five fonts for each, then uploading
+// a 4-byte-a-pixel copy of the atlas per context, was most of the app's start-up. An ImGuiLayer keeps its
+// atlas alive; the cache only remembers it while one does. The atlas's GL texture (one byte a pixel, read
+// as white with the byte as alpha) is made once per share group: the app's views share one (main.cpp sets
+// Qt::AA_ShareOpenGLContexts); a context outside it uploads its own.
+struct ImGuiLayer::SharedFonts {
+    ImFontAtlas atlas;
+    ImFont* fonts[int(FontRole::count)] = {};
+    unsigned char* pixels = nullptr;  // the atlas's alpha, width x height
+    int width = 0, height = 0;
+    GLuint texture = 0;                    // in `group`
+    QOpenGLContextGroup* group = nullptr;  // the share group `texture` lives in
+};
 
-ImGuiLayer::~ImGuiLayer() {
-    Q_ASSERT_X(!m_context, "~ImGuiLayer", "release() must run with the GL context current first");
-}
+namespace {
 
-void ImGuiLayer::makeCurrent() const {
-    ImGui::SetCurrentContext(m_context);
-}
-
-bool ImGuiLayer::initialize(float pixelScale, const Theme& theme) {
-    IMGUI_CHECKVERSION();
-    m_context = ImGui::CreateContext();
-    ImGui::SetCurrentContext(m_context);
-    ImGuiIO& io = ImGui::GetIO();
-    io.IniFilename = nullptr;  // layout lives in QSettings, not in imgui.ini
-    io.LogFilename = nullptr;
-    io.ConfigFlags |= ImGuiConfigFlags_NoMouseCursorChange;
-    io.BackendPlatformName = "kvscope-qt";
-    m_pixelScale = 0.0f;
-    if (!ImGui_ImplOpenGL3_Init("#version 330 core")) {
-        ImGui::DestroyContext(m_context);
-        m_context = nullptr;
-        return false;
-    }
-    setStyle(pixelScale, theme);
-    return true;
-}
-
-void ImGuiLayer::release() {
-    if (!m_context) return;
-    ImGui::SetCurrentContext(m_context);
-    ImGui_ImplOpenGL3_Shutdown();
-    ImGui::DestroyContext(m_context);
-    m_context = nullptr;
-}
-
-void ImGuiLayer::buildFonts() {
-    ImGuiIO& io = ImGui::GetIO();
-    io.Fonts->Clear();
+std::shared_ptr<ImGuiLayer::SharedFonts> buildSharedFonts(float pixelScale) {
+    auto shared = std::make_shared<ImGuiLayer::SharedFonts>();
     ImFontConfig config;
     config.FontDataOwnedByAtlas = false;
     config.OversampleH = 2;
@@ -103,10 +79,143 @@ void ImGuiLayer::buildFonts() {
     };
     for (const Spec& s : specs) {
         const QByteArray& data = fontData(s.file);
-        m_fonts[int(s.role)] =
-            io.Fonts->AddFontFromMemoryTTF(const_cast<char*>(data.constData()), int(data.size()),
-                                           std::round(s.size * m_pixelScale), &config, kGlyphRanges);
+        shared->fonts[int(s.role)] =
+            shared->atlas.AddFontFromMemoryTTF(const_cast<char*>(data.constData()), int(data.size()),
+                                               std::round(s.size * pixelScale), &config, kGlyphRanges);
     }
+    shared->atlas.GetTexDataAsAlpha8(&shared->pixels, &shared->width, &shared->height);  // rasterizes
+    return shared;
+}
+
+std::shared_ptr<ImGuiLayer::SharedFonts> sharedFonts(float pixelScale) {
+    // Per thread: an export may draw offscreen on another thread, and a context sets the atlas's texture
+    // id before each of its frames.
+    thread_local std::map<float, std::weak_ptr<ImGuiLayer::SharedFonts>> cache;
+    std::weak_ptr<ImGuiLayer::SharedFonts>& slot = cache[pixelScale];
+    std::shared_ptr<ImGuiLayer::SharedFonts> shared = slot.lock();
+    if (!shared) {
+        for (auto it = cache.begin(); it != cache.end();)  // forget atlases no layer holds any more
+            it = it->second.expired() && &it->second != &slot ? cache.erase(it) : std::next(it);
+        shared = buildSharedFonts(pixelScale);
+        slot = shared;
+    }
+    return shared;
+}
+
+// An atlas with only ImGui's small default font, for the OpenGL backend to upload when it makes its
+// device objects (it always uploads io.Fonts then): the real atlas's texture is made by uploadFonts().
+ImFontAtlas& placeholderAtlas() {
+    thread_local ImFontAtlas atlas;
+    return atlas;
+}
+
+// Uploads the atlas's alpha as an R8 texture that samples as (1, 1, 1, alpha), what ImGui's RGBA32 copy
+// holds, in a quarter of the memory.
+GLuint uploadFonts(const ImGuiLayer::SharedFonts& fonts) {
+    constexpr GLenum kR8 = 0x8229, kRed = 0x1903, kSwizzleRgba = 0x8E46;
+    QOpenGLFunctions* gl = QOpenGLContext::currentContext()->functions();
+    GLint lastTexture = 0, lastAlignment = 4;
+    gl->glGetIntegerv(GL_TEXTURE_BINDING_2D, &lastTexture);
+    gl->glGetIntegerv(GL_UNPACK_ALIGNMENT, &lastAlignment);
+    GLuint texture = 0;
+    gl->glGenTextures(1, &texture);
+    gl->glBindTexture(GL_TEXTURE_2D, texture);
+    gl->glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MIN_FILTER, GL_LINEAR);
+    gl->glTexParameteri(GL_TEXTURE_2D, GL_TEXTURE_MAG_FILTER, GL_LINEAR);
+    const GLint swizzle[4] = {GL_ONE, GL_ONE, GL_ONE, GLint(kRed)};
+    gl->glTexParameteriv(GL_TEXTURE_2D, kSwizzleRgba, swizzle);
+    gl->glPixelStorei(GL_UNPACK_ALIGNMENT, 1);
+    gl->glTexImage2D(GL_TEXTURE_2D, 0, GLint(kR8), fonts.width, fonts.height, 0, kRed, GL_UNSIGNED_BYTE,
+                     fonts.pixels);
+    gl->glPixelStorei(GL_UNPACK_ALIGNMENT, lastAlignment);
+    gl->glBindTexture(GL_TEXTURE_2D, GLuint(lastTexture));
+    return texture;
+}
+
+void runGlDraw(const ImDrawList*, const ImDrawCmd* cmd) {
+    auto* draw = static_cast<std::function<void(const ImVec4&)>*>(cmd->UserCallbackData);
+    (*draw)(cmd->ClipRect);
+}
+
+}  // namespace
+
+ImGuiLayer::ImGuiLayer() = default;
+
+ImGuiLayer::~ImGuiLayer() {
+    Q_ASSERT_X(!m_context, "~ImGuiLayer", "release() must run with the GL context current first");
+}
+
+void ImGuiLayer::makeCurrent() const {
+    ImGui::SetCurrentContext(m_context);
+}
+
+bool ImGuiLayer::initialize(float pixelScale, const Theme& theme) {
+    IMGUI_CHECKVERSION();
+    m_context = ImGui::CreateContext(&placeholderAtlas());
+    ImGui::SetCurrentContext(m_context);
+    ImGuiIO& io = ImGui::GetIO();
+    io.IniFilename = nullptr;  // layout lives in QSettings, not in imgui.ini
+    io.LogFilename = nullptr;
+    io.ConfigFlags |= ImGuiConfigFlags_NoMouseCursorChange;
+    io.BackendPlatformName = "kvscope-qt";
+    m_pixelScale = 0.0f;
+    if (!ImGui_ImplOpenGL3_Init("#version 330 core")) {
+        ImGui::DestroyContext(m_context);
+        m_context = nullptr;
+        return false;
+    }
+    setStyle(pixelScale, theme);
+    return true;
+}
+
+void ImGuiLayer::release() {
+    if (!m_context) return;
+    ImGui::SetCurrentContext(m_context);
+    dropFonts();
+    ImGui_ImplOpenGL3_Shutdown();
+    ImGui::DestroyContext(m_context);  // leaves the shared atlas alone (not owned by the context)
+    m_context = nullptr;
+}
+
+void ImGuiLayer::dropFonts() {
+    if (!m_fontShare) return;
+    QOpenGLContext* context = QOpenGLContext::currentContext();
+    QOpenGLFunctions* gl = context->functions();
+    if (m_ownsTexture) {
+        gl->glDeleteTextures(1, &m_fontTexture);
+    } else if (m_fontShare.use_count() == 1 && m_fontShare->group == context->shareGroup()) {
+        gl->glDeleteTextures(1, &m_fontShare->texture);  // the last context of the group using it
+        m_fontShare->texture = 0;
+        m_fontShare->group = nullptr;
+    }
+    m_fontTexture = 0;
+    m_ownsTexture = false;
+    ImGui::GetIO().Fonts = &placeholderAtlas();
+    m_fontShare.reset();
+}
+
+void ImGuiLayer::useFonts(float pixelScale) {
+    ImGuiIO& io = ImGui::GetIO();
+    if (!m_deviceObjects) {
+        // The backend's shader and buffers; it uploads the placeholder atlas with them, dropped at once.
+        io.Fonts = &placeholderAtlas();
+        ImGui_ImplOpenGL3_CreateDeviceObjects();
+        ImGui_ImplOpenGL3_DestroyFontsTexture();
+        m_deviceObjects = true;
+    }
+    dropFonts();
+    m_fontShare = sharedFonts(pixelScale);
+    QOpenGLContextGroup* group = QOpenGLContext::currentContext()->shareGroup();
+    if (!m_fontShare->texture) {
+        m_fontShare->texture = uploadFonts(*m_fontShare);
+        m_fontShare->group = group;
+    }
+    m_ownsTexture = m_fontShare->group != group;
+    m_fontTexture = m_ownsTexture ? uploadFonts(*m_fontShare) : m_fontShare->texture;
+    io.Fonts = &m_fontShare->atlas;
+    m_pixelScale = pixelScale;
+    for (int i = 0; i < int(FontRole::count); ++i)
+        m_fonts[i] = m_fontShare->fonts[i];
     io.FontDefault = m_fonts[int(FontRole::body)];
 }
 
@@ -114,10 +223,7 @@ void ImGuiLayer::setStyle(float pixelScale, const Theme& theme) {
     ImGui::SetCurrentContext(m_context);
     pixelScale = std::max(0.5f, pixelScale);
     if (pixelScale != m_pixelScale) {
-        m_pixelScale = pixelScale;
-        buildFonts();
-        ImGui_ImplOpenGL3_DestroyFontsTexture();
-        ImGui_ImplOpenGL3_CreateFontsTexture();
+        useFonts(pixelScale);
         m_themeKind = -1;
     }
     if (m_themeKind == int(theme.kind)) return;
@@ -156,6 +262,7 @@ void ImGuiLayer::setStyle(float pixelScale, const Theme& theme) {
 void ImGuiLayer::beginFrame(QSize framebufferPixels, double deltaSeconds) {
     ImGui::SetCurrentContext(m_context);
     ImGuiIO& io = ImGui::GetIO();
+    io.Fonts->SetTexID(ImTextureID(intptr_t(m_fontTexture)));  // the texture of the context drawing now
     io.DisplaySize = ImVec2(float(framebufferPixels.width()), float(framebufferPixels.height()));
     io.DisplayFramebufferScale = ImVec2(1.0f, 1.0f);
     io.DeltaTime = float(std::max(deltaSeconds, 1e-4));

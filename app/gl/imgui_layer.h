@@ -3,7 +3,8 @@
 //
 // Everything is in framebuffer pixels (io.DisplaySize is the framebuffer size): views lay themselves out
 // in pixels scaled by pixelScale() (device pixel ratio × font scale), which is also how the offscreen
-// renderer draws at any export resolution. Text is DejaVu Sans from the app's resources.
+// renderer draws at any export resolution. Text is DejaVu Sans from the app's resources, rasterized once
+// per pixel scale into an atlas every context of that scale shares, with one GL texture per share group.
 //
 // Deferred GL drawing: views draw heatmaps with their own shaders *inside* ImGui's draw order (after a
 // panel's background, before its labels) by adding a callback to a draw list (addGlDraw); the callback
@@ -29,6 +30,8 @@ enum class FontRole { body, small, bold, heading, mono, count };
 
 class ImGuiLayer {
   public:
+    struct SharedFonts;  // a font atlas shared by the contexts of one pixel scale (imgui_layer.cpp)
+
     ImGuiLayer();
     ~ImGuiLayer();
     ImGuiLayer(const ImGuiLayer&) = delete;
@@ -59,8 +62,14 @@ class ImGuiLayer {
     void addGlDraw(ImDrawList* list, std::function<void(const ImVec4& clipRect)> draw);
 
   private:
-    void buildFonts();
+    // Points this context at the shared atlas of `pixelScale` and uploads its own font texture.
+    void useFonts(float pixelScale);
+    void dropFonts();  // lets go of the atlas (deleting a texture no other context uses)
     ImGuiContext* m_context = nullptr;
+    std::shared_ptr<SharedFonts> m_fontShare;
+    unsigned int m_fontTexture = 0;  // the GL texture this context draws the atlas from
+    bool m_ownsTexture = false;      // made for this context alone (it shares no group with the atlas's)
+    bool m_deviceObjects = false;    // the OpenGL backend's shader and buffers exist
     ImFont* m_fonts[int(FontRole::count)] = {};
     float m_pixelScale = 1.0f;
     int m_themeKind = -1;

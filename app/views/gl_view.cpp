@@ -258,7 +258,9 @@ class GlViewWidget final : public QOpenGLWidget {
 // The window surface: a QOpenGLWindow (shown through a window container) that presents its own pixels.
 class GlViewWindow final : public QOpenGLWindow {
   public:
-    explicit GlViewWindow(ViewHost& host) : m_host(host) {
+    // In the application's share group when there is one (main.cpp), as a QOpenGLWidget is.
+    explicit GlViewWindow(ViewHost& host)
+        : QOpenGLWindow(QOpenGLContext::globalShareContext()), m_host(host) {
         // The views take no keyboard focus, so the main window's shortcuts (Space, P, ←/→) always work.
         setFlag(Qt::WindowDoesNotAcceptFocus);
     }
