@@ -2,13 +2,16 @@
 // session gives the same next 32 greedy ids and the same logits (bit for bit) as the uninterrupted run; the
 // file is exactly the K/V bytes plus the header and the token ids; a cache of another shape or other
 // weights, a truncated, padded or corrupt file each get a message naming what differs; and the command
-// line's --save-cache / --load-cache continue a generation exactly.
+// line's --save-cache / --load-cache continue a generation exactly. The same holds for a cache variant that
+// stores fewer bits (f16, bf16, int8, int4): its encoded rows are saved as stored, scales included, and a
+// session of that variant resumes bit for bit.
 #include <zlib.h>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <cstring>
 #include <fstream>
+#include <limits>
 
 #include "kvscope/cache_file.h"
 #include "support/engine_helpers.h"
@@ -31,6 +34,23 @@ void write_bytes(const std::string& path, const std::vector<uint8_t>& b) {
 void fix_header_crc(std::vector<uint8_t>& b) {
     const uint32_t c = uint32_t(crc32_z(0, b.data(), 84));
     std::memcpy(b.data() + 84, &c, 4);
+}
+// Recomputes both CRCs after an edit of the tokens or K/V.
+void fix_crcs(std::vector<uint8_t>& b) {
+    const uint32_t c =
+        uint32_t(crc32_z(0, b.data() + kCacheFileHeaderBytes, b.size() - kCacheFileHeaderBytes));
+    std::memcpy(b.data() + 80, &c, 4);
+    fix_header_crc(b);
+}
+std::unique_ptr<Session> variant_session(const std::shared_ptr<Engine>& engine, const std::string& spec) {
+    SessionOptions o;
+    o.mode = SessionMode::cached;
+    o.trace = TraceOptions::off();
+    auto p = parse_cache_variant(spec);
+    if (!p) return nullptr;
+    o.cache = p.value();
+    auto s = Session::create(engine, o);
+    return s ? std::move(s.value()) : nullptr;
 }
 
 }  // namespace
@@ -72,12 +92,15 @@ class CacheFileTest : public QObject {
 
     void resumeContinuesExactly_data() {
         QTest::addColumn<QString>("fixture");
+        QTest::addColumn<QString>("variant");
         for (const QString& name : model_fixture_names())
-            QTest::newRow(qPrintable(name)) << name;
+            for (const char* variant : {"exact", "f16", "bf16", "int8", "int4", "int4:group=5"})
+                QTest::newRow(qPrintable(name + " " + variant)) << name << QString(variant);
     }
 
     void resumeContinuesExactly() {
         QFETCH(QString, fixture);
+        QFETCH(QString, variant);
         const std::string dir = model_fixture_path(fixture);
         auto ref = load_reference(dir);
         QVERIFY2(ref.is_ok(), ref.message().c_str());
@@ -86,25 +109,31 @@ class CacheFileTest : public QObject {
         QVERIFY2(engine, error.c_str());
         const int V = engine->config().vocab_size;
 
-        auto first = make_session(engine, SessionMode::cached, TraceOptions::off());
+        auto first = variant_session(engine, variant.toStdString());
+        QVERIFY(first);
         auto t = first->prefill(ref->input_ids);
         QVERIFY(t.is_ok());
         for (int i = 0; i < 5; ++i) {
             t = first->decode(t.value()->chosen);
             QVERIFY(t.is_ok());
         }
-        const std::string file = path(qPrintable(fixture + ".kvcache"));
+        const std::string file =
+            path(qPrintable(fixture + "-" + QString(variant).replace(':', '_') + ".kvcache"));
         QVERIFY(save_cache_file(*first, t.value()->chosen, file).is_ok());
-        // Size: the fixed header, the token ids, and exactly the K/V bytes the cache holds.
+        // Size: the fixed header, the token ids, and exactly the K/V bytes the cache holds (scales included).
         const uint64_t size = read_bytes(file).size();
         const uint64_t kv = first->cache()->bytes_resident();
-        qInfo("%s: %d tokens, file %llu bytes = %llu header + %d x 4 token ids + %llu K/V",
-              qPrintable(fixture), first->position(), (unsigned long long)size,
+        qInfo("%s, %s: %d tokens, file %llu bytes = %llu header + %d x 4 token ids + %llu K/V",
+              qPrintable(fixture), qPrintable(variant), first->position(), (unsigned long long)size,
               (unsigned long long)kCacheFileHeaderBytes, first->position(), (unsigned long long)kv);
         QCOMPARE(size, kCacheFileHeaderBytes + 4ull * uint64_t(first->position()) + kv);
 
-        auto resumed = make_session(engine, SessionMode::cached, TraceOptions::off());
-        auto next = load_cache_file(*resumed, file);
+        // The file names its element type; a session of that variant takes it.
+        auto parsed = read_cache_file(file);
+        QVERIFY2(parsed.is_ok(), parsed.message().c_str());
+        QCOMPARE(parsed->storage.describe(), first->cache()->storage().describe());
+        auto resumed = variant_session(engine, variant.toStdString());
+        auto next = restore_cache_file(*resumed, parsed.value(), file);
         QVERIFY2(next.is_ok(), next.message().c_str());
         QCOMPARE(next.value(), t.value()->chosen);
         QCOMPARE(resumed->tokens(), first->tokens());
@@ -123,8 +152,8 @@ class CacheFileTest : public QObject {
             a = ta.value()->chosen;
             b = tb.value()->chosen;
         }
-        qInfo("%s: resumed vs uninterrupted over 32 steps: ids identical, max |dlogit| = %g",
-              qPrintable(fixture), double(worst));
+        qInfo("%s, %s: resumed vs uninterrupted over 32 steps: ids identical, max |dlogit| = %g",
+              qPrintable(fixture), qPrintable(variant), double(worst));
         QVERIFY(worst <= 1e-6f);
     }
 
@@ -189,7 +218,13 @@ class CacheFileTest : public QObject {
         QTest::newRow("newer version") << "version"
                                        << "version 2 is not supported";
         QTest::newRow("unknown element type") << "element"
-                                              << "element type 3 at offset 56 is not supported";
+                                              << "element type 7 at offset 56 is not one of 0 f32";
+        QTest::newRow("a group size for float32") << "group"
+                                                  << "group size 32 at offset 52 for f32 values";
+        QTest::newRow("a value that is not a number")
+            << "nan"
+            << "K of layer 0, head 1, token 2 holds a value that is "
+               "not a finite number";
         QTest::newRow("tokens past the context") << "tokens"
                                                  << "n_tokens 100000 at offset 64 is outside";
         QTest::newRow("sizes disagree") << "kvbytes"
@@ -226,8 +261,18 @@ class CacheFileTest : public QObject {
         } else if (edit == "version")
             set32(8, 2);
         else if (edit == "element")
-            set32(56, 3);
-        else if (edit == "tokens")
+            set32(56, 7);
+        else if (edit == "group")
+            set32(52, 32);
+        else if (edit == "nan") {
+            // Layer 0's K: [n_kv_heads][n_tokens][head_dim] float32 after the token ids.
+            uint32_t n = 0, head_dim = 0;
+            std::memcpy(&n, b.data() + 64, 4);
+            std::memcpy(&head_dim, b.data() + 32, 4);
+            const float nan = std::numeric_limits<float>::quiet_NaN();
+            std::memcpy(b.data() + kCacheFileHeaderBytes + 4 * n + ((1 * n + 2) * head_dim + 3) * 4, &nan, 4);
+            fix_crcs(b);
+        } else if (edit == "tokens")
             set32(64, 100000);
         else if (edit == "kvbytes")
             set32(72, 12345);
@@ -256,6 +301,40 @@ class CacheFileTest : public QObject {
             ++refused;
         }
         qInfo("%d mutated or cut files refused", refused);
+    }
+
+    // A cache stored in one element type goes only into a session that stores the same; a variant that
+    // drops rows is not saved at all.
+    void elementTypesMustMatch() {
+        auto int4 = variant_session(m_engine, "int4");
+        auto t = int4->prefill(std::vector<int32_t>{1, 15, 27, 99, 4});
+        QVERIFY(t.is_ok());
+        const std::string file = path("int4.kvcache");
+        QVERIFY(save_cache_file(*int4, t.value()->chosen, file).is_ok());
+        expect_refused(file,
+                       "the cache holds int4 (groups of 32) rows; this session stores f32 (resume it "
+                       "with the cache variant \"int4:group=32\")");
+        auto int8 = variant_session(m_engine, "int8");
+        auto r = load_cache_file(*int8, file);
+        QVERIFY(!r.is_ok());
+        QVERIFY2(r.message().find("this session stores int8 (groups of 32)") != std::string::npos,
+                 r.message().c_str());
+        auto exact_into_f16 = variant_session(m_engine, "f16");
+        auto r2 = load_cache_file(*exact_into_f16, m_good);
+        QVERIFY(!r2.is_ok());
+        QVERIFY2(r2.message().find("the cache holds f32 rows; this session stores f16") != std::string::npos,
+                 r2.message().c_str());
+
+        auto window = variant_session(m_engine, "window:W=4");
+        auto tw = window->prefill(std::vector<int32_t>{1, 15, 27, 99, 4, 8});
+        QVERIFY(tw.is_ok());
+        Status st = save_cache_file(*window, tw.value()->chosen, path("window.kvcache"));
+        QVERIFY(!st.is_ok());
+        QVERIFY2(st.message().find("which drops rows") != std::string::npos, st.message().c_str());
+        auto into_window = variant_session(m_engine, "window:W=4");
+        auto r3 = load_cache_file(*into_window, m_good);
+        QVERIFY(!r3.is_ok());
+        QVERIFY2(r3.message().find("which drops rows") != std::string::npos, r3.message().c_str());
     }
 
     void loadNeedsAnEmptyCachedSession() {
@@ -289,6 +368,23 @@ class CacheFileTest : public QObject {
         const QString ids_joined = part1.second.section('|', 0, 0) + "," + part2.second.section('|', 0, 0);
         qInfo("whole: %s; saved + resumed: %s", qPrintable(ids_whole), qPrintable(ids_joined));
         QCOMPARE(ids_joined, ids_whole);
+        // An int4 cache: saved with --variant, resumed without one (the file says how it is stored).
+        const QString file4 = m_dir.path() + "/cli-int4.kvcache";
+        auto whole4 =
+            run({"generate", model, "--tokens", "1,15,27,99", "--steps", "16", "--variant", "int4"});
+        QCOMPARE(whole4.first, 0);
+        auto part41 = run({"generate", model, "--tokens", "1,15,27,99", "--steps", "6", "--variant", "int4",
+                           "--save-cache", file4});
+        QCOMPARE(part41.first, 0);
+        auto part42 = run({"generate", model, "--load-cache", file4, "--steps", "10"});
+        QVERIFY2(part42.first == 0, qPrintable(part42.second));
+        QVERIFY2(part42.second.contains("restored (int4 (groups of 32))"), qPrintable(part42.second));
+        QCOMPARE(part41.second.section('|', 0, 0) + "," + part42.second.section('|', 0, 0),
+                 whole4.second.section('|', 0, 0));
+        auto wrong = run({"generate", model, "--load-cache", file4, "--steps", "3", "--variant", "int8"});
+        QVERIFY(wrong.first != 0);
+        QVERIFY2(wrong.second.contains("the cache holds int4 (groups of 32) rows; this session stores int8"),
+                 qPrintable(wrong.second));
         // Another model refuses the file, naming the difference.
         auto other = run({"generate", QString::fromStdString(model_fixture_path("tiny-qwen2")),
                           "--load-cache", file, "--steps", "3"});

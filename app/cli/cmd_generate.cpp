@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include "cli_common.h"
 #include "commands.h"
@@ -81,6 +82,14 @@ int run(const GenerateOptions& o, bool trace_mode) {
         if (!p) return fail(p.status().with_context("--variant").message());
         so.cache = p.value();
     }
+    // A saved cache is read before the session exists: it says which element type the cache stores.
+    std::optional<CacheFileContents> saved;
+    if (!o.load_cache.empty()) {
+        auto file = read_cache_file(o.load_cache);
+        if (!file) return fail(file.message());
+        saved = std::move(file.value());
+        if (o.variant.empty()) so.cache.storage = saved->storage;
+    }
     if (Status st = so.sampler.validate(); !st) return fail(st.message());
     if (trace_mode) {
         so.trace.attention = parse_rows(o.attention);
@@ -118,12 +127,12 @@ int run(const GenerateOptions& o, bool trace_mode) {
         step = s.prefill(prompt.value());
     } else {
         // A saved cache: its tokens and K/V go into the fresh session; no prefill runs.
-        auto next = load_cache_file(s, o.load_cache);
+        auto next = restore_cache_file(s, *saved, o.load_cache);
         if (!next) return fail(next.message());
         if (next.value() < 0)
             return fail(o.load_cache + ": the saved cache records no next token to continue with");
-        std::fprintf(stderr, "[cache] %s: %d tokens restored, continuing from token %d\n",
-                     o.load_cache.c_str(), s.position(), next.value());
+        std::fprintf(stderr, "[cache] %s: %d tokens restored (%s), continuing from token %d\n",
+                     o.load_cache.c_str(), s.position(), saved->storage.describe().c_str(), next.value());
         step = s.decode(next.value());
     }
     for (int i = 0;; ++i) {
@@ -177,7 +186,7 @@ int run(const GenerateOptions& o, bool trace_mode) {
     std::fprintf(stderr,
                  "[%s%s, %s] prompt %zu tokens, generated %zu; prefill %.2f ms, decode %.2f ms/token; "
                  "%s FLOPs, %s read, KV resident %s\n",
-                 session_mode_name(so.mode), o.variant.empty() ? "" : (", " + so.cache.describe()).c_str(),
+                 session_mode_name(so.mode), so.cache.exact() ? "" : (", " + so.cache.describe()).c_str(),
                  loaded->engine->backend().name().c_str(), prompt->size(), generated.size(),
                  prefill_seconds * 1e3, decodes > 0 ? (total - prefill_seconds) * 1e3 / decodes : 0.0,
                  human_count(cum.flops()).c_str(), human_bytes(cum.bytes_read()).c_str(),
@@ -197,9 +206,11 @@ void add_generate_commands(CLI::App& app, int& exit_code) {
     CLI::App* g = app.add_subcommand("generate", "Generate tokens from a prompt");
     add_common(*g, *gen);
     g->add_option("--save-cache", gen->save_cache,
-                  "At the end, write the tokens, their K/V and the next token to this file");
+                  "At the end, write the tokens, their K/V (in the element type the cache stores: f32, or "
+                  "--variant f16, bf16, int8 or int4) and the next token to this file");
     g->add_option("--load-cache", gen->load_cache,
-                  "Start from a saved cache (no prompt, no prefill) and generate --steps more tokens");
+                  "Start from a saved cache (no prompt, no prefill) and generate --steps more tokens; the "
+                  "cache stores the file's element type");
     g->callback([gen, &exit_code] { exit_code = run(*gen, false); });
 
     auto tr = std::make_shared<GenerateOptions>();

@@ -13,25 +13,30 @@
 //                after any widening), in this order: token embedding, position embedding, then per layer
 //                attn norm (+bias), qkv (+bias), output (+bias), ffn norm (+bias), gate, up (+bias),
 //                down (+bias); final norm (+bias), lm_head. Absent tensors are skipped.
-//       52    4  reserved (0)
+//       52    4  group size: values per scale for int8 and int4 (1 .. 4096); 0 for the other types
 //   --- the cache ---
-//       56    4  element type (0: float32; the only type a cache holds in this version)
-//       60    4  layout (0: per layer, K then V, each [n_kv_heads][n_tokens][head_dim])
+//       56    4  element type, as kv_storage.h defines them: 0 f32, 1 f16, 2 bf16, 3 int8, 4 int4
+//       60    4  layout (0: per layer, K then V, each [n_kv_heads][n_tokens][row bytes])
 //       64    4  n_tokens (1 .. context_length)
 //       68    4  next token (int32): sampled after the last token, to feed next; −1: none
-//       72    8  K/V bytes = 2 · n_layers · n_kv_heads · n_tokens · head_dim · 4
+//       72    8  K/V bytes = 2 · n_layers · n_kv_heads · n_tokens · row bytes, where a row (one head's K or
+//                V of one token) takes head_dim · 4 bytes in f32, · 2 in f16 and bf16; in int8 and int4
+//                its codes (head_dim, or ceil(head_dim / 2) bytes) then a float32 scale and minimum per
+//                group (kv_storage.h: KVStorage::bytes_per_row)
 //       80    4  CRC-32 of the tokens and the K/V bytes (everything after the header)
 //       84    4  CRC-32 of header bytes 0 .. 83
 //       88       tokens: n_tokens x int32
-//                K/V: for each layer, K then V, [n_kv_heads][n_tokens][head_dim] float32
+//                K/V: for each layer, K then V, [n_kv_heads][n_tokens] rows as the cache stores them
 // The file is exactly 88 + 4 · n_tokens + K/V bytes long; anything else is refused (truncated or trailing
-// bytes). Limits: n_tokens ≤ context_length ≤ 2^24; shapes ≤ 2^16 (head_dim, heads, layers); the reader
-// checks sizes before allocating.
+// bytes). Every value (and every scale and minimum) must decode to a finite number. Limits: n_tokens ≤
+// context_length ≤ 2^24; shapes ≤ 2^16 (head_dim, heads, layers); the reader checks sizes before
+// allocating. Files written before the other element types existed (f32, 0 at offset 52) read the same.
 #include "kvscope/cache_file.h"
 
 #include <zlib.h>
 
 #include <bit>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -69,8 +74,18 @@ std::string hex(uint32_t v) {
     return buf;
 }
 
-uint64_t kv_bytes_for(const CacheModelIdentity& m, uint64_t n_tokens) {
-    return 2ull * m.n_layers * m.n_kv_heads * n_tokens * m.head_dim * 4;
+static_assert(uint8_t(KVElement::f32) == 0 && uint8_t(KVElement::f16) == 1 && uint8_t(KVElement::bf16) == 2 &&
+                  uint8_t(KVElement::int8) == 3 && uint8_t(KVElement::int4) == 4,
+              "the cache file's element type codes are KVElement's values");
+constexpr uint32_t kMaxGroup = 4096;
+
+uint64_t kv_bytes_for(const CacheModelIdentity& m, const KVStorage& storage, uint64_t n_tokens) {
+    return 2ull * m.n_layers * m.n_kv_heads * n_tokens * storage.bytes_per_row(int(m.head_dim));
+}
+
+// Whether two storages encode rows the same way (the group size only matters for the integer types).
+bool same_encoding(const KVStorage& a, const KVStorage& b) {
+    return a.element == b.element && (!a.integer() || a.group_size == b.group_size);
 }
 
 }  // namespace
@@ -144,10 +159,19 @@ Result<CacheFileContents> parse_cache_file(std::span<const uint8_t> in, const st
         if (value == 0 || value > kMaxDim)
             return bad(std::string(field) + " " + std::to_string(value) + " at the header is outside 1.." +
                        std::to_string(kMaxDim));
-    f.element_type = get<uint32_t>(in, 56);
-    if (f.element_type != 0)
-        return bad("element type " + std::to_string(f.element_type) +
-                   " at offset 56 is not supported (0: float32)");
+    const uint32_t element = get<uint32_t>(in, 56);
+    if (element > uint32_t(KVElement::int4))
+        return bad("element type " + std::to_string(element) +
+                   " at offset 56 is not one of 0 f32, 1 f16, 2 bf16, 3 int8, 4 int4");
+    f.storage.element = KVElement(element);
+    const uint32_t group = get<uint32_t>(in, 52);
+    if (f.storage.integer() && (group == 0 || group > kMaxGroup))
+        return bad("group size " + std::to_string(group) + " at offset 52 is outside 1.." +
+                   std::to_string(kMaxGroup) + " (" + kv_element_name(f.storage.element) + " needs one)");
+    if (!f.storage.integer() && group != 0)
+        return bad("group size " + std::to_string(group) + " at offset 52 for " +
+                   kv_element_name(f.storage.element) + " values, which have none (expected 0)");
+    if (f.storage.integer()) f.storage.group_size = int(group);
     if (get<uint32_t>(in, 60) != 0)
         return bad("layout " + std::to_string(get<uint32_t>(in, 60)) + " at offset 60 is not supported (0)");
     const uint32_t n = get<uint32_t>(in, 64);
@@ -156,9 +180,10 @@ Result<CacheFileContents> parse_cache_file(std::span<const uint8_t> in, const st
                    std::to_string(std::min(kMaxTokens, m.context_length)) + " (the context)");
     f.next_token = get<int32_t>(in, 68);
     f.kv_bytes = get<uint64_t>(in, 72);
-    if (f.kv_bytes != kv_bytes_for(m, n))
+    if (f.kv_bytes != kv_bytes_for(m, f.storage, n))
         return bad("K/V bytes " + std::to_string(f.kv_bytes) + " at offset 72 do not match the shapes (" +
-                   std::to_string(kv_bytes_for(m, n)) + " for " + std::to_string(n) + " tokens)");
+                   std::to_string(kv_bytes_for(m, f.storage, n)) + " for " + std::to_string(n) +
+                   " tokens in " + f.storage.describe() + ")");
     const uint64_t expected = kCacheFileHeaderBytes + 4ull * n + f.kv_bytes;
     if (in.size() < expected)
         return bad("truncated: " + std::to_string(n) + " tokens of K/V need " + std::to_string(expected) +
@@ -179,18 +204,28 @@ Result<CacheFileContents> parse_cache_file(std::span<const uint8_t> in, const st
                        " is outside the vocabulary of " + std::to_string(m.vocab_size));
     if (f.next_token < -1 || (f.next_token >= 0 && uint32_t(f.next_token) >= m.vocab_size))
         return bad("next token " + std::to_string(f.next_token) + " at offset 68 is outside the vocabulary");
-    const size_t per = size_t(m.n_kv_heads) * n * m.head_dim;
+    const int hd = int(m.head_dim);
+    const size_t row_bytes = f.storage.bytes_per_row(hd);
+    const size_t per = size_t(m.n_kv_heads) * n * row_bytes;
     size_t at = kCacheFileHeaderBytes + 4ull * n;
     f.k.resize(m.n_layers);
     f.v.resize(m.n_layers);
-    for (uint32_t l = 0; l < m.n_layers; ++l) {
-        f.k[l].resize(per);
-        std::memcpy(f.k[l].data(), in.data() + at, per * 4);
-        at += per * 4;
-        f.v[l].resize(per);
-        std::memcpy(f.v[l].data(), in.data() + at, per * 4);
-        at += per * 4;
-    }
+    std::vector<float> values(static_cast<size_t>(hd));
+    for (uint32_t l = 0; l < m.n_layers; ++l)
+        for (bool key : {true, false}) {
+            std::vector<uint8_t>& rows = key ? f.k[l] : f.v[l];
+            rows.assign(in.data() + at, in.data() + at + per);
+            at += per;
+            // A NaN or infinity (or a scale that makes one) would poison every later step without a word.
+            for (size_t r = 0; r < size_t(m.n_kv_heads) * n; ++r) {
+                f.storage.decode_row(rows.data() + r * row_bytes, hd, values.data());
+                for (float x : values)
+                    if (!std::isfinite(x))
+                        return bad(std::string(key ? "K" : "V") + " of layer " + std::to_string(l) +
+                                   ", head " + std::to_string(r / n) + ", token " + std::to_string(r % n) +
+                                   " holds a value that is not a finite number");
+            }
+        }
     return f;
 }
 
@@ -224,13 +259,14 @@ Status check_cache_identity(const CacheFileContents& f, const CacheModelIdentity
 Status save_cache_file(const Session& session, int32_t next_token, const std::string& path) {
     const KVCache* cache = session.cache();
     if (!cache) return Status::error("only a cached session has a KV cache to save");
-    if (!cache->policy().exact())
-        return Status::error("the cache file holds the exact float32 cache; this session runs the " +
-                             cache->policy().describe() + " cache variant");
+    if (cache->policy().evicts() || !cache->contiguous())
+        return Status::error("a cache file holds a row for every position; this session runs the " +
+                             cache->policy().describe() + " cache variant, which drops rows");
     const int n = session.position();
     if (n == 0) return Status::error("the session holds no tokens: nothing to save");
+    const KVStorage& storage = cache->storage();
     const CacheModelIdentity m = cache_model_identity(session.engine().model());
-    const uint64_t kv_bytes = kv_bytes_for(m, uint64_t(n));
+    const uint64_t kv_bytes = kv_bytes_for(m, storage, uint64_t(n));
     std::vector<uint8_t> out(kCacheFileHeaderBytes + 4ull * n + kv_bytes);
     std::memcpy(out.data(), kMagic, sizeof kMagic);
     put<uint32_t>(out, 8, kVersion);
@@ -244,20 +280,20 @@ Status save_cache_file(const Session& session, int32_t next_token, const std::st
     put<uint32_t>(out, 40, m.vocab_size);
     put<uint32_t>(out, 44, m.context_length);
     put<uint32_t>(out, 48, m.weight_crc32);
-    put<uint32_t>(out, 52, 0);
-    put<uint32_t>(out, 56, 0);
+    put<uint32_t>(out, 52, storage.integer() ? uint32_t(storage.group_size) : 0);
+    put<uint32_t>(out, 56, uint32_t(storage.element));
     put<uint32_t>(out, 60, 0);
     put<uint32_t>(out, 64, uint32_t(n));
     put<int32_t>(out, 68, next_token);
     put<uint64_t>(out, 72, kv_bytes);
     std::memcpy(out.data() + kCacheFileHeaderBytes, session.tokens().data(), 4ull * n);
     size_t at = kCacheFileHeaderBytes + 4ull * n;
-    const int hd = int(m.head_dim);
+    const size_t head_bytes = size_t(n) * cache->row_bytes();
     for (uint32_t l = 0; l < m.n_layers; ++l)
         for (bool key : {true, false})
             for (uint32_t h = 0; h < m.n_kv_heads; ++h) {
-                session.read_cache_rows(int(l), int(h), key, 0, n, reinterpret_cast<float*>(out.data() + at));
-                at += size_t(n) * hd * 4;
+                session.read_stored_cache_rows(int(l), int(h), key, n, out.data() + at);
+                at += head_bytes;
             }
     put<uint32_t>(
         out, 80,
@@ -275,15 +311,30 @@ Status save_cache_file(const Session& session, int32_t next_token, const std::st
     return Status::ok();
 }
 
-Result<int32_t> load_cache_file(Session& session, const std::string& path) {
+Result<CacheFileContents> read_cache_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
     if (!f) return Status::error(path + ": cannot open");
     std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    auto parsed = parse_cache_file(bytes, path);
+    if (f.bad()) return Status::error(path + ": read failed");
+    return parse_cache_file(bytes, path);
+}
+
+Result<int32_t> restore_cache_file(Session& session, const CacheFileContents& file, const std::string& name) {
+    KVSCOPE_TRY(check_cache_identity(file, cache_model_identity(session.engine().model()), name));
+    const CachePolicy& policy = session.options().cache;
+    if (!same_encoding(file.storage, policy.storage))
+        return Status::error(name + ": the cache holds " + file.storage.describe() +
+                             " rows; this session stores " + policy.storage.describe() +
+                             " (resume it with the cache variant \"" +
+                             cache_variant_spec(CachePolicy{file.storage}) + "\")");
+    KVSCOPE_TRY(session.restore(file.tokens, file.k, file.v).with_context(name));
+    return file.next_token;
+}
+
+Result<int32_t> load_cache_file(Session& session, const std::string& path) {
+    auto parsed = read_cache_file(path);
     if (!parsed) return parsed.status();
-    KVSCOPE_TRY(check_cache_identity(parsed.value(), cache_model_identity(session.engine().model()), path));
-    KVSCOPE_TRY(session.restore(parsed->tokens, parsed->k, parsed->v).with_context(path));
-    return parsed->next_token;
+    return restore_cache_file(session, parsed.value(), path);
 }
 
 }  // namespace kvscope

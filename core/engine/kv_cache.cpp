@@ -3,6 +3,7 @@
 #include <cassert>
 #include <cstring>
 #include <numeric>
+#include <utility>
 
 namespace kvscope {
 
@@ -85,7 +86,50 @@ void KVCache::read_rows(Stream& stream, int layer, int kv_head, bool key, int ro
     stream.download(out, base + offset, size_t(n_rows) * m_head_dim);
 }
 
+void KVCache::read_stored_rows(Stream& stream, int layer, int kv_head, bool key, int row_begin, int n_rows,
+                               uint8_t* out) const {
+    assert(row_begin >= 0 && row_begin + n_rows <= m_capacity &&
+           "KVCache::read_stored_rows outside the cache");
+    if (!m_has_store) {
+        std::vector<float> rows(size_t(n_rows) * m_head_dim);
+        read_rows(stream, layer, kv_head, key, row_begin, n_rows, rows.data());
+        stream.synchronize();
+        std::memcpy(out, rows.data(), rows.size() * sizeof(float));
+        return;
+    }
+    std::memcpy(out, stored(layer, kv_head, key, row_begin), size_t(n_rows) * m_row_bytes);
+}
+
+void KVCache::write_stored_rows(Stream& stream, int layer, int kv_head, const uint8_t* k_rows,
+                                const uint8_t* v_rows, int n_rows) {
+    assert(n_rows >= 0 && n_rows <= m_capacity && !m_policy.evicts() &&
+           "KVCache::write_stored_rows: rows past the capacity, or an evicting cache");
+    const size_t values = size_t(n_rows) * m_head_dim;
+    if (!m_has_store) {
+        std::vector<float> rows(values);
+        for (bool key : {true, false}) {
+            std::memcpy(rows.data(), key ? k_rows : v_rows, values * sizeof(float));
+            float* dst = (key ? m_k[layer] : m_v[layer])->data() + size_t(kv_head) * m_capacity * m_head_dim;
+            stream.upload(dst, rows.data(), values);
+        }
+        stream.synchronize();
+        return;
+    }
+    std::memcpy(stored(layer, kv_head, true, 0), k_rows, size_t(n_rows) * m_row_bytes);
+    std::memcpy(stored(layer, kv_head, false, 0), v_rows, size_t(n_rows) * m_row_bytes);
+    int32_t* positions = m_positions.data() + (size_t(layer) * m_n_kv_heads + kv_head) * m_capacity;
+    for (int r = 0; r < n_rows; ++r)
+        positions[r] = r;
+    rebuild_rows(stream, layer, kv_head, 0, n_rows, 0.0f,
+                 RopeLayout::none);  // no re-indexing without eviction
+    stream.synchronize();
+}
+
 uint8_t* KVCache::stored(int layer, int kv_head, bool key, int row) {
+    return const_cast<uint8_t*>(std::as_const(*this).stored(layer, kv_head, key, row));
+}
+
+const uint8_t* KVCache::stored(int layer, int kv_head, bool key, int row) const {
     const size_t block = ((size_t(layer) * m_n_kv_heads + kv_head) * 2 + (key ? 0 : 1)) * m_capacity;
     return m_store.data() + (block + size_t(row)) * m_row_bytes;
 }

@@ -402,4 +402,8 @@ void Session::read_cache_rows(int layer, int kv_head, bool key, int row_begin, i
     m_stream->synchronize();
 }
 
+void Session::read_stored_cache_rows(int layer, int kv_head, bool key, int n_rows, uint8_t* out) const {
+    m_cache->read_stored_rows(*m_stream, layer, kv_head, key, 0, n_rows, out);
+}
+
 }  // namespace kvscope

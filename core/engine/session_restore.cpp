@@ -3,13 +3,13 @@
 
 namespace kvscope {
 
-Status Session::restore(std::span<const int32_t> tokens, const std::vector<std::vector<float>>& k,
-                        const std::vector<std::vector<float>>& v) {
+Status Session::restore(std::span<const int32_t> tokens, const std::vector<std::vector<uint8_t>>& k,
+                        const std::vector<std::vector<uint8_t>>& v) {
     if (m_options.mode != SessionMode::cached)
         return Status::error("only a cached session can take a saved cache");
-    if (!m_options.cache.exact())
-        return Status::error("a saved cache holds float32 rows of every position; this session runs the " +
-                             m_options.cache.describe() + " cache variant");
+    if (m_options.cache.evicts())
+        return Status::error("a saved cache holds a row for every position; this session runs the " +
+                             m_options.cache.describe() + " cache variant, which drops rows");
     if (!m_tokens.empty())
         return Status::error("the session already holds " + std::to_string(m_tokens.size()) +
                              " tokens; a saved cache goes into an empty one");
@@ -19,27 +19,24 @@ Status Session::restore(std::span<const int32_t> tokens, const std::vector<std::
     if (n > m_capacity)
         return Status::error("the saved cache holds " + std::to_string(n) +
                              " tokens, past this session's capacity of " + std::to_string(m_capacity));
-    const size_t per_layer = size_t(c.n_kv_heads) * size_t(n) * size_t(c.head_dim);
+    const size_t head = size_t(n) * m_cache->row_bytes();
+    const size_t per_layer = size_t(c.n_kv_heads) * head;
     if (int(k.size()) != c.n_layers || int(v.size()) != c.n_layers)
         return Status::error("the saved cache has " + std::to_string(k.size()) + " layers, the model " +
                              std::to_string(c.n_layers));
     for (int l = 0; l < c.n_layers; ++l)
         if (k[size_t(l)].size() != per_layer || v[size_t(l)].size() != per_layer)
             return Status::error("layer " + std::to_string(l) + " of the saved cache holds " +
-                                 std::to_string(k[size_t(l)].size()) + " values, expected " +
-                                 std::to_string(per_layer));
+                                 std::to_string(k[size_t(l)].size()) + " bytes of K, expected " +
+                                 std::to_string(per_layer) + " (" + m_cache->storage().describe() + ")");
     for (int i = 0; i < n; ++i)
         if (tokens[size_t(i)] < 0 || tokens[size_t(i)] >= c.vocab_size)
             return Status::error("token id " + std::to_string(tokens[size_t(i)]) + " at index " +
                                  std::to_string(i) + " is outside the vocabulary");
-    const size_t head = size_t(n) * c.head_dim;
     for (int l = 0; l < c.n_layers; ++l)
-        for (int h = 0; h < c.n_kv_heads; ++h) {
-            const size_t dst = size_t(h) * m_capacity * c.head_dim;
-            m_stream->upload(m_cache->k_layer(l) + dst, k[size_t(l)].data() + size_t(h) * head, head);
-            m_stream->upload(m_cache->v_layer(l) + dst, v[size_t(l)].data() + size_t(h) * head, head);
-        }
-    m_stream->synchronize();
+        for (int h = 0; h < c.n_kv_heads; ++h)
+            m_cache->write_stored_rows(*m_stream, l, h, k[size_t(l)].data() + size_t(h) * head,
+                                       v[size_t(l)].data() + size_t(h) * head, n);
     KVSCOPE_TRY(m_stream->error().with_context("uploading the saved cache"));
     m_cache->set_length(n);
     m_tokens.assign(tokens.begin(), tokens.end());

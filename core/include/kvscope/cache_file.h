@@ -1,10 +1,12 @@
 // cache_file.h — a session's KV cache saved to a file and resumed later, without prefilling again.
 //
-// A saved cache holds the tokens a cached Session has run, their K and V rows, the token it sampled after
-// them (the one to feed next), the model's identity (architecture, shapes, a CRC-32 of every weight) and
-// the cache's element type. Loading checks every field against the model it is loaded into and refuses a
-// cache of another model or shape, a truncated or corrupt file, with a message naming what differs. The
-// format is described field by field at the top of core/engine/cache_file.cpp (its reader).
+// A saved cache holds the tokens a cached Session has run, their K and V rows as its cache stores them
+// (float32, or a cache variant's f16, bf16, int8 or int4 encoding, scales included), the token it sampled
+// after them (the one to feed next), the model's identity (architecture, shapes, a CRC-32 of every
+// weight) and the cache's element type. A variant that drops rows (eviction) is not saved. Loading checks
+// every field against the model it is loaded into and refuses a cache of another model or shape, a truncated
+// or corrupt file, with a message naming what differs. The format is described field by field at the top of
+// core/engine/cache_file.cpp (its reader).
 #pragma once
 
 #include <cstdint>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kvscope/kv_storage.h"
 #include "kvscope/model.h"
 #include "kvscope/session.h"
 #include "kvscope/status.h"
@@ -33,11 +36,11 @@ CacheModelIdentity cache_model_identity(const Model& model);
 struct CacheFileContents {
     uint32_t version = 0;
     CacheModelIdentity model;
-    uint32_t element_type = 0;  // 0: float32
+    KVStorage storage;  // the element type (and group size) the rows are stored in
     std::vector<int32_t> tokens;
     int32_t next_token = -1;
-    // Per layer, K and V rows: [n_kv_heads][n_tokens][head_dim] float32.
-    std::vector<std::vector<float>> k, v;
+    // Per layer, K and V rows as stored: [n_kv_heads][n_tokens][storage.bytes_per_row(head_dim)].
+    std::vector<std::vector<uint8_t>> k, v;
     uint64_t kv_bytes = 0;
 };
 
@@ -50,9 +53,15 @@ Result<CacheFileContents> parse_cache_file(std::span<const uint8_t> bytes, const
 Status check_cache_identity(const CacheFileContents& file, const CacheModelIdentity& model,
                             const std::string& name);
 
-// Writes the session's tokens and K/V (cached mode, at least one token) and `next_token` to `path`.
+// Writes the session's tokens and K/V (cached mode, at least one token, no eviction) and `next_token` to
+// `path`, in the element type its cache stores.
 Status save_cache_file(const Session& session, int32_t next_token, const std::string& path);
-// Reads `path` into an empty cached session of the same model; returns the token to feed next.
+// Reads and parses `path` (before a session exists: its storage says which cache variant to create).
+Result<CacheFileContents> read_cache_file(const std::string& path);
+// Puts a parsed file into an empty cached session of the same model whose cache stores the same element
+// type; returns the token to feed next. `name` is used in messages.
+Result<int32_t> restore_cache_file(Session& session, const CacheFileContents& file, const std::string& name);
+// read_cache_file, then restore_cache_file.
 Result<int32_t> load_cache_file(Session& session, const std::string& path);
 
 }  // namespace kvscope

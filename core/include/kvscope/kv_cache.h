@@ -75,6 +75,16 @@ class KVCache {
     void read_rows(Stream& stream, int layer, int kv_head, bool key, int row_begin, int n_rows,
                    float* out) const;
 
+    // Rows [row_begin, row_begin + n_rows) of one head's K (or V) as the store of record holds them,
+    // row_bytes() each: the element type's encoding (kv_storage.h; f32: the float values).
+    void read_stored_rows(Stream& stream, int layer, int kv_head, bool key, int row_begin, int n_rows,
+                          uint8_t* out) const;
+    // Fills rows [0, n_rows) of one head's K and V from their stored form (as read_stored_rows gives them)
+    // and makes what the attention reads from them; row r holds position r. For a cache that evicts
+    // nothing (a saved cache put back, kvscope/cache_file.h); set_length() follows.
+    void write_stored_rows(Stream& stream, int layer, int kv_head, const uint8_t* k_rows,
+                           const uint8_t* v_rows, int n_rows);
+
     // ---- engine hooks (core/engine/forward.cpp and session.cpp) -------------------------------------------
     // Whether K must be handed over before RoPE (re-indexed caches store it so).
     bool wants_pre_rope_k() const { return m_has_store && m_policy.reindex; }
@@ -96,6 +106,7 @@ class KVCache {
   private:
     KVCache() = default;
     uint8_t* stored(int layer, int kv_head, bool key, int row);
+    const uint8_t* stored(int layer, int kv_head, bool key, int row) const;
     void rebuild_rows(Stream& stream, int layer, int kv_head, int row_begin, int row_end, float rope_theta,
                       RopeLayout rope_layout);
 

@@ -106,11 +106,15 @@ class Session {
     const Counters& cumulative() const;
     // Copies rows of the cache to the host (cached mode only).
     void read_cache_rows(int layer, int kv_head, bool key, int row_begin, int n_rows, float* out) const;
+    // Copies rows [0, n_rows) of one head's K (or V) as the cache stores them (KVCache::read_stored_rows).
+    void read_stored_cache_rows(int layer, int kv_head, bool key, int n_rows, uint8_t* out) const;
 
-    // Fills an empty cached session with a saved state (kvscope/cache_file.h): `tokens` and their K/V rows,
-    // k[layer] and v[layer] as [n_kv_heads][tokens][head_dim]; the next decode() continues after them.
-    Status restore(std::span<const int32_t> tokens, const std::vector<std::vector<float>>& k,
-                   const std::vector<std::vector<float>>& v);
+    // Fills an empty cached session with a saved state (kvscope/cache_file.h): `tokens` and their K/V rows
+    // as the session's cache stores them (KVCache::read_stored_rows: float32, or the variant's encoding),
+    // k[layer] and v[layer] as [n_kv_heads][tokens][row bytes]; the next decode() continues after them.
+    // A cache variant that drops rows cannot take one.
+    Status restore(std::span<const int32_t> tokens, const std::vector<std::vector<uint8_t>>& k,
+                   const std::vector<std::vector<uint8_t>>& v);
 
     // A step checks this flag between layers and gives up with an error when it is set.
     void set_cancel_flag(const std::atomic<bool>* flag) { m_cancel = flag; }
