@@ -66,6 +66,11 @@ class EngineWorker : public QObject {
     // Writes the cached run's tokens and K/V (and the token it chose next) to a cache file
     // (kvscope/cache_file.h); answers with cacheSaved. Refused while playing.
     void saveCache(const QString& path);
+    // File ▸ Open cache: a saved cache (float32, of this model) becomes step 0 of the run with a KV cache,
+    // restored without computing anything (StepTrace::restored); the right run processes the same tokens
+    // (without a cache it has nothing to restore; a variant builds its own cache). Answers with stepped
+    // (the pair) and cacheOpened.
+    void openCache(const QString& path, quint64 epoch);
     // Joins the race threads and frees the sessions; the last call before the thread quits.
     void shutdown();
 
@@ -84,6 +89,8 @@ class EngineWorker : public QObject {
     void settingsRejected(const QString& message, const kvscope::app::RunSettings& current);
     void reachedEnd(const QString& message);
     void cacheSaved(const QString& path, const QString& error, int tokens);  // error empty: saved
+    // error empty: opened; the tokens restored and the seconds reading and restoring them took.
+    void cacheOpened(const QString& path, const QString& error, int tokens, double seconds);
 
   private:
     struct Run {

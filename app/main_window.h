@@ -122,7 +122,11 @@ class MainWindow : public QMainWindow {
     GlView* complexityView() const { return m_complexity; }
     ConversationsPanel* conversations() const { return m_conversations; }
     void showConversations();
-    void saveCache();                       // File ▸ Save cache… (asks for a file)
+    void saveCache();  // File ▸ Save cache… (asks for a file)
+    void openCache();  // File ▸ Open cache… (asks for a file)
+    // Continues from a saved cache: it becomes step 0 of the run with a KV cache, restored without
+    // computing; the right run processes its tokens (EngineWorker::openCache).
+    void openCacheFrom(const QString& path);
     void saveCacheTo(const QString& path);  // the cached run's K/V, resumable with kvscope-cli --load-cache
                                             // // View ▸ Conversations: raises the dock and gives it room
     QList<GlView*> glViews() const;
@@ -154,6 +158,8 @@ class MainWindow : public QMainWindow {
     void contextFilled(const QString& message);
     // File ▸ Save cache… finished: `error` is empty on success.
     void cacheSaved(const QString& path, const QString& error);
+    // File ▸ Open cache… finished: `error` is empty on success.
+    void cacheOpened(const QString& path, const QString& error);
 
   protected:
     void closeEvent(QCloseEvent* event) override;
@@ -210,6 +216,7 @@ class MainWindow : public QMainWindow {
     void onStepped(const StepPair& pair);
     void onRaceStepped(Side side, const StepTracePtr& trace, quint64 epoch);
     void onStepFailed(const QString& message);
+    void onCacheOpened(const QString& path, const QString& error, int tokens, double seconds);
     void onRunReset();
     void afterResult(bool completesStep);
 

@@ -160,6 +160,7 @@ void MainWindow::buildMenus() {
     file->addAction(m_exportAction);
     file->addAction(m_lessonPackAction);
     file->addAction(tr("&Save cache…"), this, &MainWindow::saveCache);
+    file->addAction(tr("Open &cache…"), this, &MainWindow::openCache);
     file->addSeparator();
     file->addAction(m_quitAction);
     QMenu* run = menuBar()->addMenu(tr("&Run"));

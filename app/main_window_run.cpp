@@ -11,6 +11,7 @@
 #include "app_paths.h"
 #include "engine_worker.h"
 #include "explanation_panel.h"
+#include "format.h"
 #include "main_window.h"
 #include "pane_widget.h"
 #include "presenter_widget.h"
@@ -53,6 +54,7 @@ void MainWindow::connectWorker() {
                     showError(tr("Save cache"), error);
                 emit cacheSaved(path, error);
             });
+    connect(w, &EngineWorker::cacheOpened, this, &MainWindow::onCacheOpened);
     connect(w, &EngineWorker::reachedEnd, this, [this](const QString& message) {
         // Which run is at the end shows in its own pane (updateContextState); this says why play stopped.
         if (contextFull())
@@ -528,6 +530,12 @@ void MainWindow::onStepped(const StepPair& pair) {
         m_worker->acknowledge();
         return;
     }
+    if (pair.cached && pair.cached->restored) {
+        // File ▸ Open cache: the restored cache starts a new history.
+        m_store.clear();
+        for (Side side : kSides)
+            pane(side)->setNote(QString());
+    }
     m_store.appendPair(pair);
     afterResult(true);
 }
@@ -573,6 +581,56 @@ void MainWindow::saveCache() {
 void MainWindow::saveCacheTo(const QString& path) {
     QMetaObject::invokeMethod(
         m_worker, [w = m_worker, path] { w->saveCache(path); }, Qt::QueuedConnection);
+}
+
+void MainWindow::openCache() {
+    const QString path = QFileDialog::getOpenFileName(this, tr("Open a saved KV cache"), QString(),
+                                                      tr("KVScope cache (*.kvcache);;All files (*)"));
+    if (!path.isEmpty()) openCacheFrom(path);
+}
+
+void MainWindow::openCacheFrom(const QString& path) {
+    leavePrompt();
+    if (!m_model.valid()) {
+        showError(tr("No model"), tr("Open the model the cache was saved with first (File ▸ Open model…)."));
+        return;
+    }
+    m_autoSteps = 0;
+    m_autoActive = false;
+    // The history stays until the restored step arrives (onStepped): a file that is refused loses nothing.
+    const quint64 epoch = m_worker->interrupt();
+    QMetaObject::invokeMethod(
+        m_worker, [w = m_worker, path, epoch] { w->openCache(path, epoch); }, Qt::QueuedConnection);
+}
+
+void MainWindow::onCacheOpened(const QString& path, const QString& error, int tokens, double seconds) {
+    if (!error.isEmpty()) {
+        showError(tr("Open cache"), error);
+        emit cacheOpened(path, error);
+        return;
+    }
+    // The restored tokens are this run's prompt now: Reset runs them again as one (a real prefill).
+    if (const StepTrace* t = m_store.trace(Side::cached, 0); t && t->restored) {
+        m_runPrompt = t->input_tokens;
+        if (m_model.tokenizer)
+            setPrompt(QString::fromStdString(m_model.tokenizer->decode(t->input_tokens)));
+        else {
+            QStringList ids;
+            for (int32_t id : t->input_tokens)
+                ids << QString::number(id);
+            setPrompt(ids.join(QStringLiteral(", ")));
+        }
+    }
+    QString right;
+    if (const StepTrace* u = m_store.trace(Side::uncached, 0))
+        right = tr("; the right run computed them: %1 in %2")
+                    .arg(formatFlops(double(u->counters.flops())), formatSeconds(u->counters.wall_seconds));
+    statusBar()->showMessage(tr("Opened %1: %2 tokens restored in %3, 0 FLOPs%4")
+                                 .arg(QFileInfo(path).fileName())
+                                 .arg(tokens)
+                                 .arg(formatSeconds(seconds), right),
+                             20000);
+    emit cacheOpened(path, QString());
 }
 
 }  // namespace kvscope::app

@@ -229,7 +229,34 @@ QString narrate(const TraceStore& store, const Theme& th, CompareMode mode) {
                                            ? (cachedFull ? cachedName : uncachedName)
                                            : QString());
 
-    if (a && a->phase == Phase::prefill) {
+    if (a && a->restored) {
+        const int n = a->pos_end;
+        html += QObject::tr("<h3>Step 0 — a saved cache, restored</h3>");
+        html += QObject::tr(
+                    "<p>%1 did not run these %2 tokens through the model: their K and V were <b>read from a "
+                    "saved cache file</b> (File ▸ Open cache), %3 in all (2 × %4 layers × %5 KV heads × %6 "
+                    "dims × %2 tokens × 4 B). Cost: <b>0 FLOPs</b>, %7 to read and check the file.</p>")
+                    .arg(cachedName)
+                    .arg(num(QString::number(n)))
+                    .arg(num(formatBytes(perToken * n)))
+                    .arg(c.n_layers)
+                    .arg(c.n_kv_heads)
+                    .arg(c.head_dim)
+                    .arg(num(formatSeconds(a->counters.wall_seconds)));
+        if (b)
+            html +=
+                QObject::tr(
+                    "<p>%1 has no saved cache to start from, so it ran all %2 tokens: %3 in %4. That is "
+                    "the prefill a saved cache spares — what a provider's \"cached input tokens\" are "
+                    "not charged for.</p>")
+                    .arg(uncachedName, num(QString::number(n)), num(formatFlops(double(b->counters.flops()))),
+                         num(formatSeconds(b->counters.wall_seconds)));
+        html += QObject::tr(
+                    "<p>No attention was computed for the restored tokens, so the attention map is empty "
+                    "above the next row. The file also holds the token chosen next, %1: Step (Space) feeds "
+                    "it in and continues exactly where the saved run stopped.</p>")
+                    .arg(num(tokenQuoted(tok, a->chosen)));
+    } else if (a && a->phase == Phase::prefill) {
         const int n = a->pos_end;
         html += QObject::tr("<h3>Step 0 — the prefill</h3>");
         html += QObject::tr(
@@ -386,7 +413,13 @@ QString stepCaption(const TraceStore& store) {
     const StepTrace* a = store.trace(Side::cached, sa);
     if (!a) return QString();
     QString text;
-    if (a->phase == Phase::prefill) {
+    if (a->restored) {
+        text = QObject::tr(
+                   "Step 0, a saved cache: the cached run restored the K and V of %1 tokens (%2) from a "
+                   "file, computing nothing; the uncached run had to compute them.")
+                   .arg(a->pos_end)
+                   .arg(formatBytes(double(c.kv_bytes_per_token(4)) * a->pos_end));
+    } else if (a->phase == Phase::prefill) {
         text = QObject::tr(
                    "Step 0, the prefill: both runs put the prompt's %1 tokens through all %2 layers in "
                    "one pass (%3 each); the cached run keeps their K and V (%4), the uncached run "

@@ -5,7 +5,8 @@
 // (at long contexts, the last query rows only). Weights can be divided by their row's largest (uRowMax:
 // at 2,000 keys a row's weights are small and a shared scale shows black) and mapped through √ or a log
 // scale (1e-4 … 1). Sampling is exact (texelFetch); where a pixel covers several cells it shows the
-// largest mapped weight among them (up to 8 × 8).
+// largest mapped weight among them (up to 8 × 8). A row whose largest weight is 0 was never computed (a
+// saved cache restored its keys, not their attention): it is drawn like the masked cells.
 #version 330 core
 
 in vec2 vLocal;
@@ -45,6 +46,9 @@ void main() {
     vec3 colour;
     if (key > uQueryBegin + c1.y) {
         colour = uMaskColor.rgb;  // every key under this pixel lies after every query: masked
+    } else if (texelFetch(uRowMax, ivec2(query, uHead), 0).r <= 0.0 &&
+               texelFetch(uRowMax, ivec2(uQueryBegin + c1.y, uHead), 0).r <= 0.0) {
+        colour = uMaskColor.rgb;  // rows without attention (restored from a file)
     } else {
         float t = mapped(c0.x, query);
         if (c1 != c0) {  // several cells under this pixel: the largest among them

@@ -2,8 +2,11 @@
 // system prompt run in both layouts; the paged map shares the prompt's blocks (reference count 4) and
 // reuses its tokens three times, while reservation admits only what the budget holds at the limit; "how
 // many fit" counts more conversations under paging; turn 2 of the chat runs fewer FLOPs with the cache.
+// File ▸ Save cache and File ▸ Open cache: a cache saved from the window and opened again continues with
+// the same tokens and probabilities as the run that never stopped; a refused file leaves the run as it was.
 // With KVSCOPE_SCREENSHOT_DIR set it also saves the screen at 1920x1080 and 1280x720 in every theme.
 // Needs OpenGL 3.3 for the window's other views: CTest runs it under Xvfb.
+#include <QFile>
 #include <QScreen>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -106,6 +109,64 @@ class ConversationsGuiTest : public QObject {
         QVERIFY2(next.is_ok(), next.message().c_str());
         QCOMPARE(next.value(), last->chosen);
         QCOMPARE(session.value()->position(), last->pos_end);
+
+        // The run that never stopped: 4 more steps in the window.
+        QSignalSpy more(m_window.get(), &MainWindow::stepsFinished);
+        m_window->stepRepeatedly(4);
+        QTRY_VERIFY_WITH_TIMEOUT(more.count() >= 1, 60000);
+        const int total = store.stepCount(Side::cached);
+        std::vector<StepTracePtr> uninterrupted;
+        for (int i = total - 4; i < total; ++i)
+            uninterrupted.push_back(store.step(Side::cached, i).trace);
+
+        // File ▸ Open cache: step 0 is the restored cache, computed by nothing; the right run computed it.
+        QSignalSpy opened(m_window.get(), &MainWindow::cacheOpened);
+        m_window->openCacheFrom(file);
+        QTRY_COMPARE_WITH_TIMEOUT(opened.count(), 1, 30000);
+        QVERIFY2(opened.at(0).at(1).toString().isEmpty(), qPrintable(opened.at(0).at(1).toString()));
+        QTRY_COMPARE_WITH_TIMEOUT(store.stepCount(Side::cached), 1, 10000);
+        const StepTrace* restored = store.trace(Side::cached, 0);
+        QVERIFY(restored->restored);
+        QCOMPARE(restored->pos_end, last->pos_end);
+        QCOMPARE(restored->counters.flops(), uint64_t(0));
+        QCOMPARE(restored->chosen, last->chosen);
+        QVERIFY(!restored->kv.empty() && restored->kv[0].n_rows == last->pos_end);
+        QVERIFY(store.trace(Side::uncached, 0)->counters.flops() > 0);
+        QVERIFY(!m_window->prompt().isEmpty());
+
+        // Continue: the same tokens and probabilities as the window's own continuation.
+        QSignalSpy resumed(m_window.get(), &MainWindow::stepsFinished);
+        m_window->stepRepeatedly(4);
+        QTRY_VERIFY_WITH_TIMEOUT(resumed.count() >= 1, 60000);
+        QCOMPARE(store.stepCount(Side::cached), 5);
+        for (int i = 0; i < 4; ++i) {
+            const StepTrace& a = *uninterrupted[size_t(i)];
+            const StepTrace& b = *store.trace(Side::cached, i + 1);
+            QCOMPARE(b.input_tokens, a.input_tokens);
+            QCOMPARE(b.chosen, a.chosen);
+            QVERIFY(std::fabs(b.chosen_prob - a.chosen_prob) <= 1e-6f);
+        }
+        // The uncached run recomputed the restored rows: they match what the file held.
+        const TraceStore::Step& check = store.step(Side::uncached, 1);
+        QVERIFY(check.recompute);
+        qInfo("restored %d tokens; the uncached run's rebuilt rows differ by at most %g", restored->pos_end,
+              double(check.recompute->maxAbs));
+        QVERIFY(check.recompute->maxAbs <= 1e-4);
+
+        // A corrupt file is refused with its reason, and the run in the window stays.
+        const QString bad = dir.path() + QStringLiteral("/bad.kvcache");
+        QFile in(file), out(bad);
+        QVERIFY(in.open(QIODevice::ReadOnly) && out.open(QIODevice::WriteOnly));
+        QByteArray bytes = in.readAll();
+        bytes[int(bytes.size()) - 3] = char(bytes[int(bytes.size()) - 3] ^ 0x10);
+        out.write(bytes);
+        out.close();
+        QSignalSpy refused(m_window.get(), &MainWindow::cacheOpened);
+        m_window->openCacheFrom(bad);
+        QTRY_COMPARE_WITH_TIMEOUT(refused.count(), 1, 30000);
+        QVERIFY2(refused.at(0).at(1).toString().contains(QStringLiteral("corrupt tokens or K/V data")),
+                 qPrintable(refused.at(0).at(1).toString()));
+        QCOMPARE(store.stepCount(Side::cached), 5);
     }
 
     void screenshots() {

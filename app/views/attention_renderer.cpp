@@ -256,7 +256,7 @@ void AttentionRenderer::drawTile(FrameContext& frame, ImDrawList* dl, const Tile
     d.queryBegin = tile.queryBegin;
     d.queryCount = tile.queryCount;
     d.rect = QRectF(tile.a.x, tile.a.y, tile.b.x - tile.a.x, tile.b.y - tile.a.y);
-    d.rowBegin = t.pos_begin;
+    d.rowBegin = t.restored ? t.pos_end : t.pos_begin;  // a restored step computed no attention rows
     d.rowEnd = t.pos_end;
     d.scale = WeightScale(int(store.attentionScale()));
     d.rowNormalised = store.attentionRowNormalised();

@@ -227,7 +227,9 @@ QStringList KvCacheRenderer::stepLines(const TraceStore& store, Side side, int s
     QStringList lines;
     if (t->mode == SessionMode::cached) {
         // The exact cache, or (the right pane) a cache variant: both keep what they computed.
-        if (t->pos_begin == 0) {
+        if (t->restored) {
+            lines << tr("Restored from a saved cache file: these rows were read, not computed.");
+        } else if (t->pos_begin == 0) {
             lines << tr("The prefill computed the K and V of every prompt token once; the cache keeps them.");
         } else {
             const int reused = std::max(0, t->cache.rows - 1);
@@ -241,7 +243,11 @@ QStringList KvCacheRenderer::stepLines(const TraceStore& store, Side side, int s
         return lines;
     }
     if (t->pos_begin == 0) {
-        lines << tr("Nothing rebuilt yet: the prefill computes every row once in both runs.");
+        const StepTrace* other = store.trace(Side::cached, step);
+        lines << (other && other->restored
+                      ? tr("Nothing rebuilt yet: it computed every row once, where the cached run read them "
+                           "from a file.")
+                      : tr("Nothing rebuilt yet: the prefill computes every row once in both runs."));
         return lines;
     }
     lines << tr("Rebuilt this step: %1 rows per layer and KV head (%2 so far)")
@@ -275,7 +281,9 @@ std::vector<KvCacheRenderer::LegendItem> KvCacheRenderer::legendItems(const Them
         items.push_back({th.panel, nullptr, tr("evicted: gone from the cache")});
     if (cached && t.cache.sinks > 0) items.push_back({th.accent, nullptr, tr("attention sinks (kept)")});
     items.push_back({th.newRow, nullptr,
-                     t.phase == Phase::prefill ? tr("written by the prefill") : tr("written this step")});
+                     t.restored                  ? tr("restored from the file")
+                     : t.phase == Phase::prefill ? tr("written by the prefill")
+                                                 : tr("written this step")});
     if (!cached && t.pos_begin > 0) {
         items.push_back({th.side(Side::uncached), nullptr, tr("rebuilt again")});
         items.push_back({th.side(Side::cached), nullptr, tr("= the cached rows")});

@@ -35,7 +35,9 @@ void TokenStripRenderer::render(FrameContext& frame) {
                                 .arg(prompt)
                                 .arg(generated)
                                 .arg(step)
-                                .arg(t->phase == Phase::prefill ? tr("prefill") : tr("decode"));
+                                .arg(t->restored                  ? tr("restored")
+                                     : t->phase == Phase::prefill ? tr("prefill")
+                                                                  : tr("decode"));
     y += panel.note(summary, th.textDim);
     y += frame.px(24);
 

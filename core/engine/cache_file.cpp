@@ -319,8 +319,10 @@ Result<CacheFileContents> read_cache_file(const std::string& path) {
     return parse_cache_file(bytes, path);
 }
 
-Result<int32_t> restore_cache_file(Session& session, const CacheFileContents& file, const std::string& name) {
-    KVSCOPE_TRY(check_cache_identity(file, cache_model_identity(session.engine().model()), name));
+Result<int32_t> restore_cache_file(Session& session, const CacheFileContents& file, const std::string& name,
+                                   const CacheModelIdentity* identity) {
+    KVSCOPE_TRY(check_cache_identity(
+        file, identity ? *identity : cache_model_identity(session.engine().model()), name));
     const CachePolicy& policy = session.options().cache;
     if (!same_encoding(file.storage, policy.storage))
         return Status::error(name + ": the cache holds " + file.storage.describe() +

@@ -258,28 +258,7 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
         }
         rows_evicted = m_cache->rows_evicted() - before;
     }
-    {
-        CacheState& cs = trace->cache;
-        const CachePolicy& p = m_cache->policy();
-        cs.policy = cache_variant_spec(p);
-        cs.label = p.describe();
-        cs.element = kv_element_name(p.storage.element);
-        cs.bytes_per_value = m_cache->bytes_per_value();
-        cs.row_bytes = m_cache->row_bytes();
-        cs.rows = cached ? m_cache->length() : n_run;
-        cs.reindexed = p.reindex;
-        cs.sinks = p.eviction == EvictionKind::sinks_window ? p.sinks : 0;
-        cs.n_kv_heads = c.n_kv_heads;
-        cs.contiguous = !cached || m_cache->contiguous();
-        if (!cs.contiguous) {
-            const RowMapView map = m_cache->row_map();
-            cs.positions.reserve(size_t(c.n_layers) * c.n_kv_heads * cs.rows);
-            for (int l = 0; l < c.n_layers; ++l)
-                for (int h = 0; h < c.n_kv_heads; ++h)
-                    for (int r = 0; r < cs.rows; ++r)
-                        cs.positions.push_back(map.position(l, h, r));
-        }
-    }
+    fill_cache_state(trace->cache, n_run);
 
     m_logits = std::move(fwd->logits);
     std::span<const float> last(m_logits.data() + m_logits.size() - c.vocab_size, size_t(c.vocab_size));
@@ -395,6 +374,30 @@ void Session::reset() {
     m_cumulative_by_step.clear();
     m_step_end_pos.clear();
     m_step = 0;
+}
+
+void Session::fill_cache_state(CacheState& cs, int rows) const {
+    const ModelConfig& c = m_engine->config();
+    const bool cached = m_options.mode == SessionMode::cached;
+    const CachePolicy& p = m_cache->policy();
+    cs.policy = cache_variant_spec(p);
+    cs.label = p.describe();
+    cs.element = kv_element_name(p.storage.element);
+    cs.bytes_per_value = m_cache->bytes_per_value();
+    cs.row_bytes = m_cache->row_bytes();
+    cs.rows = cached ? m_cache->length() : rows;
+    cs.reindexed = p.reindex;
+    cs.sinks = p.eviction == EvictionKind::sinks_window ? p.sinks : 0;
+    cs.n_kv_heads = c.n_kv_heads;
+    cs.contiguous = !cached || m_cache->contiguous();
+    if (!cs.contiguous) {
+        const RowMapView map = m_cache->row_map();
+        cs.positions.reserve(size_t(c.n_layers) * c.n_kv_heads * cs.rows);
+        for (int l = 0; l < c.n_layers; ++l)
+            for (int h = 0; h < c.n_kv_heads; ++h)
+                for (int r = 0; r < cs.rows; ++r)
+                    cs.positions.push_back(map.position(l, h, r));
+    }
 }
 
 void Session::read_cache_rows(int layer, int kv_head, bool key, int row_begin, int n_rows, float* out) const {

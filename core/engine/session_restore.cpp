@@ -49,4 +49,47 @@ Status Session::restore(std::span<const int32_t> tokens, const std::vector<std::
     return Status::ok();
 }
 
+StepTracePtr Session::restored_step(int32_t next_token, double seconds) const {
+    const ModelConfig& c = m_engine->config();
+    const int n = position();
+    auto trace = std::make_shared<StepTrace>();
+    trace->step = 0;
+    trace->phase = Phase::prefill;
+    trace->mode = m_options.mode;
+    trace->pos_begin = 0;
+    trace->pos_end = n;
+    trace->computed_begin = n;  // nothing was run through the layers
+    trace->n_layers = c.n_layers;
+    trace->n_heads = c.n_heads;
+    trace->n_kv_heads = c.n_kv_heads;
+    trace->head_dim = c.head_dim;
+    trace->vocab_size = c.vocab_size;
+    trace->capacity = m_capacity;
+    trace->input_tokens = m_tokens;
+    trace->restored = true;
+    trace->chosen = next_token;
+    trace->counters.wall_seconds = seconds;
+    trace->counters.kv_bytes_resident = m_cache->bytes_resident();
+    trace->cumulative = trace->counters;
+    // The restored rows are all new to this session: what a trace's "new rows" (and "computed") hold.
+    if (m_options.trace.kv != RowSelection::none && n > 0) {
+        const int hd = c.head_dim;
+        trace->kv.resize(size_t(c.n_layers));
+        for (int l = 0; l < c.n_layers; ++l) {
+            LayerKV& lk = trace->kv[size_t(l)];
+            lk.row_begin = 0;
+            lk.n_rows = n;
+            lk.k.resize(size_t(c.n_kv_heads) * n * hd);
+            lk.v.resize(lk.k.size());
+            for (int h = 0; h < c.n_kv_heads; ++h) {
+                m_cache->read_rows(*m_stream, l, h, true, 0, n, lk.k.data() + size_t(h) * n * hd);
+                m_cache->read_rows(*m_stream, l, h, false, 0, n, lk.v.data() + size_t(h) * n * hd);
+            }
+        }
+        m_stream->synchronize();
+    }
+    fill_cache_state(trace->cache, n);
+    return trace;
+}
+
 }  // namespace kvscope

@@ -59,8 +59,10 @@ Status save_cache_file(const Session& session, int32_t next_token, const std::st
 // Reads and parses `path` (before a session exists: its storage says which cache variant to create).
 Result<CacheFileContents> read_cache_file(const std::string& path);
 // Puts a parsed file into an empty cached session of the same model whose cache stores the same element
-// type; returns the token to feed next. `name` is used in messages.
-Result<int32_t> restore_cache_file(Session& session, const CacheFileContents& file, const std::string& name);
+// type; returns the token to feed next. `name` is used in messages; `identity`, when given, is the
+// session's model's (cache_model_identity), to spare hashing the weights again.
+Result<int32_t> restore_cache_file(Session& session, const CacheFileContents& file, const std::string& name,
+                                   const CacheModelIdentity* identity = nullptr);
 // read_cache_file, then restore_cache_file.
 Result<int32_t> load_cache_file(Session& session, const std::string& path);
 

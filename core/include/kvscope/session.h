@@ -116,12 +116,20 @@ class Session {
     Status restore(std::span<const int32_t> tokens, const std::vector<std::vector<uint8_t>>& k,
                    const std::vector<std::vector<uint8_t>>& v);
 
+    // After restore(): the trace of the restored tokens as one step (StepTrace::restored): their K/V rows
+    // as the trace options select them, the cache's state, `next_token` as the chosen token and
+    // `seconds` (the time the restore took) as the wall time; nothing else was computed. (For a cache of
+    // fewer bits the values before rounding are not in a saved cache: LayerKV::k_computed stays empty.)
+    StepTracePtr restored_step(int32_t next_token, double seconds) const;
+
     // A step checks this flag between layers and gives up with an error when it is set.
     void set_cancel_flag(const std::atomic<bool>* flag) { m_cancel = flag; }
 
   private:
     Session() = default;
     Result<StepTracePtr> run_step(std::span<const int32_t> new_tokens, Phase phase, bool all_logits);
+    // The cache after a step: its policy, sizes and row map (`rows`: the rows an uncached step ran).
+    void fill_cache_state(CacheState& cs, int rows) const;
 
     std::shared_ptr<const Engine> m_engine;
     SessionOptions m_options;

@@ -152,6 +152,10 @@ struct StepTrace {
 
     Counters counters;    // this step
     Counters cumulative;  // the session so far, this step included
+    // The step's tokens and their K/V came from a saved cache (Session::restored_step): nothing was
+    // computed (the counters are zero but for the wall time), no attention and no logits were recorded,
+    // and `chosen` is the token the file says comes next.
+    bool restored = false;
 
     CacheState cache;  // the cache after this step (cached mode; the uncached run's scratch otherwise)
     Quality quality;   // filled when the step was compared with a reference run
