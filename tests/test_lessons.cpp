@@ -292,7 +292,7 @@ class LessonsTest : public QObject {
         QVERIFY2(!model.isEmpty(), "the embedded model was not found");
         m_window->openModel(model);
         QTRY_COMPARE_WITH_TIMEOUT(ready.count(), 1, 30000);
-        m_window->conversations()->setStepDelayMs(0);  // chapter 9 runs the conversations flat out
+        m_window->conversations()->setStepDelayMs(0);  // chapter 10 runs the conversations flat out
     }
     void cleanupTestCase() { m_window.reset(); }
 
@@ -394,7 +394,7 @@ class LessonsTest : public QObject {
         for (const LessonValueInfo& info : lessonValueNames()) {
             if (QLatin1String(info.name).startsWith(QLatin1String("conv.")) ||
                 QLatin1String(info.name).startsWith(QLatin1String("turn.")))
-                continue;  // the Conversations view's: checked when chapter 9 runs it
+                continue;  // the Conversations view's: checked when chapter 10 runs it
             if (QLatin1String(info.name).startsWith(QLatin1String("variant."))) {
                 // Without a cache on the right there is no variant: said, never made up.
                 Result<LessonValue> none = lessonValue(m_window->store(), QLatin1String(info.name));
