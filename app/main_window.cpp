@@ -24,6 +24,7 @@
 #include "conversations/conversations_panel.h"
 #include "engine_worker.h"
 #include "explanation_panel.h"
+#include "first_token_panel.h"
 #include "format.h"
 #include "lessons/glossary_dialog.h"
 #include "lessons/lesson_panel.h"
@@ -171,7 +172,20 @@ void MainWindow::buildDocks() {
     m_complexityDock->setWidget(m_complexity);
     addDockWidget(Qt::BottomDockWidgetArea, m_complexityDock);
     tabifyDockWidget(m_rooflineDock, m_complexityDock);
+    // The pause before the first word: time to first token against prompt length, measured on demand.
+    m_firstToken = new FirstTokenPanel(m_store, *m_display);
+    m_firstTokenDock = new QDockWidget(tr("First token"), this);
+    m_firstTokenDock->setObjectName(QStringLiteral("firstTokenDock"));
+    m_firstTokenDock->setWidget(m_firstToken);
+    addDockWidget(Qt::BottomDockWidgetArea, m_firstTokenDock);
+    tabifyDockWidget(m_complexityDock, m_firstTokenDock);
     m_plotsDock->raise();
+    // First shown (its tab or the View menu): measure, as the roofs are; the tests measure when they ask.
+    connect(m_firstTokenDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
+        if (visible && m_options.useSettings && m_store.hasModel() && m_firstToken->sweep().rows.empty() &&
+            !m_firstToken->measuring())
+            m_firstToken->measure();
+    });
     connect(m_rooflineDock, &QDockWidget::visibilityChanged, this, [this](bool visible) {
         if (visible && !m_peaks.valid() && m_options.useSettings) m_rooflinePanel->measure();
     });
@@ -244,6 +258,7 @@ void MainWindow::buildDocks() {
                                                             {m_scaleDock, tr("Scale")},
                                                             {m_rooflineDock, tr("Roofline")},
                                                             {m_complexityDock, tr("Complexity")},
+                                                            {m_firstTokenDock, tr("1st token")},
                                                             {m_conversationsDock, tr("Chats")}};
     for (const auto& [dock, brief] : shortTitles) {
         dock->setProperty("fullTitle", dock->windowTitle());
@@ -282,6 +297,13 @@ void MainWindow::showComplexityView() {
     m_complexityDock->show();
     m_complexityDock->raise();
     resizeDocks({m_complexityDock}, {std::max(height() * 45 / 100, m_complexityDock->height())},
+                Qt::Vertical);
+}
+
+void MainWindow::showFirstTokenView() {
+    m_firstTokenDock->show();
+    m_firstTokenDock->raise();
+    resizeDocks({m_firstTokenDock}, {std::max(height() * 45 / 100, m_firstTokenDock->height())},
                 Qt::Vertical);
 }
 
@@ -478,7 +500,7 @@ void MainWindow::fitDocksToHeight() {
 }
 
 QList<QDockWidget*> MainWindow::scaleDocks() const {
-    return {m_scaleDock, m_rooflineDock, m_complexityDock, m_conversationsDock};
+    return {m_scaleDock, m_rooflineDock, m_complexityDock, m_firstTokenDock, m_conversationsDock};
 }
 
 void MainWindow::scheduleFitDockTabs() {

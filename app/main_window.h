@@ -43,6 +43,7 @@ class LessonPanel;
 class GlView;
 class PaneWidget;
 class PresenterWidget;
+class FirstTokenPanel;
 class RooflinePanel;
 class ScalePanel;
 class SamplingPanel;
@@ -120,6 +121,8 @@ class MainWindow : public QMainWindow {
     void showRooflineView();
     void showComplexityView();
     GlView* complexityView() const { return m_complexity; }
+    void showFirstTokenView();  // the pause before the first word (measures on first show)
+    FirstTokenPanel* firstToken() const { return m_firstToken; }
     ConversationsPanel* conversations() const { return m_conversations; }
     void showConversations();
     void saveCache();  // File ▸ Save cache… (asks for a file)
@@ -265,6 +268,8 @@ class MainWindow : public QMainWindow {
     QDockWidget* m_rooflineDock = nullptr;
     GlView* m_complexity = nullptr;
     QDockWidget* m_complexityDock = nullptr;
+    FirstTokenPanel* m_firstToken = nullptr;
+    QDockWidget* m_firstTokenDock = nullptr;
     ExplanationPanel* m_explanation = nullptr;
     LessonPanel* m_lessons = nullptr;
     QDockWidget* m_lessonsDock = nullptr;

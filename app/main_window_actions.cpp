@@ -185,11 +185,14 @@ void MainWindow::buildMenus() {
     panels->addActions({m_lessonsDock->toggleViewAction(), m_plotsDock->toggleViewAction(),
                         m_explanationDock->toggleViewAction(), m_samplingDock->toggleViewAction(),
                         m_scaleDock->toggleViewAction(), m_rooflineDock->toggleViewAction(),
-                        m_complexityDock->toggleViewAction(), m_conversationsDock->toggleViewAction()});
+                        m_complexityDock->toggleViewAction(), m_firstTokenDock->toggleViewAction(),
+                        m_conversationsDock->toggleViewAction()});
     view->addAction(tr("&Conversations (paged KV cache)"), this, &MainWindow::showConversations);
     view->addAction(tr("Scale &up (real models' KV cache)"), this, &MainWindow::showScaleView);
     view->addAction(tr("Roo&fline (this machine's roofs)"), this, &MainWindow::showRooflineView);
     view->addAction(tr("Comple&xity (attention vs weight FLOPs)"), this, &MainWindow::showComplexityView);
+    view->addAction(tr("First &token (the pause before the first word)"), this,
+                    &MainWindow::showFirstTokenView);
     QMenu* help = menuBar()->addMenu(tr("&Help"));
     QAction* lessons = m_lessonsDock->toggleViewAction();
     lessons->setText(tr("Guided &lessons"));
@@ -451,7 +454,7 @@ void MainWindow::setPresenterMode(bool on) {
         menuBar()->hide();
         m_toolbar->hide();
         for (QDockWidget* dock : {m_plotsDock, m_explanationDock, m_samplingDock, m_scaleDock, m_rooflineDock,
-                                  m_complexityDock, m_conversationsDock})
+                                  m_complexityDock, m_firstTokenDock, m_conversationsDock})
             dock->hide();
         showFullScreen();
         // A lesson in progress stays, large: a third of the screen; the lesson list alone goes.

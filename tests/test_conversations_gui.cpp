@@ -13,6 +13,7 @@
 #include <QtTest>
 
 #include "conversations/conversations_panel.h"
+#include "first_token_panel.h"
 #include "kvscope/cache_file.h"
 #include "main_window.h"
 #include "support/fixtures.h"
@@ -167,6 +168,30 @@ class ConversationsGuiTest : public QObject {
         QVERIFY2(refused.at(0).at(1).toString().contains(QStringLiteral("corrupt tokens or K/V data")),
                  qPrintable(refused.at(0).at(1).toString()));
         QCOMPARE(store.stepCount(Side::cached), 5);
+    }
+
+    // View ▸ First token: the sweep runs on the loaded model, a row per prompt length, each prefill
+    // longer than the one before in FLOPs, every time measured.
+    void firstTokenViewMeasuresTheModel() {
+        FirstTokenPanel* panel = m_window->firstToken();
+        m_window->showFirstTokenView();
+        QSignalSpy done(panel, &FirstTokenPanel::measured);
+        panel->measure();
+        QVERIFY(panel->measuring());
+        QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 120000);
+        QVERIFY2(done.at(0).at(0).toString().isEmpty(), qPrintable(done.at(0).at(0).toString()));
+        const FirstTokenSweep& sweep = panel->sweep();
+        QCOMPARE(sweep.lengths, FirstTokenPanel::lengthsFor(m_window->store().model().capacity,
+                                                            FirstTokenPanel::kDecodeSteps));
+        QCOMPARE(int(sweep.rows.size()), int(sweep.lengths.size()));
+        for (size_t i = 0; i < sweep.rows.size(); ++i) {
+            const PromptSweepRow& r = sweep.rows[i];
+            QCOMPARE(r.prompt, sweep.lengths[i]);
+            QVERIFY(r.ttft_seconds > 0 && r.decode_seconds > 0);
+            QVERIFY(r.prefill.flops() > r.decode.flops());
+            if (i > 0) QVERIFY(r.prefill.flops() > sweep.rows[i - 1].prefill.flops());
+        }
+        qInfo("%s", qPrintable(FirstTokenRenderer::narration(sweep).join(QLatin1Char(' '))));
     }
 
     void screenshots() {

@@ -1,16 +1,18 @@
-// The Scale up, Roofline and Complexity views without drawing: what they show comes from core's formulas
-// and from the runs' own counters — the narration's numbers, the roofline points, the fitted slopes — and
-// their choices survive the settings and the export command line.
+// The Scale up, Roofline, Complexity and First token views without drawing: what they show comes from core's
+// formulas and from the runs' own counters — the narration's numbers, the roofline points, the fitted slopes
+// — and their choices survive the settings and the export command line.
 #include <QSettings>
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include "export/export_command_line.h"
+#include "first_token_panel.h"
 #include "kvscope/scale.h"
 #include "scale_settings.h"
 #include "support/engine_helpers.h"
 #include "support/fixtures.h"
 #include "views/complexity_renderer.h"
+#include "views/first_token_renderer.h"
 #include "views/roofline_renderer.h"
 #include "views/scale_renderer.h"
 
@@ -132,6 +134,43 @@ class ScaleViewsTest : public QObject {
         QVERIFY(std::abs(f.attentionSoFar[sideIndex(Side::uncached)] - 3) < 0.2);
         QCOMPARE(std::round(f.crossover),
                  std::round(attention_crossover_context(shape_of(engine->model(), "fixture"))));
+    }
+
+    // The First token view's prompt lengths: doubling from 16 while a prompt and its decode steps fit, then
+    // the longest that fits.
+    void firstTokenLengths() {
+        QCOMPARE(FirstTokenPanel::lengthsFor(512, 8), (std::vector<int>{16, 32, 64, 128, 256, 504}));
+        QCOMPARE(FirstTokenPanel::lengthsFor(2048, 8),
+                 (std::vector<int>{16, 32, 64, 128, 256, 512, 1024, 2040}));
+        QCOMPARE(FirstTokenPanel::lengthsFor(264, 8), (std::vector<int>{16, 32, 64, 128, 256}));
+        QCOMPARE(FirstTokenPanel::lengthsFor(20, 8), (std::vector<int>{12}));
+        QVERIFY(FirstTokenPanel::lengthsFor(8, 8).empty());
+        QCOMPARE(FirstTokenPanel::lengthsFor(100000, 8).back(), 2048);
+    }
+
+    // Its narration is the rows' numbers: the longest prompt's pause and stream, how much faster the
+    // prefill goes per token, and the growth between the shortest and the longest prompt.
+    void firstTokenNarrationFromTheRows() {
+        FirstTokenSweep sweep;
+        QVERIFY(FirstTokenRenderer::narration(sweep).isEmpty());
+        PromptSweepRow a, b;
+        a.prompt = 16;
+        a.ttft_seconds = 0.002;
+        a.decode_seconds = 0.0001;
+        b.prompt = 256;
+        b.ttft_seconds = 0.032;
+        b.decode_seconds = 0.0002;
+        sweep.rows = {a, b};
+        QString text = FirstTokenRenderer::narration(sweep).join(QLatin1Char(' '));
+        for (QChar thin : {QChar(0x2009), QChar(0x202F), QChar(0x00A0)})
+            text.replace(thin, QLatin1Char(' '));  // numbers group digits with thin spaces
+        for (const char* expected : {"A 256-token prompt: 32.0 ms before the first word, then a word every "
+                                     "200 µs (5 000 words a second)",
+                                     "The pause is 160.0× one word's time, not 256×", "8 000 tokens a second",
+                                     "From 16 to 256 tokens (16× longer) the pause grew 16.0× (slope 1.00",
+                                     "the time of a word after it changed 2.00×"})
+            QVERIFY2(text.contains(QString::fromUtf8(expected)),
+                     qPrintable(QString::fromUtf8(expected) + " not in: " + text));
     }
 
     void settingsRoundTrip() {

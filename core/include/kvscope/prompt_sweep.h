@@ -3,7 +3,9 @@
 // For each prompt length P a fresh cached session runs the prefill of P tokens (the whole prompt in one
 // pass; its wall time, sampling included, is the time to the first token), then `decode_steps` decode
 // steps, whose median is the steady streaming speed that follows. The same tokens prefix every prompt,
-// so lengths differ only in length. Shared by `kvscope-cli bench --prompt-lengths` and the app's view.
+// so lengths differ only in length. An untimed prefill and decode step of the shortest prompt come first
+// (a process's first step pays for page faults and thread start-up). Shared by `kvscope-cli bench
+// --prompt-lengths` and the app's "First token" view.
 #pragma once
 
 #include <atomic>

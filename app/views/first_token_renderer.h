@@ -1,0 +1,37 @@
+// first_token_renderer.h — the "First token" view: the pause before the first word. For prompts of
+// growing length (kvscope/prompt_sweep.h, measured on the loaded model by the host), the time to the first
+// token (the prefill of the whole prompt) and the time of each token after it (a decode step), on one
+// chart against the prompt length; beside it, what they mean in words with the numbers measured.
+#pragma once
+
+#include <vector>
+
+#include "kvscope/prompt_sweep.h"
+#include "views/view_renderer.h"
+
+namespace kvscope::app {
+
+// What the host has measured: rows as they arrive, and what it is doing (or why it stopped).
+struct FirstTokenSweep {
+    std::vector<PromptSweepRow> rows;
+    std::vector<int> lengths;  // the lengths asked for (rows arrive in this order)
+    QString model;             // the model measured
+    QString device;            // the backend that ran it
+    bool running = false;
+};
+
+class FirstTokenRenderer : public ViewRenderer {
+  public:
+    explicit FirstTokenRenderer(const FirstTokenSweep* sweep) : m_sweep(sweep) {}
+    const char* name() const override { return "first-token"; }
+    void render(FrameContext& frame) override;
+    bool affectedBy(const StoreChange& change, Side) const override;
+
+    // The measured rows in words (the longest prompt's pause, the streaming after it, how the pause grows).
+    static QStringList narration(const FirstTokenSweep& sweep);
+
+  private:
+    const FirstTokenSweep* m_sweep;
+};
+
+}  // namespace kvscope::app
