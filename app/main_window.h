@@ -43,6 +43,7 @@ class LessonPanel;
 class GlView;
 class PaneWidget;
 class PresenterWidget;
+class ExportDialog;
 class FirstTokenPanel;
 class RooflinePanel;
 class ScalePanel;
@@ -115,6 +116,8 @@ class MainWindow : public QMainWindow {
     ScalePanel* scalePanel() const { return m_scalePanel; }
     RooflinePanel* rooflinePanel() const { return m_rooflinePanel; }
     ScaleSettings& scaleSettings() { return m_scaleSettings; }
+    // What File ▸ Export starts from that the dialog has no controls for: the Scale up view's choices.
+    void prepareExportDialog(ExportDialog& dialog) const;
     const MachinePeaks& machinePeaks() const { return m_peaks; }
     // Shows the Scale up or Roofline dock in front (the View menu does the same).
     void showScaleView();

@@ -483,7 +483,20 @@ void MainWindow::showExportDialog() {
         return;
     }
     ExportDialog dialog(m_store, m_display->themeKind(), this);
+    prepareExportDialog(dialog);
     dialog.exec();
+}
+
+void MainWindow::prepareExportDialog(ExportDialog& dialog) const {
+    // The Scale up view exports as the window shows it: its context, precisions, batch, model, accelerator.
+    ExportSettings s = dialog.settings();
+    s.scaleContext = QString::fromStdString(format_token_count(m_scaleSettings.context));
+    s.scaleWeights = QString::fromLatin1(precision_name(m_scaleSettings.weights));
+    s.scaleKv = QString::fromLatin1(precision_name(m_scaleSettings.kv));
+    s.scaleConversations = m_scaleSettings.conversations;
+    s.scaleModel = m_scaleSettings.model;
+    s.scaleAccelerator = m_scaleSettings.accelerator;
+    dialog.setSettings(s);
 }
 
 }  // namespace kvscope::app

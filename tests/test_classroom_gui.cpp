@@ -472,6 +472,24 @@ class ClassroomGuiTest : public QObject {
         QVERIFY(c->settings.narrate);
         // A new export goes to the videos folder (or the last one used), not the bare home folder.
         QVERIFY(ExportDialog::defaultExportFolder() != QDir::homePath());
+        // File ▸ Export takes the Scale up view's choices from the window, not the view's defaults.
+        ScaleSettings& scale = m_window->scaleSettings();
+        const ScaleSettings before = scale;
+        scale.context = 1048576;
+        scale.kv = Precision::int4;
+        scale.conversations = 8;
+        scale.model = QStringLiteral("Llama-3.1-8B");
+        scale.accelerator = QStringLiteral("Groq LPU (one chip, on-chip SRAM)");
+        ExportDialog dialog(store, ThemeKind::dark);
+        m_window->prepareExportDialog(dialog);
+        const ExportSettings e = dialog.settings();
+        scale = before;
+        QCOMPARE(e.scaleContext, QStringLiteral("1M"));
+        QCOMPARE(e.scaleKv, QStringLiteral("int4"));
+        QCOMPARE(e.scaleConversations, 8);
+        QCOMPARE(e.scaleModel, QStringLiteral("Llama-3.1-8B"));
+        QCOMPARE(e.scaleAccelerator, QStringLiteral("Groq LPU (one chip, on-chip SRAM)"));
+        QCOMPARE(e.size, dialog.settings().size);  // the rest is the dialog's own
     }
 };
 

@@ -304,7 +304,7 @@ void ExportDialog::build() {
 }
 
 ExportSettings ExportDialog::settings() const {
-    ExportSettings s;
+    ExportSettings s = m_carried;
     s.format = ExportFormat(m_format->currentData().toInt());
     s.out = m_path->text().trimmed();
     s.view = ExportView(m_view->currentData().toInt());
@@ -329,6 +329,7 @@ ExportSettings ExportDialog::settings() const {
 }
 
 void ExportDialog::setSettings(const ExportSettings& s) {
+    m_carried = s;
     const QSignalBlocker blockers[] = {
         QSignalBlocker(m_format),    QSignalBlocker(m_view),      QSignalBlocker(m_run),
         QSignalBlocker(m_size),      QSignalBlocker(m_theme),     QSignalBlocker(m_layer),

@@ -71,6 +71,9 @@ class ExportDialog : public QDialog {
     void showStatus(const QString& text, bool error = false);
 
     const TraceStore& m_store;
+    // What the dialog has no controls for and keeps from setSettings(): the Scale up view's choices (the
+    // window's, so the exported view is the one on screen).
+    ExportSettings m_carried;
     ExportHistory m_history;  // for the preview; refreshed when Export is pressed
     std::unique_ptr<ExportJob> m_job;
     std::function<bool(const QString&)> m_askReplace;
