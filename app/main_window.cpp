@@ -422,7 +422,7 @@ void MainWindow::readSettings() {
         s.value(QStringLiteral("display/fontScale"), double(m_display->fontScale())).toFloat());
     m_scaleSettings.read(s);
     m_scalePanel->syncControls();
-    StoredPeaks::read(s, &m_peaks);
+    StoredPeaks::read(s, &m_peaks, StoredPeaks::runsDevice());
     m_recent = s.value(QStringLiteral("files/recent")).toStringList();
     rebuildRecentMenu();
     m_settings.mode = s.value(QStringLiteral("run/mode")).toString() == QStringLiteral("race")

@@ -126,7 +126,7 @@ RooflinePanel::RooflinePanel(MachinePeaks& peaks, TraceStore& store, DisplaySett
     m_measure = new QPushButton(tr("Measure again"), this);
     m_measure->setObjectName(QStringLiteral("rooflineMeasure"));
     m_measure->setToolTip(
-        tr("Peak FLOP/s of a GEMM and the memory bandwidth, on this machine's CPU threads "
+        tr("Peak FLOP/s of a GEMM and the memory bandwidth, with the threads the runs step with "
            "(a few seconds; results are kept in the settings)"));
     bar->addWidget(m_measure);
     m_status = new QLabel(this);
@@ -156,11 +156,8 @@ void RooflinePanel::measure() {
     if (m_watcher.isRunning()) return;
     m_measure->setEnabled(false);
     m_status->setText(tr("Measuring this machine's peak FLOP/s and memory bandwidth…"));
-    m_watcher.setFuture(QtConcurrent::run([] {
-        const int threads = int(std::max(1u, std::thread::hardware_concurrency()));
-        auto backend = make_cpu_backend(threads);
-        return measure_machine_peaks(*backend, threads);
-    }));
+    // With the runs' thread count: a point is compared with the roofs of the threads that ran it.
+    m_watcher.setFuture(QtConcurrent::run([] { return StoredPeaks::measureForRuns(); }));
 }
 
 void RooflinePanel::showPeaks() {

@@ -3,6 +3,8 @@
 #include <QSettings>
 #include <mutex>
 
+#include "engine_worker.h"
+#include "kvscope/backend.h"
 #include "kvscope/default_model.h"
 
 namespace kvscope::app {
@@ -50,7 +52,17 @@ void ScaleSettings::write(QSettings& s) const {
     s.endGroup();
 }
 
-bool StoredPeaks::read(QSettings& s, MachinePeaks* p) {
+std::string StoredPeaks::runsDevice() {
+    return make_cpu_backend(lockstepThreads())->name();
+}
+
+Result<MachinePeaks> StoredPeaks::measureForRuns() {
+    const int threads = lockstepThreads();
+    auto backend = make_cpu_backend(threads);
+    return measure_machine_peaks(*backend, threads);
+}
+
+bool StoredPeaks::read(QSettings& s, MachinePeaks* p, const std::string& device) {
     s.beginGroup(QStringLiteral("roofline"));
     MachinePeaks m;
     m.device = s.value(QStringLiteral("device")).toString().toStdString();
@@ -65,7 +77,7 @@ bool StoredPeaks::read(QSettings& s, MachinePeaks* p) {
     for (int i = 0; i < sizes.size() && i < rates.size(); ++i)
         m.ladder.push_back({sizes[i].toDouble(), rates[i].toDouble()});
     s.endGroup();
-    if (!m.valid()) return false;
+    if (!m.valid() || m.device != device) return false;
     *p = m;
     return true;
 }

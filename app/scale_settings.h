@@ -34,8 +34,14 @@ struct ScaleSettings {
 
 // This machine's roofs, kept in the settings between runs ("Measure again" replaces them).
 struct StoredPeaks {
-    static bool read(QSettings& s, MachinePeaks* peaks);
+    // The roofs kept in the settings, when they were measured for `device` (the backend's name, which says
+    // its thread count): roofs of another thread count are not the roofs of these runs.
+    static bool read(QSettings& s, MachinePeaks* peaks, const std::string& device);
     static void write(QSettings& s, const MachinePeaks& peaks);
+    // The roofs of the runs' own backend: the CPU with lockstepThreads() threads (engine_worker.h), as
+    // the window's lockstep runs and an export's headless run step. Measured on the calling thread.
+    static Result<MachinePeaks> measureForRuns();
+    static std::string runsDevice();  // that backend's name: "CPU (Eigen, 1 thread)"
 };
 
 }  // namespace kvscope::app

@@ -5,6 +5,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "engine_worker.h"
 #include "export/export_command_line.h"
 #include "first_token_panel.h"
 #include "kvscope/scale.h"
@@ -196,8 +197,13 @@ class ScaleViewsTest : public QObject {
         p.ladder = {{1 << 20, 5e10}, {1 << 26, 3.5e10}};
         StoredPeaks::write(qs, p);
         MachinePeaks q;
-        QVERIFY(StoredPeaks::read(qs, &q));
+        QVERIFY(StoredPeaks::read(qs, &q, "cpu"));
         QCOMPARE(q.peak_flops, 1e11);
+        // Roofs measured for another backend (another thread count) are not these runs' roofs.
+        MachinePeaks other;
+        QVERIFY(!StoredPeaks::read(qs, &other, "CPU (Eigen, 2 threads)"));
+        QVERIFY(!other.valid());
+        QCOMPARE(StoredPeaks::runsDevice(), make_cpu_backend(lockstepThreads())->name());
         QCOMPARE(q.ladder.size(), size_t(2));
         QCOMPARE(q.ladder[1].bandwidth, 3.5e10);
     }

@@ -19,15 +19,13 @@ bool drawsHeatmaps(ExportView view) {
            view == ExportView::attention;
 }
 
-// This machine's roofs for the roofline view: as the app keeps them in its settings, or measured now (a few
-// seconds) when it never has.
+// This machine's roofs for the roofline view, for the thread count the export's run steps with: as the app
+// keeps them in its settings, or measured now (a few seconds) when it never has.
 MachinePeaks exportPeaks() {
     MachinePeaks peaks;
     QSettings settings;
-    if (StoredPeaks::read(settings, &peaks)) return peaks;
-    const int threads = int(std::max(1u, std::thread::hardware_concurrency()));
-    auto backend = make_cpu_backend(threads);
-    if (auto m = measure_machine_peaks(*backend, threads)) {
+    if (StoredPeaks::read(settings, &peaks, StoredPeaks::runsDevice())) return peaks;
+    if (auto m = StoredPeaks::measureForRuns()) {
         peaks = m.value();
         StoredPeaks::write(settings, peaks);
     }
