@@ -251,10 +251,21 @@ void ScaleRenderer::render(FrameContext& frame) {
             }
             const ScaleResult r = evaluate_scale(*selected, acc, q);
             const bool isFocus = &acc == focus;
+            // A name's parenthesis ("Groq LPU (one chip, on-chip SRAM)") goes to the small line below it,
+            // after the memory and bandwidth: the name column is a third of a narrow band.
+            QString name = qs(acc.name), detail;
+            if (const qsizetype open = name.indexOf(QStringLiteral(" (")); open > 0 && name.endsWith(')')) {
+                detail = QStringLiteral(" · ") + name.mid(open + 2, name.size() - open - 3);
+                name.truncate(open);
+            }
             drawText(dl, isFocus ? bold : body, ImVec2(rx0, y), isFocus ? th.textStrong : th.text,
-                     elide(isFocus ? bold : body, qs(acc.name), labelW - frame.px(6)));
-            drawText(dl, small, ImVec2(rx0, y + body->FontSize * 1.1f), th.textDim,
-                     tr("%1 · %2 GB/s").arg(gbText(acc.memory_bytes)).arg(acc.bandwidth / 1e9, 0, 'f', 0));
+                     elide(isFocus ? bold : body, name, labelW - frame.px(6)));
+            drawText(
+                dl, small, ImVec2(rx0, y + body->FontSize * 1.1f), th.textDim,
+                elide(small,
+                      tr("%1 · %2 GB/s").arg(gbText(acc.memory_bytes)).arg(acc.bandwidth / 1e9, 0, 'f', 0) +
+                          detail,
+                      labelW - frame.px(6), /*expected=*/!detail.isEmpty()));
             // The bar: the accelerator's memory is its full width; what does not fit runs past it, in red.
             const float bx0 = rx0 + labelW, bx1 = rx1 - frame.px(4);
             const float bh = std::min(rowH * 0.42f, body->FontSize * 1.1f);
