@@ -391,8 +391,12 @@ void EngineWorker::prefill(const std::vector<int32_t>& prompt, quint64 epoch) {
     pair.cached = traces[0];
     pair.uncached = traces[1];
     pair.maxLogitDiff = maxLogitDiff(*m_runs[0].session, *m_runs[1].session);
+    emitOpeningPair(pair, *pair.cached);
+}
+
+void EngineWorker::emitOpeningPair(StepPair& pair, const StepTrace& attention) {
     pair.epoch = m_requestEpoch;
-    const HeadScore opening = informative_head(*pair.cached, m_model->config.n_heads);
+    const HeadScore opening = informative_head(attention, m_model->config.n_heads);
     pair.openLayer = opening.layer;
     pair.openHead = opening.head;
     m_inFlight.fetch_add(1);

@@ -120,6 +120,9 @@ class EngineWorker : public QObject {
     void stopPlaying();
     void onLaneFinished(Side side, const QString& reason);
     void record(Run& run, const StepTrace& trace);
+    // A prefill's (or a restored cache's) pair goes out: with this request's epoch and the head to open
+    // on (the most informative of `attention`'s), counted in flight, then idle.
+    void emitOpeningPair(StepPair& pair, const StepTrace& attention);
     void resetRuns();
     QString stepError(const std::string& message) const;
 

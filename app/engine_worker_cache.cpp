@@ -3,7 +3,6 @@
 #include <QFileInfo>
 
 #include "engine_worker.h"
-#include "kvscope/attention_stats.h"
 #include "kvscope/cache_file.h"
 
 namespace kvscope::app {
@@ -79,14 +78,8 @@ void EngineWorker::openCache(const QString& path, quint64 epoch) {
     StepPair pair;
     pair.cached = restored;
     pair.uncached = tb.value();
-    pair.maxLogitDiff = NAN;  // the restored run computed no logits
-    pair.epoch = m_requestEpoch;
-    const HeadScore opening = informative_head(*pair.uncached, m_model->config.n_heads);
-    pair.openLayer = opening.layer;
-    pair.openHead = opening.head;
-    m_inFlight.fetch_add(1);
-    emit stepped(pair);
-    emit idle();
+    pair.maxLogitDiff = NAN;                // the restored run computed no logits
+    emitOpeningPair(pair, *pair.uncached);  // the restored run has no attention to open on
     emit cacheOpened(path, QString(), n, seconds);
 }
 

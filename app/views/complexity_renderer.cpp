@@ -149,13 +149,7 @@ void ComplexityRenderer::render(FrameContext& frame) {
             const QString l = QString::number(std::pow(10.0, e), 'g', 6);
             drawText(dl, small, ImVec2(x - textSize(small, l).x / 2, bottom + frame.px(3)), th.textDim, l);
         }
-        for (double e = lyMin; e <= lyMax; e += 1) {
-            const float y = Y(std::pow(10.0, e));
-            dl->AddLine(ImVec2(left, y), ImVec2(right, y), imColor(th.grid));
-            const QString l = formatFlops(std::pow(10.0, e));
-            drawText(dl, small, ImVec2(left - frame.px(4) - textSize(small, l).x, y - small->FontSize / 2),
-                     th.textDim, l);
-        }
+        drawLogYGrid(frame, dl, small, left, right, lyMin, lyMax, Y, formatFlops);
         dl->PushClipRect(ImVec2(left, top), ImVec2(right, bottom), true);
         // The loaded model's context and crossover.
         if (cfg.context_length > 0) {

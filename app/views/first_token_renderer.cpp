@@ -108,13 +108,7 @@ void FirstTokenRenderer::render(FrameContext& frame) {
         const QString l = QString::number(length);
         drawText(dl, small, ImVec2(x - textSize(small, l).x / 2, bottom + frame.px(3)), th.textDim, l);
     }
-    for (double e = lyMin; e <= lyMax; e += 1) {
-        const float y = Y(std::pow(10.0, e));
-        dl->AddLine(ImVec2(left, y), ImVec2(right, y), imColor(th.grid));
-        const QString l = formatSeconds(std::pow(10.0, e));
-        drawText(dl, small, ImVec2(left - frame.px(4) - textSize(small, l).x, y - small->FontSize / 2),
-                 th.textDim, l);
-    }
+    drawLogYGrid(frame, dl, small, left, right, lyMin, lyMax, Y, formatSeconds);
     dl->PushClipRect(ImVec2(left, top), ImVec2(right, bottom), true);
     const QColor pause = th.side(Side::uncached), stream = th.side(Side::cached);
     auto series = [&](double PromptSweepRow::*field, const QColor& colour, float width, bool labels) {

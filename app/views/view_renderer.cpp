@@ -1,6 +1,7 @@
 #include "views/view_renderer.h"
 
 #include <QStringList>
+#include <cmath>
 
 namespace kvscope::app {
 
@@ -170,6 +171,18 @@ void Panel::close() {
     if (!m_open) return;
     m_open = false;
     dl->PopClipRect();
+}
+
+void drawLogYGrid(const FrameContext& frame, ImDrawList* dl, ImFont* font, float left, float right,
+                  double lyMin, double lyMax, const std::function<float(double)>& Y,
+                  QString (*format)(double)) {
+    for (double e = lyMin; e <= lyMax; e += 1) {
+        const float y = Y(std::pow(10.0, e));
+        dl->AddLine(ImVec2(left, y), ImVec2(right, y), imColor(frame.theme.grid));
+        const QString l = format(std::pow(10.0, e));
+        drawText(dl, font, ImVec2(left - frame.px(4) - textSize(font, l).x, y - font->FontSize / 2),
+                 frame.theme.textDim, l);
+    }
 }
 
 }  // namespace kvscope::app

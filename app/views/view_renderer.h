@@ -16,6 +16,7 @@
 #include <QRectF>
 #include <QString>
 #include <QStringList>
+#include <functional>
 #include <vector>
 
 #include "format.h"
@@ -112,6 +113,11 @@ void showTooltip(const FrameContext& frame, const QStringList& lines, const QCol
 // A message centred in the rectangle (nothing to show yet).
 void drawCentredMessage(FrameContext& frame, const QString& title, const QString& detail);
 bool mouseIn(const FrameContext& frame, ImVec2 a, ImVec2 b);
+// A log y axis: a grid line across [left, right] at each power of ten from 10^lyMin to 10^lyMax, labelled
+// left of `left` in `font` by `format` (formatFlops, formatSeconds); `Y` maps a value to its pixel row.
+void drawLogYGrid(const FrameContext& frame, ImDrawList* dl, ImFont* font, float left, float right,
+                  double lyMin, double lyMax, const std::function<float(double)>& Y,
+                  QString (*format)(double));
 
 // How every view starts drawing: its draw list clipped to its rectangle, its fonts, the content margins,
 // and its title at the top left (titleWidth says how much room it took). The clip is popped by close()

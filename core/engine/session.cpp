@@ -164,19 +164,7 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     }
     const int rows_in_step = cached ? m_cache->length() : 0;  // rows held before any eviction
 
-    auto trace = std::make_shared<StepTrace>();
-    trace->step = m_step;
-    trace->phase = phase;
-    trace->mode = m_options.mode;
-    trace->pos_begin = position();
-    trace->pos_end = new_length;
-    trace->computed_begin = cached ? position() : 0;
-    trace->n_layers = c.n_layers;
-    trace->n_heads = c.n_heads;
-    trace->n_kv_heads = c.n_kv_heads;
-    trace->head_dim = c.head_dim;
-    trace->vocab_size = c.vocab_size;
-    trace->capacity = m_capacity;
+    auto trace = new_trace(m_step, phase, position(), new_length, cached ? position() : 0);
     trace->input_tokens.assign(new_tokens.begin(), new_tokens.end());
     // The attention the variant computed is over cache rows; the trace speaks positions (a key the cache
     // no longer holds has weight 0), so views draw it over the text like the exact run's.
@@ -374,6 +362,25 @@ void Session::reset() {
     m_cumulative_by_step.clear();
     m_step_end_pos.clear();
     m_step = 0;
+}
+
+std::shared_ptr<StepTrace> Session::new_trace(int64_t step, Phase phase, int pos_begin, int pos_end,
+                                              int computed_begin) const {
+    const ModelConfig& c = m_engine->config();
+    auto trace = std::make_shared<StepTrace>();
+    trace->step = step;
+    trace->phase = phase;
+    trace->mode = m_options.mode;
+    trace->pos_begin = pos_begin;
+    trace->pos_end = pos_end;
+    trace->computed_begin = computed_begin;
+    trace->n_layers = c.n_layers;
+    trace->n_heads = c.n_heads;
+    trace->n_kv_heads = c.n_kv_heads;
+    trace->head_dim = c.head_dim;
+    trace->vocab_size = c.vocab_size;
+    trace->capacity = m_capacity;
+    return trace;
 }
 
 void Session::fill_cache_state(CacheState& cs, int rows) const {

@@ -52,19 +52,7 @@ Status Session::restore(std::span<const int32_t> tokens, const std::vector<std::
 StepTracePtr Session::restored_step(int32_t next_token, double seconds) const {
     const ModelConfig& c = m_engine->config();
     const int n = position();
-    auto trace = std::make_shared<StepTrace>();
-    trace->step = 0;
-    trace->phase = Phase::prefill;
-    trace->mode = m_options.mode;
-    trace->pos_begin = 0;
-    trace->pos_end = n;
-    trace->computed_begin = n;  // nothing was run through the layers
-    trace->n_layers = c.n_layers;
-    trace->n_heads = c.n_heads;
-    trace->n_kv_heads = c.n_kv_heads;
-    trace->head_dim = c.head_dim;
-    trace->vocab_size = c.vocab_size;
-    trace->capacity = m_capacity;
+    auto trace = new_trace(0, Phase::prefill, 0, n, /*computed_begin: nothing ran through the layers*/ n);
     trace->input_tokens = m_tokens;
     trace->restored = true;
     trace->chosen = next_token;

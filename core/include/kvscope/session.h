@@ -130,6 +130,9 @@ class Session {
     Result<StepTracePtr> run_step(std::span<const int32_t> new_tokens, Phase phase, bool all_logits);
     // The cache after a step: its policy, sizes and row map (`rows`: the rows an uncached step ran).
     void fill_cache_state(CacheState& cs, int rows) const;
+    // A step's trace with its number, phase, positions and the model's shapes filled in.
+    std::shared_ptr<StepTrace> new_trace(int64_t step, Phase phase, int pos_begin, int pos_end,
+                                         int computed_begin) const;
 
     std::shared_ptr<const Engine> m_engine;
     SessionOptions m_options;
