@@ -1,6 +1,7 @@
 // A seeded GUI monkey: the KVScope window takes 1,000 random actions as a careless user would — keys
 // (every shortcut, letters typed into whatever has focus), clicks on the toolbar's and docks' controls,
-// mouse moves, clicks and wheel turns over the OpenGL views, models opened (good ones, a corrupt GGUF, a
+// mouse moves, clicks and wheel turns over the OpenGL views, caches saved and opened (good, flipped,
+// missing), the first-token sweep, models opened (good ones, a corrupt GGUF, a
 // truncated safetensors file, a config.json of the wrong types, a pickle checkpoint, a path that does not
 // exist), lockstep/race switches, prompts of every kind, pauses that let Play run, and the export dialog
 // opened, started and cancelled — then Ctrl+Q and the window destroyed. It checks after every action that
@@ -34,6 +35,7 @@
 #include <random>
 
 #include "export/export_dialog.h"
+#include "first_token_panel.h"
 #include "main_window.h"
 #include "support/fixtures.h"
 
@@ -198,6 +200,14 @@ class Monkey : public QObject {
         } else if (dice < 92) {
             m_window.setDevice(chance(0.5) ? DeviceKind::cuda : DeviceKind::cpu);
             what = "a device switch";
+        } else if (dice < 95) {
+            saveOrOpenCache();
+            what = "a cache saved or opened";
+        } else if (dice < 96) {
+            m_log << QStringLiteral("first-token");
+            m_window.showFirstTokenView();
+            m_window.firstToken()->measure();  // a new model or quitting cancels it
+            what = "the first-token sweep";
         } else {
             QTest::qWait(pick(400));  // let Play and the views run
             what = "a pause";
@@ -348,6 +358,32 @@ class Monkey : public QObject {
         const QString path = list[pick(int(list.size()))];
         m_log << QStringLiteral("open:%1").arg(QFileInfo(path).fileName());
         m_window.openModel(path);
+    }
+
+    // File ▸ Save cache and File ▸ Open cache: the cache saved last (of whatever model was loaded then), a
+    // copy of it with a flipped byte, or a file that is not there. Each ends in the restored run or one
+    // message.
+    void saveOrOpenCache() {
+        const QString saved = m_files.dir.filePath(QStringLiteral("monkey.kvcache"));
+        const int dice = pick(4);
+        if (dice == 0) {
+            m_log << QStringLiteral("save-cache");
+            m_window.saveCacheTo(saved);
+            return;
+        }
+        QString path = saved;
+        if (dice == 2) {
+            QFile in(saved);
+            QByteArray bytes = in.open(QIODevice::ReadOnly) ? in.readAll() : QByteArray("KVSCACHE");
+            if (!bytes.isEmpty()) bytes[pick(int(bytes.size()))] ^= char(1 << pick(8));
+            path = m_files.dir.filePath(QStringLiteral("flipped.kvcache"));
+            QFile out(path);
+            if (out.open(QIODevice::WriteOnly)) out.write(bytes);
+        } else if (dice == 3) {
+            path = m_files.dir.filePath(QStringLiteral("missing.kvcache"));
+        }
+        m_log << QStringLiteral("open-cache:%1").arg(QFileInfo(path).fileName());
+        m_window.openCacheFrom(path);
     }
 
     void typePrompt() {
