@@ -282,7 +282,8 @@ void AttentionRenderer::render(FrameContext& frame) {
     if (!t || !m_model || !m_texture) {
         dl->PopClipRect();
         drawCentredMessage(frame, tr("No attention yet"),
-                           tr("Each step adds one row: how much the new token looks at each earlier one."));
+                           tr("Each step adds one row: how much the new token looks at each earlier one."),
+                           y);
         return;
     }
     if (frame.gl.shaders().program(QStringLiteral("heatmap.vert"), QStringLiteral("attention.frag")) ==

@@ -344,7 +344,8 @@ void KvCacheRenderer::render(FrameContext& frame) {
         dl->PopClipRect();
         drawCentredMessage(frame, store.hasModel() ? tr("The cache is empty") : tr("No model loaded"),
                            store.hasModel() ? tr("Press Step (Space) to run the prompt through the model.")
-                                            : tr("Open a model with File ▸ Open model…"));
+                                            : tr("Open a model with File ▸ Open model…"),
+                           y + bold->FontSize + frame.px(4));
         return;
     }
     const ModelConfig& c = m_model->config;

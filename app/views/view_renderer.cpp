@@ -109,12 +109,14 @@ void showTooltip(const FrameContext& frame, const QStringList& lines, const QCol
     ImGui::EndTooltip();
 }
 
-void drawCentredMessage(FrameContext& frame, const QString& title, const QString& detail) {
+void drawCentredMessage(FrameContext& frame, const QString& title, const QString& detail, float top) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
     ImFont* big = frame.imgui.font(FontRole::bold);
     ImFont* body = frame.imgui.font(FontRole::small);
-    const ImVec2 c(float(frame.rect.center().x()), float(frame.rect.center().y()));
     const ImVec2 ts = textSize(big, title);
+    const float from = std::max(top, float(frame.rect.top()));
+    const ImVec2 c(float(frame.rect.center().x()),
+                   std::max((from + float(frame.rect.bottom())) / 2, from + ts.y + frame.px(2)));
     drawText(dl, big, ImVec2(c.x - ts.x / 2, c.y - ts.y), frame.theme.textDim, title);
     if (!detail.isEmpty()) {
         const QString d = elide(body, detail, float(frame.rect.width()) - frame.px(16));

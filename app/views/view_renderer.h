@@ -110,8 +110,9 @@ float drawWrapped(ImDrawList* dl, ImFont* font, ImVec2 pos, float width, const Q
 void drawPanel(ImDrawList* dl, ImVec2 a, ImVec2 b, const QColor& fill, const QColor& border, float rounding);
 // A tooltip with lines of text; the first line in bold.
 void showTooltip(const FrameContext& frame, const QStringList& lines, const QColor& accent = QColor());
-// A message centred in the rectangle (nothing to show yet).
-void drawCentredMessage(FrameContext& frame, const QString& title, const QString& detail);
+// A message centred in the rectangle (nothing to show yet); below `top` when given (a header drawn above
+// it: a short view must not write the message over its own buttons).
+void drawCentredMessage(FrameContext& frame, const QString& title, const QString& detail, float top = -1.0f);
 bool mouseIn(const FrameContext& frame, ImVec2 a, ImVec2 b);
 // A log y axis: a grid line across [left, right] at each power of ten from 10^lyMin to 10^lyMax, labelled
 // left of `left` in `font` by `format` (formatFlops, formatSeconds); `Y` maps a value to its pixel row.
