@@ -147,6 +147,7 @@ void EngineWorker::loadModel(const QString& path, quint64 epoch) {
         return;
     }
     m_model = loaded.value();
+    m_identity.reset();
     warmUp();
     ModelInfo info;
     info.path = path;

@@ -18,8 +18,10 @@
 #include <array>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <vector>
 
+#include "kvscope/cache_file.h"
 #include "kvscope/session.h"
 #include "run_types.h"
 
@@ -127,6 +129,9 @@ class EngineWorker : public QObject {
     QString stepError(const std::string& message) const;
 
     std::shared_ptr<const Model> m_model;
+    // The loaded model's identity for saved caches (a CRC of every weight: hashed once, at the first
+    // File ▸ Open cache, not at every one).
+    std::optional<CacheModelIdentity> m_identity;
     ModelInfo m_info;
     RunSettings m_settings;
     std::array<Run, kSideCount> m_runs;

@@ -28,6 +28,9 @@ void EngineWorker::openCache(const QString& path, quint64 epoch) {
     stopPlaying();
     auto fail = [&](const QString& message) { emit cacheOpened(path, message, 0, 0.0); };
     const std::string name = path.toStdString();
+    // The model's side of the check, once per model (hashing every weight), is not part of the restore's
+    // time: the timer covers reading the file, its checks and putting the rows back.
+    if (!m_identity) m_identity = cache_model_identity(*m_model);
     QElapsedTimer timer;
     timer.start();
     auto file = read_cache_file(name);
@@ -48,12 +51,11 @@ void EngineWorker::openCache(const QString& path, quint64 epoch) {
                         .arg(a.session->capacity()));
     if (file->next_token < 0) return fail(tr("%1 records no next token to continue with.").arg(path));
     // Every check before the runs are touched: a file that is refused leaves them as they were.
-    const CacheModelIdentity identity = cache_model_identity(*m_model);
-    if (Status st = check_cache_identity(file.value(), identity, name); !st)
+    if (Status st = check_cache_identity(file.value(), *m_identity, name); !st)
         return fail(QString::fromStdString(st.message()));
     resetRuns();
     applyTraceOptions(a, Side::cached, n);
-    auto next = restore_cache_file(*a.session, file.value(), name, &identity);
+    auto next = restore_cache_file(*a.session, file.value(), name, &*m_identity);
     if (!next) {
         resetRuns();
         return fail(QString::fromStdString(next.message()));
