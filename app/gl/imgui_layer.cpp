@@ -209,6 +209,14 @@ void ImGuiLayer::useFonts(float pixelScale) {
     if (!m_fontShare->texture) {
         m_fontShare->texture = uploadFonts(*m_fontShare);
         m_fontShare->group = group;
+        // The texture dies with its group; a later group could be made at the same address.
+        QObject::connect(group, &QObject::destroyed,
+                         [weak = std::weak_ptr<SharedFonts>(m_fontShare), group]() {
+                             if (auto shared = weak.lock(); shared && shared->group == group) {
+                                 shared->texture = 0;
+                                 shared->group = nullptr;
+                             }
+                         });
     }
     m_ownsTexture = m_fontShare->group != group;
     m_fontTexture = m_ownsTexture ? uploadFonts(*m_fontShare) : m_fontShare->texture;
