@@ -278,7 +278,7 @@ std::vector<KvCacheRenderer::LegendItem> KvCacheRenderer::legendItems(const Them
         items.push_back(
             {th.accent, nullptr, errorShown ? tr("show values") : tr("show quantization error"), true});
     if (cached && !t.cache.contiguous)
-        items.push_back({th.panel, nullptr, tr("evicted: gone from the cache")});
+        items.push_back({th.panel, nullptr, tr("evicted: gone from the cache"), false, /*struck=*/true});
     if (cached && t.cache.sinks > 0) items.push_back({th.accent, nullptr, tr("attention sinks (kept)")});
     items.push_back({th.newRow, nullptr,
                      t.restored                  ? tr("restored from the file")
@@ -635,6 +635,11 @@ void KvCacheRenderer::render(FrameContext& frame) {
                 drawColourBar(dl, ImVec2(lx, ly), ImVec2(lx + swatchW, ly + barH), *it.bar, false);
             else
                 dl->AddRectFilled(ImVec2(lx, ly), ImVec2(lx + swatchW, ly + barH), imColor(it.swatch));
+            if (it.struck) {
+                dl->AddRect(ImVec2(lx, ly), ImVec2(lx + swatchW, ly + barH), imColor(th.border));
+                dl->AddLine(ImVec2(lx, ly + barH / 2), ImVec2(lx + swatchW, ly + barH / 2),
+                            imColor(th.textDim, 0.55f), std::max(1.0f, frame.px(1)));
+            }
             drawText(dl, small, ImVec2(lx + swatchW + frame.px(5), ly - frame.px(2)), th.textDim, it.text);
             // The error overlay's switch is a legend item to click.
             if (it.errorSwitch &&

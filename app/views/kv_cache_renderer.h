@@ -90,6 +90,7 @@ class KvCacheRenderer : public ViewRenderer {
         const std::vector<QColor>* bar = nullptr;  // a colour map instead of a swatch
         QString text;
         bool errorSwitch = false;  // a click switches the lossy cache's error overlay on or off
+        bool struck = false;       // drawn as the evicted rows are: the panel, struck through, outlined
     };
     // The header's title and size for a run's step (the size: what the cache holds, or what was rebuilt).
     static QString headerTitle(const StepTrace* trace, Side side);
