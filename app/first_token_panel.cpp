@@ -20,8 +20,7 @@ std::vector<int> FirstTokenPanel::lengthsFor(int limit, int decodeSteps) {
     const int longest = std::min(limit - decodeSteps, 2048);
     for (int p = 16; p <= longest; p *= 2)
         lengths.push_back(p);
-    if (longest >= 1 && (lengths.empty() || lengths.back() != longest) && longest <= 2048)
-        lengths.push_back(longest);
+    if (longest >= 1 && (lengths.empty() || lengths.back() != longest)) lengths.push_back(longest);
     return lengths;
 }
 

@@ -84,9 +84,11 @@ void FirstTokenRenderer::render(FrameContext& frame) {
     }
 
     // Log-log: prompt lengths double along x; times over decades along y.
+    // The x range is every length asked for (the rows are a prefix of them): points do not move as rows
+    // arrive.
     const int lastLength = sweep.lengths.empty() ? sweep.rows.back().prompt : sweep.lengths.back();
     const double lxMin = std::log2(double(sweep.rows.front().prompt)) - 0.3;
-    const double lxMax = std::log2(double(std::max(lastLength, sweep.rows.back().prompt))) + 0.3;
+    const double lxMax = std::log2(double(lastLength)) + 0.3;
     double yMin = 1e30, yMax = 0;
     for (const PromptSweepRow& r : sweep.rows)
         for (double v : {r.ttft_seconds, r.decode_seconds})
@@ -102,7 +104,7 @@ void FirstTokenRenderer::render(FrameContext& frame) {
         return bottom - float((std::log10(y) - lyMin) / std::max(1.0, lyMax - lyMin)) * (bottom - top);
     };
     drawPanel(dl, ImVec2(left, top), ImVec2(right, bottom), th.panelRaised, th.border, 0);
-    for (int length : sweep.lengths.empty() ? std::vector<int>{} : sweep.lengths) {
+    for (int length : sweep.lengths) {
         const float x = X(length);
         dl->AddLine(ImVec2(x, top), ImVec2(x, bottom), imColor(th.grid));
         const QString l = QString::number(length);

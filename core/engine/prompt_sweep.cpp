@@ -12,25 +12,13 @@ Result<std::vector<PromptSweepRow>> run_prompt_sweep(
     const std::function<void(const PromptSweepRow&)>& on_row) {
     std::vector<PromptSweepRow> rows;
     decode_steps = std::max(1, decode_steps);
-    // One untimed run first: the first prefill of a process pays for page faults on the weights, first
-    // allocations and thread start-up, and measured the shortest prompt slower than prompts twice as long.
-    if (!lengths.empty() && lengths.front() >= 1 && size_t(lengths.front()) + 1 <= tokens.size()) {
-        SessionOptions so;
-        so.mode = SessionMode::cached;
-        so.capacity = lengths.front() + 1;
-        so.trace = TraceOptions::off();
-        auto warm = Session::create(engine, so);
-        if (!warm) return warm.status();
-        warm.value()->set_cancel_flag(cancel);
-        auto pre = warm.value()->prefill(tokens.subspan(0, size_t(lengths.front())));
-        if (!pre) return pre.status().with_context("warming up");
-        if (auto st = warm.value()->decode(tokens[size_t(lengths.front())]); !st) return st.status();
-    }
     for (int p : lengths) {
         if (p < 1) return Status::error("prompt length " + std::to_string(p) + ": must be at least 1");
         if (size_t(p) + size_t(decode_steps) > tokens.size())
             return Status::error("prompt length " + std::to_string(p) + " + " + std::to_string(decode_steps) +
                                  " decode steps: only " + std::to_string(tokens.size()) + " tokens given");
+    }
+    auto measure = [&](int p) -> Result<PromptSweepRow> {
         SessionOptions so;
         so.mode = SessionMode::cached;
         so.capacity = p + decode_steps;
@@ -54,8 +42,18 @@ Result<std::vector<PromptSweepRow>> run_prompt_sweep(
         std::sort(steps.begin(), steps.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
         row.decode_seconds = steps[steps.size() / 2].first;
         row.decode = steps[steps.size() / 2].second;
-        if (on_row) on_row(row);
-        rows.push_back(std::move(row));
+        return row;
+    };
+    // The shortest prompt once, untimed, first: the first steps of a process pay for page faults on the
+    // weights, first allocations and thread start-up (the shortest prompt measured slower than prompts
+    // twice as long).
+    if (!lengths.empty())
+        if (auto warm = measure(lengths.front()); !warm) return warm.status().with_context("warming up");
+    for (int p : lengths) {
+        auto row = measure(p);
+        if (!row) return row.status();
+        if (on_row) on_row(row.value());
+        rows.push_back(std::move(row.value()));
     }
     return rows;
 }

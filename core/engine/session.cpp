@@ -205,7 +205,6 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
     if (topt.kv != RowSelection::none) {
         const int kv_first = pos0 + row_begin(topt.kv);
         const int kv_rows = pos0 + n_run - kv_first;
-        const int hd = c.head_dim;
         trace->kv.resize(c.n_layers);
         for (int l = 0; l < c.n_layers; ++l) {
             LayerKV& lk = trace->kv[l];
@@ -217,14 +216,7 @@ Result<StepTracePtr> Session::run_step(std::span<const int32_t> new_tokens, Phas
                 lk.k_computed.assign(computed.begin(), computed.begin() + half);
                 lk.v_computed.assign(computed.begin() + half, computed.end());
             }
-            lk.k.resize(size_t(c.n_kv_heads) * kv_rows * hd);
-            lk.v.resize(lk.k.size());
-            for (int h = 0; h < c.n_kv_heads; ++h) {
-                m_cache->read_rows(*m_stream, l, h, true, kv_first, kv_rows,
-                                   lk.k.data() + size_t(h) * kv_rows * hd);
-                m_cache->read_rows(*m_stream, l, h, false, kv_first, kv_rows,
-                                   lk.v.data() + size_t(h) * kv_rows * hd);
-            }
+            read_layer_kv(l, kv_first, kv_rows, lk);
         }
         m_stream->synchronize();
         if (Status st = m_stream->error(); !st) {
@@ -362,6 +354,17 @@ void Session::reset() {
     m_cumulative_by_step.clear();
     m_step_end_pos.clear();
     m_step = 0;
+}
+
+void Session::read_layer_kv(int layer, int first_row, int n_rows, LayerKV& lk) const {
+    const ModelConfig& c = m_engine->config();
+    const size_t head = size_t(n_rows) * size_t(c.head_dim);
+    lk.k.resize(size_t(c.n_kv_heads) * head);
+    lk.v.resize(lk.k.size());
+    for (int h = 0; h < c.n_kv_heads; ++h) {
+        m_cache->read_rows(*m_stream, layer, h, true, first_row, n_rows, lk.k.data() + size_t(h) * head);
+        m_cache->read_rows(*m_stream, layer, h, false, first_row, n_rows, lk.v.data() + size_t(h) * head);
+    }
 }
 
 std::shared_ptr<StepTrace> Session::new_trace(int64_t step, Phase phase, int pos_begin, int pos_end,

@@ -61,18 +61,12 @@ StepTracePtr Session::restored_step(int32_t next_token, double seconds) const {
     trace->cumulative = trace->counters;
     // The restored rows are all new to this session: what a trace's "new rows" (and "computed") hold.
     if (m_options.trace.kv != RowSelection::none && n > 0) {
-        const int hd = c.head_dim;
         trace->kv.resize(size_t(c.n_layers));
         for (int l = 0; l < c.n_layers; ++l) {
             LayerKV& lk = trace->kv[size_t(l)];
             lk.row_begin = 0;
             lk.n_rows = n;
-            lk.k.resize(size_t(c.n_kv_heads) * n * hd);
-            lk.v.resize(lk.k.size());
-            for (int h = 0; h < c.n_kv_heads; ++h) {
-                m_cache->read_rows(*m_stream, l, h, true, 0, n, lk.k.data() + size_t(h) * n * hd);
-                m_cache->read_rows(*m_stream, l, h, false, 0, n, lk.v.data() + size_t(h) * n * hd);
-            }
+            read_layer_kv(l, 0, n, lk);
         }
         m_stream->synchronize();
     }

@@ -130,6 +130,9 @@ class Session {
     Result<StepTracePtr> run_step(std::span<const int32_t> new_tokens, Phase phase, bool all_logits);
     // The cache after a step: its policy, sizes and row map (`rows`: the rows an uncached step ran).
     void fill_cache_state(CacheState& cs, int rows) const;
+    // Queues the copy of cache rows [first_row, first_row + n_rows) of one layer, K and V of every KV head,
+    // into lk.k and lk.v ([n_kv_heads][n_rows][head_dim]); the caller synchronizes the stream.
+    void read_layer_kv(int layer, int first_row, int n_rows, LayerKV& lk) const;
     // A step's trace with its number, phase, positions and the model's shapes filled in.
     std::shared_ptr<StepTrace> new_trace(int64_t step, Phase phase, int pos_begin, int pos_end,
                                          int computed_begin) const;
