@@ -1,16 +1,17 @@
 // first_token_panel.h — the "First token" dock: a Measure button above a GlView that draws the pause
 // before the first word (views/first_token_renderer.h).
 //
-// Measure runs core's prompt sweep (kvscope/prompt_sweep.h, as `kvscope-cli bench --prompt-lengths` does)
-// on the loaded model, on a worker thread with an engine of its own: prompts of 16, 32, 64, … tokens up to
-// what the runs may hold, each a fresh prefill, then 8 decode steps. Rows reach the view as they are
-// measured; a new model cancels the sweep and clears them.
+// Measure runs the sweep (first_token_sweep.h, as `kvscope-cli bench --prompt-lengths` does) on the loaded
+// model, on a worker thread with an engine of its own: prompts of 16, 32, 64, … tokens up to what the runs
+// may hold, each a fresh prefill, then 8 decode steps. Rows reach the view as they are measured; a new model
+// cancels the sweep and clears them.
 #pragma once
 
 #include <QFutureWatcher>
 #include <QWidget>
 #include <atomic>
 
+#include "first_token_sweep.h"
 #include "kvscope/status.h"
 #include "trace_store.h"
 #include "views/first_token_renderer.h"
@@ -29,13 +30,9 @@ class FirstTokenPanel : public QWidget {
     FirstTokenPanel(TraceStore& store, DisplaySettings& display, QWidget* parent = nullptr);
     ~FirstTokenPanel() override;  // cancels a sweep in flight and waits for it
     GlView* view() const { return m_view; }
-    const FirstTokenSweep& sweep() const { return m_sweep; }
+    const FirstTokenSweep& sweep() const { return *m_sweep; }
     bool measuring() const { return m_watcher.isRunning(); }
     void measure();
-    // Powers of two from 16 while a prompt and its decode steps fit in `limit` tokens (at most 2,048),
-    // and `limit` − decodeSteps itself when it is not one of them.
-    static std::vector<int> lengthsFor(int limit, int decodeSteps);
-    static constexpr int kDecodeSteps = 8;
 
   signals:
     void measured(const QString& error);  // the sweep ended: error empty when every length ran
@@ -46,7 +43,8 @@ class FirstTokenPanel : public QWidget {
     GlView* m_view = nullptr;
     QPushButton* m_measure = nullptr;
     QLabel* m_status = nullptr;
-    FirstTokenSweep m_sweep;
+    // What the view draws; a sweep fills it in place.
+    std::shared_ptr<FirstTokenSweep> m_sweep = std::make_shared<FirstTokenSweep>();
     std::atomic<bool> m_cancel{false};
     int m_generation = 0;  // of the sweep whose rows are wanted: rows of a cancelled one are dropped
     QFutureWatcher<Status> m_watcher;

@@ -22,6 +22,7 @@
 #include "app_paths.h"
 #include "engine_worker.h"
 #include "export/export_dialog.h"
+#include "first_token_panel.h"
 #include "icons.h"
 #include "kvscope/cache_policy.h"
 #include "lessons/lesson_pack_dialog.h"
@@ -496,6 +497,9 @@ void MainWindow::prepareExportDialog(ExportDialog& dialog) const {
     s.scaleConversations = m_scaleSettings.conversations;
     s.scaleModel = m_scaleSettings.model;
     s.scaleAccelerator = m_scaleSettings.accelerator;
+    // The First token view exports what its dock has measured, as it is now (a sweep may still add rows).
+    if (m_firstToken && !m_firstToken->sweep().rows.empty())
+        s.firstTokenSweep = std::make_shared<const FirstTokenSweep>(m_firstToken->sweep());
     dialog.setSettings(s);
 }
 

@@ -13,6 +13,8 @@
 #include <QtTest>
 
 #include "conversations/conversations_panel.h"
+#include "export/export_dialog.h"
+#include "export/view_frames.h"
 #include "first_token_panel.h"
 #include "kvscope/cache_file.h"
 #include "main_window.h"
@@ -181,8 +183,8 @@ class ConversationsGuiTest : public QObject {
         QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 120000);
         QVERIFY2(done.at(0).at(0).toString().isEmpty(), qPrintable(done.at(0).at(0).toString()));
         const FirstTokenSweep& sweep = panel->sweep();
-        QCOMPARE(sweep.lengths, FirstTokenPanel::lengthsFor(m_window->store().model().capacity,
-                                                            FirstTokenPanel::kDecodeSteps));
+        QCOMPARE(sweep.lengths,
+                 firstTokenLengths(m_window->store().model().capacity, kFirstTokenDecodeSteps));
         QCOMPARE(int(sweep.rows.size()), int(sweep.lengths.size()));
         for (size_t i = 0; i < sweep.rows.size(); ++i) {
             const PromptSweepRow& r = sweep.rows[i];
@@ -192,6 +194,27 @@ class ConversationsGuiTest : public QObject {
             if (i > 0) QVERIFY(r.prefill.flops() > sweep.rows[i - 1].prefill.flops());
         }
         qInfo("%s", qPrintable(FirstTokenRenderer::narration(sweep).join(QLatin1Char(' '))));
+
+        // Export: the dialog takes a copy of what the dock measured, and the view resolves to a still; with
+        // nothing measured the export says what to do.
+        ExportDialog dialog(m_window->store(), ThemeKind::light);
+        m_window->prepareExportDialog(dialog);
+        ExportSettings e = dialog.settings();
+        QVERIFY(e.firstTokenSweep);
+        QVERIFY(e.firstTokenSweep.get() != &sweep);
+        QCOMPARE(e.firstTokenSweep->rows.size(), sweep.rows.size());
+        QCOMPARE(e.firstTokenSweep->rows.back().ttft_seconds, sweep.rows.back().ttft_seconds);
+        e.view = ExportView::firstToken;
+        e.format = ExportFormat::png;
+        e.out = QStringLiteral("first-token.png");
+        const ExportHistory history = ExportHistory::of(m_window->store());
+        Result<ExportSettings> resolved = resolveExportSettings(e, history);
+        QVERIFY2(resolved, resolved ? "" : resolved.message().c_str());
+        e.firstTokenSweep.reset();
+        resolved = resolveExportSettings(e, history);
+        QVERIFY(!resolved);
+        QVERIFY2(QString::fromStdString(resolved.message()).contains(QStringLiteral("press Measure")),
+                 resolved.message().c_str());
     }
 
     void screenshots() {

@@ -5,10 +5,12 @@
 // 8192, a layer the model lacks, an existing file without --force, and no OpenGL available.
 #include <QDir>
 #include <QFile>
+#include <QImage>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -91,6 +93,36 @@ class TestExportCli : public QObject {
         QCOMPARE(int(video.frames.size()), 4 * 2);  // the prefill and 3 steps, 2 frames each
         QCOMPARE(QSize(video.width, video.height), QSize(480, 270));
         QCOMPARE(entriesIn(dir.path()), QStringList{QStringLiteral("lesson.gif")});
+    }
+
+    // The first-token view measures prompts of 16, 32, … tokens on the model first (wall time), then
+    // draws them: a still of the chart, its rows reported on stderr.
+    void firstTokenStill() {
+        QTemporaryDir dir;
+        const QString out = dir.filePath(QStringLiteral("first-token.png"));
+        const Run r =
+            kvscopeExport(lesson(2) + QStringList{QStringLiteral("--view"), QStringLiteral("first-token"),
+                                                  QStringLiteral("--size"), QStringLiteral("720p"),
+                                                  QStringLiteral("--out"), out});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QRegularExpression timed(QStringLiteral("first token of (\\d+) prompt lengths timed on CPU"));
+        const QRegularExpressionMatch m = timed.match(r.err);
+        QVERIFY2(m.hasMatch(), qPrintable(r.err));
+        QVERIFY(m.captured(1).toInt() >= 2);
+        const QImage image(out);
+        QCOMPARE(image.size(), QSize(1280, 720));
+        // Both series are drawn: the pause (the uncached run's colour) and each word after it (the cached
+        // run's), in the light theme's colours as the other views use them.
+        int pause = 0, stream = 0;
+        for (int y = 0; y < image.height(); ++y)
+            for (int x = 0; x < image.width(); ++x) {
+                const QColor c = image.pixelColor(x, y);
+                pause += c.red() > 200 && c.green() > 60 && c.green() < 120 && c.blue() < 60;
+                stream +=
+                    c.red() < 60 && c.green() > 110 && c.green() < 170 && c.blue() > 100 && c.blue() < 160;
+            }
+        QVERIFY2(pause > 200 && stream > 200, qPrintable(QStringLiteral("%1 %2").arg(pause).arg(stream)));
+        QCOMPARE(entriesIn(dir.path()), QStringList{QStringLiteral("first-token.png")});
     }
 
     void countersAsJson() {

@@ -139,14 +139,14 @@ class ScaleViewsTest : public QObject {
 
     // The First token view's prompt lengths: doubling from 16 while a prompt and its decode steps fit, then
     // the longest that fits.
-    void firstTokenLengths() {
-        QCOMPARE(FirstTokenPanel::lengthsFor(512, 8), (std::vector<int>{16, 32, 64, 128, 256, 504}));
-        QCOMPARE(FirstTokenPanel::lengthsFor(2048, 8),
+    void firstTokenLengthsFit() {
+        QCOMPARE(kvscope::app::firstTokenLengths(512, 8), (std::vector<int>{16, 32, 64, 128, 256, 504}));
+        QCOMPARE(kvscope::app::firstTokenLengths(2048, 8),
                  (std::vector<int>{16, 32, 64, 128, 256, 512, 1024, 2040}));
-        QCOMPARE(FirstTokenPanel::lengthsFor(264, 8), (std::vector<int>{16, 32, 64, 128, 256}));
-        QCOMPARE(FirstTokenPanel::lengthsFor(20, 8), (std::vector<int>{12}));
-        QVERIFY(FirstTokenPanel::lengthsFor(8, 8).empty());
-        QCOMPARE(FirstTokenPanel::lengthsFor(100000, 8).back(), 2048);
+        QCOMPARE(kvscope::app::firstTokenLengths(264, 8), (std::vector<int>{16, 32, 64, 128, 256}));
+        QCOMPARE(kvscope::app::firstTokenLengths(20, 8), (std::vector<int>{12}));
+        QVERIFY(kvscope::app::firstTokenLengths(8, 8).empty());
+        QCOMPARE(kvscope::app::firstTokenLengths(100000, 8).back(), 2048);
     }
 
     // Its narration is the rows' numbers: the longest prompt's pause and stream, how much faster the

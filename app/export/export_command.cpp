@@ -16,6 +16,7 @@
 #include "export/pending_output.h"
 #include "export/view_frames.h"
 #include "export/virtual_display.h"
+#include "first_token_sweep.h"
 #include "format.h"
 #include "gl/offscreen_renderer.h"
 #include "headless_run.h"
@@ -111,7 +112,7 @@ int runExportCommand(int argc, char** argv) {
         return 2;
     }
     const ExportCommand& command = *parsed;
-    const ExportSettings& settings = command.settings;
+    ExportSettings settings = command.settings;
     {
         // Whether the output can be written, before a model is loaded or a frame drawn.
         const auto kind =
@@ -188,6 +189,45 @@ int runExportCommand(int argc, char** argv) {
             .arg(store.model().displayName)
             .arg(double(clock.elapsed()) / 1000.0, 0, 'f', 1)
             .arg(store.model().backendName));
+
+    if (settings.view == ExportView::firstToken) {
+        // The view draws what a prompt-length sweep measures on this model, as View ▸ First token does.
+        Result<FirstTokenPlan> plan = planFirstTokenSweep(store.model());
+        if (!plan) {
+            say(QStringLiteral("the first-token view: ") + QString::fromStdString(plan.message()));
+            return 1;
+        }
+        auto sweep = std::make_shared<FirstTokenSweep>(plan->sweep);
+        std::atomic<bool> cancel{false};
+        ProgressPrinter printer;
+        int done = 0;
+        printer.show(QStringLiteral("timing the first token"), 0, int(sweep->lengths.size()), -1);
+        Result<std::vector<PromptSweepRow>> rows =
+            runFirstTokenSweep(*plan, &cancel, [&](const PromptSweepRow&) {
+                printer.show(QStringLiteral("timing the first token"), ++done, int(sweep->lengths.size()),
+                             -1);
+                if (g_interrupted.load()) cancel.store(true);
+            });
+        printer.endLine();
+        if (g_interrupted.load()) {
+            say(QStringLiteral("interrupted"));
+            return 130;
+        }
+        if (!rows) {
+            say(QStringLiteral("timing the first token: ") + QString::fromStdString(rows.message()));
+            return 1;
+        }
+        sweep->rows = std::move(*rows);
+        const PromptSweepRow& longest = sweep->rows.back();
+        say(QStringLiteral(
+                "first token of %1 prompt lengths timed on %2: %3 tokens, %4 to the first, %5 a token "
+                "after it")
+                .arg(sweep->rows.size())
+                .arg(sweep->device)
+                .arg(longest.prompt)
+                .arg(formatSeconds(longest.ttft_seconds), formatSeconds(longest.decode_seconds)));
+        settings.firstTokenSweep = std::move(sweep);
+    }
 
     ExportJob job(ExportHistory::of(store), settings);
     ProgressPrinter printer;

@@ -24,10 +24,11 @@ QList<QCommandLineOption> options() {
               "n"),
         value("out", "the file (or, for png-frames, the folder) to write", "path"),
         value("format", "mp4, gif, png-frames, png, svg, csv or json (default: from --out)", "format"),
-        value(
-            "view",
-            "side-by-side, pane, kv-cache, attention, counters, plots, tokens, scale, roofline or complexity",
-            "view"),
+        value("view",
+              "side-by-side, pane, kv-cache, attention, counters, plots, tokens, scale, roofline, complexity "
+              "or "
+              "first-token (measures prompts of 16, 32, … tokens first)",
+              "view"),
         value("context", "scale: tokens per conversation (1K … 1M, e.g. 128K)", "n"),
         value("precision", "scale: weights and cache, f32, f16, bf16, f8 or int4", "p"),
         value("kv-precision", "scale: the cache only", "p"),

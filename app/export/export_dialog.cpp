@@ -49,6 +49,8 @@ const ViewChoice kViewChoices[] = {
     {ExportView::scale, QT_TRANSLATE_NOOP("ExportDialog", "Scale up: the KV cache of real models")},
     {ExportView::roofline, QT_TRANSLATE_NOOP("ExportDialog", "Roofline: this machine's roofs and the steps")},
     {ExportView::complexity, QT_TRANSLATE_NOOP("ExportDialog", "Complexity: attention vs weight FLOPs")},
+    {ExportView::firstToken,
+     QT_TRANSLATE_NOOP("ExportDialog", "First token: the pause before the first word")},
 };
 
 struct FormatChoice {

@@ -12,6 +12,7 @@
 #include <QSize>
 #include <QString>
 #include <QStringList>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -30,11 +31,14 @@ enum class ExportView {
     tokens,
     scale,
     roofline,
-    complexity
+    complexity,
+    firstToken
 };
 QString viewName(ExportView view);  // "side-by-side", "kv-cache", …
 QStringList viewNames();
 Result<ExportView> parseView(const QString& name);
+
+struct FirstTokenSweep;  // first_token_sweep.h
 
 struct SizePreset {
     const char* name;  // "1080p"
@@ -74,6 +78,8 @@ struct ExportSettings {
     int scaleConversations = 1;
     QString scaleModel = QStringLiteral("Llama-3.1-70B");
     QString scaleAccelerator = QStringLiteral("NVIDIA H100 SXM");
+    // The first-token view's measurements: the First token dock's (the dialog) or a sweep the command ran.
+    std::shared_ptr<const FirstTokenSweep> firstTokenSweep;
 };
 
 // Frames of an export: steps firstStep…lastStep (inclusive), each shown for framesPerStep frames.

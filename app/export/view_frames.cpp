@@ -6,6 +6,7 @@
 
 #include "export/export_io.h"
 #include "views/complexity_renderer.h"
+#include "views/first_token_renderer.h"
 #include "views/layout_renderer.h"
 #include "views/roofline_renderer.h"
 #include "views/scale_renderer.h"
@@ -77,6 +78,9 @@ std::unique_ptr<SlideRenderer> makeSlide(const ExportSettings& s) {
         case ExportView::complexity:
             content = std::make_unique<ComplexityRenderer>();
             break;
+        case ExportView::firstToken:
+            content = std::make_unique<FirstTokenRenderer>(s.firstTokenSweep);
+            break;
     }
     return std::make_unique<SlideRenderer>(std::move(content), side, backdrop, s.title, s.caption, s.narrate);
 }
@@ -123,6 +127,10 @@ Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, con
     ThemeKind theme;
     if (!parseThemeKind(s.theme, &theme))
         return exportFailure(QStringLiteral("theme '%1': use light, dark or projector").arg(s.theme));
+    if (s.view == ExportView::firstToken && (!s.firstTokenSweep || s.firstTokenSweep->rows.empty()))
+        return exportFailure(
+            QStringLiteral("the first-token view has nothing measured yet: press Measure in "
+                           "View ▸ First token first"));
     if (s.format == ExportFormat::svg && !drawsHeatmaps(s.view))
         return exportFailure(QStringLiteral("an SVG draws heatmaps: the %1 view has none (use side-by-side, "
                                             "pane, kv-cache or attention, or a PNG)")

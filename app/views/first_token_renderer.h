@@ -4,25 +4,17 @@
 // chart against the prompt length; beside it, what they mean in words with the numbers measured.
 #pragma once
 
-#include <vector>
+#include <memory>
 
-#include "kvscope/prompt_sweep.h"
+#include "first_token_sweep.h"
 #include "views/view_renderer.h"
 
 namespace kvscope::app {
 
-// What the host has measured: rows as they arrive, and what it is doing (or why it stopped).
-struct FirstTokenSweep {
-    std::vector<PromptSweepRow> rows;
-    std::vector<int> lengths;  // the lengths asked for (rows arrive in this order)
-    QString model;             // the model measured
-    QString device;            // the backend that ran it
-    bool running = false;
-};
-
 class FirstTokenRenderer : public ViewRenderer {
   public:
-    explicit FirstTokenRenderer(const FirstTokenSweep* sweep) : m_sweep(sweep) {}
+    // `sweep`: what to draw; its owner may fill it in as rows arrive (on the thread that renders).
+    explicit FirstTokenRenderer(std::shared_ptr<const FirstTokenSweep> sweep) : m_sweep(std::move(sweep)) {}
     const char* name() const override { return "first-token"; }
     void render(FrameContext& frame) override;
     bool affectedBy(const StoreChange& change, Side) const override;
@@ -31,7 +23,7 @@ class FirstTokenRenderer : public ViewRenderer {
     static QStringList narration(const FirstTokenSweep& sweep);
 
   private:
-    const FirstTokenSweep* m_sweep;
+    std::shared_ptr<const FirstTokenSweep> m_sweep;
 };
 
 }  // namespace kvscope::app
