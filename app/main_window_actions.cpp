@@ -20,6 +20,7 @@
 #include <QWindow>
 
 #include "app_paths.h"
+#include "conversations/conversations_panel.h"
 #include "engine_worker.h"
 #include "export/export_dialog.h"
 #include "first_token_panel.h"
@@ -31,6 +32,7 @@
 #include "pane_widget.h"
 #include "presenter_widget.h"
 #include "timeline_bar.h"
+#include "views/block_map_renderer.h"
 #include "views/gl_view.h"
 
 namespace kvscope::app {
@@ -500,6 +502,9 @@ void MainWindow::prepareExportDialog(ExportDialog& dialog) const {
     // The First token view exports what its dock has measured, as it is now (a sweep may still add rows).
     if (m_firstToken && !m_firstToken->sweep().rows.empty())
         s.firstTokenSweep = std::make_shared<const FirstTokenSweep>(m_firstToken->sweep());
+    // And the Conversations view its maps, as they are now.
+    if (m_conversations && m_conversations->blockMaps()->snapshot)
+        s.blockMaps = std::make_shared<const BlockMaps>(*m_conversations->blockMaps());
     dialog.setSettings(s);
 }
 

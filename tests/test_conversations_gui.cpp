@@ -19,6 +19,7 @@
 #include "kvscope/cache_file.h"
 #include "main_window.h"
 #include "support/fixtures.h"
+#include "views/block_map_renderer.h"
 #include "views/gl_view.h"
 
 using namespace kvscope;
@@ -68,6 +69,48 @@ class ConversationsGuiTest : public QObject {
         // The reserved run computed the shared prefix itself, the paged one did not.
         QVERIFY(s.reservedCounters.flops() > 0);
         qInfo("%s", qPrintable(m_panel->statsText()));
+    }
+
+    // Export: the dialog takes a copy of the maps as drawn, and a still of the conversations view draws
+    // every conversation's colour (the block maps, not the KV view); before a run it says what to press.
+    void mapsExport() {
+        QVERIFY(m_panel->blockMaps()->snapshot);
+        if (m_window->store().empty()) {
+            m_window->step();
+            QTRY_VERIFY_WITH_TIMEOUT(!m_window->store().empty(), 30000);
+        }
+        ExportDialog dialog(m_window->store(), ThemeKind::light);
+        m_window->prepareExportDialog(dialog);
+        ExportSettings e = dialog.settings();
+        QVERIFY(e.blockMaps && e.blockMaps->snapshot);
+        QVERIFY(e.blockMaps.get() != m_panel->blockMaps().get());
+        QCOMPARE(e.blockMaps->names.size(), 4);
+        e.view = ExportView::conversations;
+        e.format = ExportFormat::png;
+        e.size = QSize(1280, 720);
+        e.out = QStringLiteral("maps.png");
+        const ExportHistory history = ExportHistory::of(m_window->store());
+        Result<ExportSettings> resolved = resolveExportSettings(e, history);
+        QVERIFY2(resolved, resolved ? "" : resolved.message().c_str());
+        Result<std::unique_ptr<ViewFrames>> frames = ViewFrames::create(history, *resolved);
+        QVERIFY2(frames, frames ? "" : frames.message().c_str());
+        Result<QImage> still = (*frames)->renderFrame(0);
+        QVERIFY2(still, still ? "" : still.message().c_str());
+        const QImage image = still->convertToFormat(QImage::Format_RGB32);
+        for (int i = 0; i < 4; ++i) {
+            const QRgb colour = conversationColour(i).rgb();
+            int n = 0;
+            for (int y = 0; y < image.height(); ++y)
+                for (int x = 0; x < image.width(); ++x)
+                    n += (image.pixel(x, y) & 0xffffff) == (colour & 0xffffff);
+            QVERIFY2(n > 100,
+                     qPrintable(QStringLiteral("conversation %1: %2 pixels of its colour").arg(i).arg(n)));
+        }
+        e.blockMaps.reset();
+        resolved = resolveExportSettings(e, history);
+        QVERIFY(!resolved);
+        QVERIFY2(QString::fromStdString(resolved.message()).contains(QStringLiteral("Run conversations")),
+                 resolved.message().c_str());
     }
 
     void pagingHoldsMoreConversations() {

@@ -38,7 +38,7 @@ void TestExportSettings::views() {
     QCOMPARE(
         QString::fromStdString(parseView(QStringLiteral("heatmap")).message()),
         QStringLiteral("unknown view 'heatmap' (known: side-by-side, pane, kv-cache, attention, counters, "
-                       "plots, tokens, scale, roofline, complexity, first-token)"));
+                       "plots, tokens, scale, roofline, complexity, first-token, conversations)"));
 }
 
 void TestExportSettings::sizes_data() {

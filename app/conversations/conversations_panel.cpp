@@ -5,7 +5,6 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
-#include <QPainter>
 #include <QPushButton>
 #include <QScrollArea>
 #include <QSpinBox>
@@ -14,20 +13,12 @@
 
 #include "format.h"
 #include "prompt_parser.h"
+#include "views/block_map_renderer.h"
 #include "views/gl_view.h"
 
 namespace kvscope::app {
 
 namespace {
-
-// One colour per conversation (up to 8), readable on the dark and the light themes.
-QColor conversationColor(int i) {
-    static const QColor kColors[] = {QColor(0x4e, 0x9a, 0xf0), QColor(0xe8, 0x6f, 0x5a),
-                                     QColor(0x5c, 0xc0, 0x6a), QColor(0xc0, 0x7c, 0xe8),
-                                     QColor(0xe8, 0xb4, 0x3c), QColor(0x3c, 0xc8, 0xc0),
-                                     QColor(0xe0, 0x6a, 0xb0), QColor(0x9a, 0xa0, 0x50)};
-    return kColors[((i % 8) + 8) % 8];
-}
 
 QString unescape(QString s) {
     return s.replace(QLatin1String("\\n"), QLatin1String("\n"));
@@ -35,125 +26,10 @@ QString unescape(QString s) {
 
 }  // namespace
 
-// ---- the block map ---------------------------------------------------------------------------------------
-
-class BlockMapWidget : public QWidget {
-  public:
-    BlockMapWidget(DisplaySettings& display, QString title, QWidget* parent = nullptr)
-        : QWidget(parent), m_display(display), m_title(std::move(title)) {
-        setMinimumSize(160, 90);
-        setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
-    }
-    // conv[sequence id] = conversation index (colour); -1: unknown.
-    void setMap(const MemoryMap& map, std::vector<int> conv, QString subtitle) {
-        m_map = map;
-        m_conv = std::move(conv);
-        m_subtitle = std::move(subtitle);
-        update();
-    }
-
-  protected:
-    void paintEvent(QPaintEvent*) override {
-        QPainter p(this);
-        p.setRenderHint(QPainter::Antialiasing, false);
-        const Theme& t = m_display.theme();
-        p.fillRect(rect(), t.panel);
-        QFont bold = font();
-        bold.setBold(true);
-        p.setFont(bold);
-        p.setPen(t.textStrong);
-        const int line = fontMetrics().height();
-        p.drawText(QRect(6, 2, width() - 12, line), Qt::AlignLeft | Qt::AlignVCenter, m_title);
-        p.setFont(font());
-        p.setPen(t.textDim);
-        p.drawText(QRect(6, 2 + line, width() - 12, line), Qt::AlignLeft | Qt::AlignVCenter, m_subtitle);
-        const QRect area(6, 6 + 2 * line, width() - 12, height() - 10 - 2 * line);
-        if (!m_map || area.height() < 8) return;
-        const MemoryMap& m = *m_map;
-        const uint64_t block_bytes = m.bytes_per_token * uint64_t(std::max(m_blockSize(), 1));
-        const int cells = block_bytes ? int(m.budget_bytes / block_bytes) : 0;
-        if (cells <= 0) return;
-        // Square cells as large as fit.
-        int size = int(std::floor(std::sqrt(double(area.width()) * area.height() / cells)));
-        int cols = 0, rows = 0;
-        for (; size > 2; --size) {
-            cols = std::max(1, area.width() / size);
-            rows = (cells + cols - 1) / cols;
-            if (rows * size <= area.height()) break;
-        }
-        size = std::max(size, 2);
-        cols = std::max(1, area.width() / size);
-        auto cellRect = [&](int i) {
-            return QRect(area.left() + (i % cols) * size, area.top() + (i / cols) * size, size - 1, size - 1);
-        };
-        // Every cell starts free.
-        for (int i = 0; i < cells; ++i) {
-            p.setPen(t.grid);
-            p.setBrush(Qt::NoBrush);
-            p.drawRect(cellRect(i).adjusted(0, 0, -1, -1));
-        }
-        auto drawUsed = [&](const QRect& r, const std::vector<int>& convs, int rows_used, int bs,
-                            bool shared) {
-            const double f = bs > 0 ? double(rows_used) / bs : 0.0;
-            const int filled = int(std::round(f * r.width()));
-            const int n = std::max<int>(1, int(convs.size()));
-            for (int k = 0; k < n; ++k) {  // a shared block: a stripe per conversation that references it
-                const QColor c = conversationColor(convs.empty() ? 0 : convs[size_t(k)]);
-                const int y0 = r.top() + r.height() * k / n, y1 = r.top() + r.height() * (k + 1) / n;
-                p.fillRect(QRect(r.left(), y0, filled, y1 - y0), c);
-                if (filled < r.width()) {  // waste: allocated, no token in it
-                    QColor w = c;
-                    w.setAlpha(110);
-                    p.fillRect(QRect(r.left() + filled, y0, r.width() - filled, y1 - y0),
-                               QBrush(w, Qt::BDiagPattern));
-                }
-            }
-            if (shared) {
-                p.setPen(QPen(t.textStrong, std::max(1, size / 8)));
-                p.setBrush(Qt::NoBrush);
-                p.drawRect(r.adjusted(0, 0, -1, -1));
-            }
-        };
-        if (m.layout == KVLayout::paged) {
-            for (int b = 0; b < int(m.blocks.size()) && b < cells; ++b) {
-                const auto& blk = m.blocks[size_t(b)];
-                if (blk.ref_count == 0) continue;
-                std::vector<int> convs;
-                for (int s : blk.sequences)
-                    convs.push_back(s < int(m_conv.size()) ? m_conv[size_t(s)] : s);
-                drawUsed(cellRect(b), convs, blk.rows_used, m.block_size, blk.ref_count > 1);
-            }
-        } else {
-            const int bs = m_blockSize();
-            int at = 0;
-            for (const auto& s : m.sequences) {
-                const int n = (s.reserved_tokens + bs - 1) / bs;
-                const int conv = s.id < int(m_conv.size()) ? m_conv[size_t(s.id)] : s.id;
-                for (int j = 0; j < n && at < cells; ++j, ++at)
-                    drawUsed(cellRect(at), {conv}, std::clamp(s.length - j * bs, 0, bs), bs, false);
-            }
-        }
-    }
-
-  private:
-    int m_blockSize() const {
-        return m_map ? (m_map->block_size > 0 ? m_map->block_size : m_cellTokens) : 16;
-    }
-
-  public:
-    int m_cellTokens = 16;  // contiguous maps are drawn in cells of the paged block size
-
-  private:
-    DisplaySettings& m_display;
-    QString m_title, m_subtitle;
-    std::optional<MemoryMap> m_map;
-    std::vector<int> m_conv;
-};
-
 // ---- the panel -------------------------------------------------------------------------------------------
 
 ConversationsPanel::ConversationsPanel(DisplaySettings& display, QWidget* parent)
-    : QWidget(parent), m_display(display) {
+    : QWidget(parent), m_display(display), m_blockMaps(std::make_shared<BlockMaps>()) {
     ConversationsWorker::Callbacks cb;
     cb.snapshot = [this](const ConversationsSnapshot& s) { showSnapshot(s); };
     cb.fit = [this](const FitMeasurement& f) {
@@ -214,8 +90,10 @@ ConversationsPanel::ConversationsPanel(DisplaySettings& display, QWidget* parent
     connect(m_fitButton, &QPushButton::clicked, this, &ConversationsPanel::measureFit);
     connect(m_turnButton, &QPushButton::clicked, this, &ConversationsPanel::measureTurn);
 
-    m_pagedMap = new BlockMapWidget(display, tr("Paged: blocks of the budget"));
-    m_reservedMap = new BlockMapWidget(display, tr("Reserved up front: each conversation its limit"));
+    // The maps draw the panel's snapshot, never the runs': the view's store is an empty one of its own.
+    m_maps = new GlView(m_mapStore, display, std::make_unique<BlockMapRenderer>(m_blockMaps), Side::cached);
+    m_maps->setObjectName(QStringLiteral("conversationsMaps"));
+    m_maps->setMinimumSize(320, 120);
     m_stats = new QLabel;
     m_stats->setWordWrap(true);
     m_stats->setTextFormat(Qt::RichText);
@@ -226,9 +104,6 @@ ConversationsPanel::ConversationsPanel(DisplaySettings& display, QWidget* parent
     statsScroll->setFrameShape(QFrame::NoFrame);
     statsScroll->setMinimumWidth(320);
     statsScroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
-    m_legend = new QLabel;
-    m_legend->setTextFormat(Qt::RichText);
-    m_legend->setWordWrap(true);
 
     auto* settings = new QHBoxLayout;
     auto add = [&](const QString& label, QWidget* w) {
@@ -251,21 +126,15 @@ ConversationsPanel::ConversationsPanel(DisplaySettings& display, QWidget* parent
     texts->addWidget(new QLabel(tr("Turn 2")));
     texts->addWidget(m_followUp, 1);
     auto* maps = new QHBoxLayout;
-    maps->addWidget(m_pagedMap, 1);
-    maps->addWidget(m_reservedMap, 1);
+    maps->addWidget(m_maps, 1);
     maps->addWidget(statsScroll, 0);
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 4, 6, 4);
     layout->setSpacing(4);
     layout->addLayout(settings);
     layout->addLayout(texts);
-    layout->addWidget(m_legend);
     layout->addLayout(maps, 1);
-    connect(&m_display, &DisplaySettings::changed, this, [this] {
-        m_pagedMap->update();
-        m_reservedMap->update();
-        updateStats();
-    });
+    connect(&m_display, &DisplaySettings::changed, this, &ConversationsPanel::updateStats);
     updateStats();
 }
 
@@ -273,6 +142,7 @@ ConversationsPanel::~ConversationsPanel() {
     m_worker->cancelFlag() = true;
     m_thread.quit();
     m_thread.wait();
+    delete m_maps;  // it refers to m_mapStore, a member that dies before the children
 }
 
 void ConversationsPanel::setBudgetMiB(double mib) {
@@ -282,6 +152,8 @@ void ConversationsPanel::setBudgetMiB(double mib) {
 void ConversationsPanel::setModel(const ModelInfo& info) {
     m_model = info;
     m_snapshot.reset();
+    *m_blockMaps = BlockMaps{};
+    m_maps->requestRepaint();
     m_fit.reset();
     m_turn.reset();
     m_error.clear();
@@ -303,8 +175,6 @@ void ConversationsPanel::setModel(const ModelInfo& info) {
     }
     m_limit->setMaximum(std::max(16, info.valid() ? info.config().context_length : 16));
     m_limit->setValue(std::min(512, m_limit->maximum()));
-    m_pagedMap->setMap(MemoryMap{}, {}, QString());
-    m_reservedMap->setMap(MemoryMap{}, {}, QString());
     updateStats();
 }
 
@@ -415,37 +285,12 @@ QString ConversationsPanel::conversationName(int i) const {
 void ConversationsPanel::showSnapshot(const ConversationsSnapshot& s) {
     m_snapshot = s;
     if (s.finished) m_runButton->setEnabled(true);
-    std::vector<int> pagedConv;  // demo sequence ids are the conversation indexes, in order of arrival
+    m_blockMaps->snapshot = s;
+    m_blockMaps->names.clear();
     for (int i = 0; i < int(s.tokens.size()); ++i)
-        pagedConv.push_back(i);
-    std::vector<int> reservedConv;
-    for (int i = 0; i < int(s.admittedReserved.size()); ++i)
-        if (s.admittedReserved[size_t(i)]) reservedConv.push_back(i);
-    const MemoryMap& p = s.paged;
-    int shared = 0;
-    for (const auto& b : p.blocks)
-        shared += b.ref_count > 1;
-    m_pagedMap->setMap(p, pagedConv,
-                       tr("%1 of %2 blocks in use (%3 shared), %4 free; %5 tokens a block")
-                           .arg(p.n_blocks - p.n_free)
-                           .arg(p.n_blocks)
-                           .arg(shared)
-                           .arg(p.n_free)
-                           .arg(p.block_size));
-    m_reservedMap->m_cellTokens = p.block_size > 0 ? p.block_size : 16;
-    const MemoryMap& r = s.reserved;
-    m_reservedMap->setMap(r, reservedConv,
-                          tr("%1 reservations of %2 tokens; cells of %3 tokens")
-                              .arg(r.sequences.size())
-                              .arg(r.sequences.empty() ? m_limit->value() : r.sequences[0].reserved_tokens)
-                              .arg(m_reservedMap->m_cellTokens));
-    QStringList legend;
-    for (int i = 0; i < int(s.tokens.size()); ++i)
-        legend << QStringLiteral("<span style='color:%1'>&#9632;</span> %2 (%3 tokens)")
-                      .arg(conversationColor(i).name(), conversationName(i).toHtmlEscaped())
-                      .arg(s.tokens[size_t(i)].size());
-    legend << tr("&#9633; free &nbsp; <b>outlined</b>: shared &nbsp; hatched: allocated, no token (waste)");
-    m_legend->setText(legend.join(QStringLiteral(" &nbsp; ")));
+        m_blockMaps->names << conversationName(i);
+    m_blockMaps->limit = m_limit->value();
+    m_maps->requestRepaint();
     updateStats();
     emit snapshotShown();
 }

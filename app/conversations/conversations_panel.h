@@ -1,10 +1,7 @@
 // conversations_panel.h — the Conversations view: many conversations sharing one KV memory budget.
 //
-// The memory as a map of blocks (one cell = block_size tokens), coloured by conversation, under paging
-// (shared blocks striped with the colours of every conversation that references them and outlined, free
-// blocks empty, the unfilled end of each conversation's last block hatched: internal fragmentation) and,
-// beside it on the same budget, under up-front reservation (each conversation's whole reservation drawn,
-// the part it never wrote hatched: reservation waste). Beside the maps: bytes allocated, holding tokens and
+// The memory as two maps of blocks (views/block_map_renderer.h): under paging and, beside it on the same
+// budget, under up-front reservation. Beside the maps: bytes allocated, holding tokens and
 // wasted under each; prefix tokens reused and the FLOPs and time the reservation run spent that the paged
 // run did not; how many conversations each layout holds at once (measured on request); and a chat's second
 // turn timed with and without the first turn's cache. The teacher sets the budget, the per-conversation
@@ -17,6 +14,7 @@
 
 #include "conversations/conversations_worker.h"
 #include "run_types.h"
+#include "trace_store.h"
 
 class QDoubleSpinBox;
 class QLabel;
@@ -27,7 +25,8 @@ class QSpinBox;
 namespace kvscope::app {
 
 class DisplaySettings;
-class BlockMapWidget;
+class GlView;
+struct BlockMaps;
 
 class ConversationsPanel : public QWidget {
     Q_OBJECT
@@ -43,6 +42,8 @@ class ConversationsPanel : public QWidget {
     void setBudgetMiB(double mib);
 
     const std::optional<ConversationsSnapshot>& lastSnapshot() const { return m_snapshot; }
+    // What the maps draw (the latest snapshot and the conversations' names), for an export.
+    std::shared_ptr<const BlockMaps> blockMaps() const { return m_blockMaps; }
     const std::optional<FitMeasurement>& lastFit() const { return m_fit; }
     const std::optional<kvscope::SecondTurn>& lastTurn() const { return m_turn; }
     QString statsText() const;
@@ -75,10 +76,10 @@ class ConversationsPanel : public QWidget {
     QPushButton* m_runButton;
     QPushButton* m_fitButton;
     QPushButton* m_turnButton;
-    BlockMapWidget* m_pagedMap;
-    BlockMapWidget* m_reservedMap;
+    TraceStore m_mapStore;  // empty: GlView needs a store; the maps draw m_blockMaps
+    std::shared_ptr<BlockMaps> m_blockMaps;
+    GlView* m_maps;
     QLabel* m_stats;
-    QLabel* m_legend;
 
     std::optional<ConversationsSnapshot> m_snapshot;
     std::optional<FitMeasurement> m_fit;

@@ -113,6 +113,12 @@ int runExportCommand(int argc, char** argv) {
     }
     const ExportCommand& command = *parsed;
     ExportSettings settings = command.settings;
+    if (settings.view == ExportView::conversations) {
+        say(QStringLiteral(
+            "the conversations view draws what View ▸ Conversations ran: export it from the app "
+            "(File ▸ Export), or as the lesson on many conversations (kvscope export --lesson 10)"));
+        return 2;
+    }
     {
         // Whether the output can be written, before a model is loaded or a frame drawn.
         const auto kind =

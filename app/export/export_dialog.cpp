@@ -51,6 +51,7 @@ const ViewChoice kViewChoices[] = {
     {ExportView::complexity, QT_TRANSLATE_NOOP("ExportDialog", "Complexity: attention vs weight FLOPs")},
     {ExportView::firstToken,
      QT_TRANSLATE_NOOP("ExportDialog", "First token: the pause before the first word")},
+    {ExportView::conversations, QT_TRANSLATE_NOOP("ExportDialog", "Conversations: paged vs reserved memory")},
 };
 
 struct FormatChoice {

@@ -13,7 +13,7 @@ struct ViewInfo {
     ExportView view;
     const char* name;
 };
-constexpr std::array<ViewInfo, 11> kViews{{
+constexpr std::array<ViewInfo, 12> kViews{{
     {ExportView::sideBySide, "side-by-side"},
     {ExportView::pane, "pane"},
     {ExportView::kvCache, "kv-cache"},
@@ -25,6 +25,7 @@ constexpr std::array<ViewInfo, 11> kViews{{
     {ExportView::roofline, "roofline"},
     {ExportView::complexity, "complexity"},
     {ExportView::firstToken, "first-token"},
+    {ExportView::conversations, "conversations"},
 }};
 
 constexpr int kMaxFramesPerStep = 600;  // 20 s a step at 30 fps: more is a mistake, not a lesson

@@ -32,13 +32,15 @@ enum class ExportView {
     scale,
     roofline,
     complexity,
-    firstToken
+    firstToken,
+    conversations
 };
 QString viewName(ExportView view);  // "side-by-side", "kv-cache", …
 QStringList viewNames();
 Result<ExportView> parseView(const QString& name);
 
 struct FirstTokenSweep;  // first_token_sweep.h
+struct BlockMaps;        // views/block_map_renderer.h
 
 struct SizePreset {
     const char* name;  // "1080p"
@@ -80,6 +82,8 @@ struct ExportSettings {
     QString scaleAccelerator = QStringLiteral("NVIDIA H100 SXM");
     // The first-token view's measurements: the First token dock's (the dialog) or a sweep the command ran.
     std::shared_ptr<const FirstTokenSweep> firstTokenSweep;
+    // The conversations view's memory maps: the Conversations dock's (the dialog, the lesson pack).
+    std::shared_ptr<const BlockMaps> blockMaps;
 };
 
 // Frames of an export: steps firstStep…lastStep (inclusive), each shown for framesPerStep frames.

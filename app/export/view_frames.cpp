@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "export/export_io.h"
+#include "views/block_map_renderer.h"
 #include "views/complexity_renderer.h"
 #include "views/first_token_renderer.h"
 #include "views/layout_renderer.h"
@@ -14,11 +15,6 @@
 
 namespace kvscope::app {
 namespace {
-
-bool drawsHeatmaps(ExportView view) {
-    return view == ExportView::sideBySide || view == ExportView::pane || view == ExportView::kvCache ||
-           view == ExportView::attention;
-}
 
 // This machine's roofs for the roofline view, for the thread count the export's run steps with: as the app
 // keeps them in its settings, or measured now (a few seconds) when it never has.
@@ -81,11 +77,19 @@ std::unique_ptr<SlideRenderer> makeSlide(const ExportSettings& s) {
         case ExportView::firstToken:
             content = std::make_unique<FirstTokenRenderer>(s.firstTokenSweep);
             break;
+        case ExportView::conversations:
+            content = std::make_unique<BlockMapRenderer>(s.blockMaps);
+            break;
     }
     return std::make_unique<SlideRenderer>(std::move(content), side, backdrop, s.title, s.caption, s.narrate);
 }
 
 }  // namespace
+
+bool viewDrawsHeatmaps(ExportView view) {
+    return view == ExportView::sideBySide || view == ExportView::pane || view == ExportView::kvCache ||
+           view == ExportView::attention;
+}
 
 ExportHistory ExportHistory::of(const TraceStore& store) {
     ExportHistory h;
@@ -131,7 +135,11 @@ Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, con
         return exportFailure(
             QStringLiteral("the first-token view has nothing measured yet: press Measure in "
                            "View ▸ First token first"));
-    if (s.format == ExportFormat::svg && !drawsHeatmaps(s.view))
+    if (s.view == ExportView::conversations && (!s.blockMaps || !s.blockMaps->snapshot))
+        return exportFailure(
+            QStringLiteral("the conversations view has not run yet: press Run conversations "
+                           "in View ▸ Conversations first"));
+    if (s.format == ExportFormat::svg && !viewDrawsHeatmaps(s.view))
         return exportFailure(QStringLiteral("an SVG draws heatmaps: the %1 view has none (use side-by-side, "
                                             "pane, kv-cache or attention, or a PNG)")
                                  .arg(viewName(s.view)));

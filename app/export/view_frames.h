@@ -40,6 +40,8 @@ struct ExportHistory {
 // The settings with the steps resolved against the history (lastStep and stillStep -1 become the last
 // step) and everything checked that needs the model: the steps exist, the layer and head exist, the
 // theme is known, an SVG shows heatmaps. Errors say what the run has.
+// Whether a view draws heatmaps, and so can be written as SVG.
+bool viewDrawsHeatmaps(ExportView view);
 Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, const ExportHistory& history);
 // The layer and head the settings show exist in a model of this shape (`kvscope export` asks as soon as
 // the model is loaded, before any step runs).

@@ -374,6 +374,7 @@ Result<LessonPackResult> writeLessonPack(const LessonBook& book, const LessonPac
         s.theme = options.theme;
         s.fontScale = options.fontScale;
         s.title = title;
+        if (convView) s.blockMaps = convView->blockMaps();
 
         // The clips: MP4 for slides, GIF for anything that plays GIFs.
         for (ExportFormat format : {ExportFormat::mp4, ExportFormat::gif}) {
@@ -419,8 +420,7 @@ Result<LessonPackResult> writeLessonPack(const LessonBook& book, const LessonPac
         ++done;
         // An SVG holds heatmaps: the chapter's view when it draws them, else the KV cache.
         s.format = ExportFormat::svg;
-        if (s.view == ExportView::counters || s.view == ExportView::plots || s.view == ExportView::tokens)
-            s.view = ExportView::kvCache;
+        if (!viewDrawsHeatmaps(s.view)) s.view = ExportView::kvCache;
         Result<ExportSettings> svgSettings = resolveExportSettings(s, history);
         if (!svgSettings) return svgSettings.status();
         Result<SvgPage> svg = viewSvgPage(history, *svgSettings);
