@@ -108,6 +108,39 @@ class CliTest : public QObject {
         QVERIFY(!QFile::exists(json + ".tmp"));
     }
 
+    // roofline: the roofs, then prefill, cached and uncached decode as points (the prefill far to the right
+    // of cached decode), and --paired: each round the roof's read measured again beside one more cached step.
+    void rooflinePlacesTheSteps() {
+        QTemporaryDir tmp;
+        const QString json = tmp.filePath("roofline.json");
+        const Run r = cli({"roofline", QString::fromStdString(model_fixture_path("tiny-llama-gqa")),
+                           "--prompt", "16", "--decode-steps", "3", "--uncached-steps", "1", "--paired", "2",
+                           "--threads", "1", "--json", json});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("paired     2 rounds"), qPrintable(r.out));
+        QFile f(json);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject doc = QJsonDocument::fromJson(f.readAll()).object();
+        QVERIFY(doc["bandwidth"].toDouble() > 0 && doc["peak_flops"].toDouble() > 0);
+        const QJsonArray steps = doc["steps"].toArray();
+        QCOMPARE(steps.size(), 3);
+        QCOMPARE(steps[0].toObject()["step"].toString(), QString("prefill"));
+        QCOMPARE(steps[0].toObject()["tokens"].toInt(), 16);
+        QCOMPARE(steps[1].toObject()["step"].toString(), QString("cached decode"));
+        QCOMPARE(steps[1].toObject()["tokens"].toInt(), 1);
+        QCOMPARE(steps[2].toObject()["tokens"].toInt(), 16 + 1);  // uncached: its first step recomputes all
+        QVERIFY(steps[0].toObject()["intensity"].toDouble() >
+                5 * steps[1].toObject()["intensity"].toDouble());
+        const QJsonArray paired = doc["paired"].toArray();
+        QCOMPARE(paired.size(), 2);
+        for (const QJsonValue& round : paired) {
+            const QJsonObject o = round.toObject();
+            QVERIFY(o["roof_bandwidth"].toDouble() > 0 && o["decode_bandwidth"].toDouble() > 0);
+            QCOMPARE(o["of_roof"].toDouble(),
+                     o["decode_bandwidth"].toDouble() / o["roof_bandwidth"].toDouble());
+        }
+    }
+
     void infoDescribesTheModel() {
         const Run r = cli({"info", QString::fromStdString(model_fixture_path("tiny-qwen2"))});
         QVERIFY2(r.code == 0, qPrintable(r.err));

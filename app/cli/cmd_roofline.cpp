@@ -23,7 +23,15 @@ struct RooflineOptions {
     int prompt = 256;
     int decode_steps = 8;
     int uncached_steps = 2;
+    int paired = 0;  // rounds of (the bandwidth roof's read, then one cached decode step)
     std::string json_path;
+};
+
+// One round of the paired measurement: the roof's own read, then a cached decode step right after it.
+struct PairedRound {
+    double roof = 0;    // bytes per second the backend's read measured
+    double decode = 0;  // bytes per second the decode step moved
+    double ratio() const { return roof > 0 ? decode / roof : 0; }
 };
 
 struct Row {
@@ -48,16 +56,18 @@ int run_roofline(const RooflineOptions& o) {
     const int capacity = o.model.capacity > 0
                              ? o.model.capacity
                              : std::min(c.context_length, SessionOptions::kDefaultMaxCapacity);
-    if (o.prompt + o.decode_steps > capacity)
-        return fail("--prompt " + std::to_string(o.prompt) + " + " + std::to_string(o.decode_steps) +
-                    " decode steps do not fit the KV cache of " + std::to_string(capacity) + " tokens");
+    if (o.prompt + o.decode_steps + o.paired > capacity)
+        return fail("--prompt " + std::to_string(o.prompt) + " + " +
+                    std::to_string(o.decode_steps + o.paired) + " decode steps do not fit the KV cache of " +
+                    std::to_string(capacity) + " tokens");
     std::mt19937 rng(1234);
     std::uniform_int_distribution<int32_t> pick(0, c.vocab_size - 1);
-    std::vector<int32_t> tokens(size_t(o.prompt + o.decode_steps));
+    std::vector<int32_t> tokens(size_t(o.prompt + o.decode_steps + o.paired));
     for (auto& t : tokens)
         t = pick(rng);
 
     std::vector<Row> rows;
+    std::vector<PairedRound> paired;
     for (SessionMode mode : {SessionMode::cached, SessionMode::uncached}) {
         SessionOptions so;
         so.mode = mode;
@@ -84,6 +94,18 @@ int run_roofline(const RooflineOptions& o) {
         std::sort(decode.begin(), decode.end(),
                   [](const Row& a, const Row& b) { return a.point.seconds < b.point.seconds; });
         rows.push_back(decode[decode.size() / 2]);
+        // Paired: a shared machine's bandwidth drifts by 2x from one minute to the next, so a roof measured
+        // before the steps may not be the roof they ran under. Each round measures the roof's read again and
+        // runs one cached decode step right after it; their ratio is the step's share of the roof it met.
+        if (mode == SessionMode::cached)
+            for (int i = 0; i < o.paired; ++i) {
+                auto bw = backend.measure_bandwidth();
+                if (!bw) return fail(bw.status().message());
+                auto st = s.decode(tokens[size_t(o.prompt + o.decode_steps + i)]);
+                if (!st) return fail(st.message());
+                paired.push_back(
+                    {bw->gb_per_s * 1e9, roofline_point(st.value()->counters).achieved_bandwidth()});
+            }
     }
 
     const double working_set = double(model.stored_bytes()) + double(c.kv_bytes_per_token()) * o.prompt;
@@ -136,6 +158,24 @@ int run_roofline(const RooflineOptions& o) {
     if (rows.size() >= 2)
         std::printf("\nprefill's intensity is %.0fx cached decode's\n",
                     rows[0].point.intensity() / rows[1].point.intensity());
+    nlohmann::ordered_json jpaired = nlohmann::ordered_json::array();
+    if (!paired.empty()) {
+        std::vector<PairedRound> sorted = paired;
+        std::sort(sorted.begin(), sorted.end(),
+                  [](const PairedRound& a, const PairedRound& b) { return a.ratio() < b.ratio(); });
+        std::printf("\npaired     %d rounds of the roof's read, then one cached decode step:\n",
+                    int(paired.size()));
+        for (const PairedRound& r : paired) {
+            std::printf("           read %6.1f GB/s, decode %6.1f GB/s: %4.0f%%\n", r.roof / 1e9,
+                        r.decode / 1e9, 100.0 * r.ratio());
+            jpaired.push_back(
+                {{"roof_bandwidth", r.roof}, {"decode_bandwidth", r.decode}, {"of_roof", r.ratio()}});
+        }
+        std::printf(
+            "           cached decode at a median %.0f%% of the roof read beside it (%.0f%% to %.0f%%)\n",
+            100.0 * sorted[sorted.size() / 2].ratio(), 100.0 * sorted.front().ratio(),
+            100.0 * sorted.back().ratio());
+    }
     if (!o.json_path.empty()) {
         nlohmann::ordered_json j;
         j["model"] = model.source_path;
@@ -151,6 +191,7 @@ int run_roofline(const RooflineOptions& o) {
         j["working_set_bytes"] = working_set;
         j["cache_resident"] = resident;
         j["steps"] = jrows;
+        if (!paired.empty()) j["paired"] = jpaired;
         std::ofstream out(o.json_path);
         out << j.dump(2) << "\n";
         if (!out) return fail(o.json_path + ": write failed");
@@ -171,6 +212,11 @@ void add_roofline_command(CLI::App& app, int& exit_code) {
         ->check(CLI::PositiveNumber);
     cmd->add_option("--uncached-steps", o->uncached_steps, "Uncached decode steps (the median is shown)")
         ->check(CLI::PositiveNumber);
+    cmd->add_option(
+           "--paired", o->paired,
+           "Rounds of the bandwidth roof measured again, then one cached decode step right after it: "
+           "each step against the roof it met (default 0)")
+        ->check(CLI::NonNegativeNumber);
     cmd->add_option("--json", o->json_path, "Also write the roofs and points as JSON");
     cmd->callback([o, &exit_code] { exit_code = run_roofline(*o); });
 }

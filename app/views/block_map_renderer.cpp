@@ -91,9 +91,10 @@ void BlockMapRenderer::render(FrameContext& frame) {
     ImFont *small = panel.small, *bold = panel.bold;
     if (!maps.snapshot) {
         panel.close();
-        drawCentredMessage(frame, tr("Not run yet"),
-                           tr("Press Run conversations: they take turns on the loaded model, their KV cache "
-                              "paged in blocks on the left and reserved up front on the right."));
+        drawCentredMessage(
+            frame, tr("Not run yet"),
+            tr("Press Run conversations: they run together on the loaded model, their KV cache "
+               "paged in blocks on the left and reserved up front on the right."));
         return;
     }
     const ConversationsSnapshot& s = *maps.snapshot;
