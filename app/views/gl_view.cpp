@@ -356,6 +356,18 @@ GlView::GlView(TraceStore& store, DisplaySettings& display, std::unique_ptr<View
       m_surface(defaultSurface()) {
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
+    setMinimumSize(120, 60);
+    connect(&store, &TraceStore::changed, this, [this](const StoreChange& change) {
+        if (m_host->renderer()->affectedBy(change, m_host->side())) requestRepaint();
+    });
+    connect(&display, &DisplaySettings::changed, this, &GlView::requestRepaint);
+}
+
+// The surface (and with it an OpenGL context, which costs tens of milliseconds on a software renderer) is
+// made the first time the view is shown, or drawn by a test: a view in a dock tab nobody opened costs
+// nothing at start-up.
+void GlView::ensureSurface() {
+    if (m_widget) return;
     if (m_surface == Surface::widget) {
         m_glWidget = new GlViewWidget(*m_host, this);
         connect(m_glWidget, &QOpenGLWidget::frameSwapped, this, &GlView::frameSwapped);
@@ -365,12 +377,7 @@ GlView::GlView(TraceStore& store, DisplaySettings& display, std::unique_ptr<View
         connect(m_glWindow, &QOpenGLWindow::frameSwapped, this, &GlView::frameSwapped);
         m_widget = QWidget::createWindowContainer(m_glWindow, this);
     }
-    layout->addWidget(m_widget);
-    setMinimumSize(120, 60);
-    connect(&store, &TraceStore::changed, this, [this](const StoreChange& change) {
-        if (m_host->renderer()->affectedBy(change, m_host->side())) requestRepaint();
-    });
-    connect(&display, &DisplaySettings::changed, this, &GlView::requestRepaint);
+    layout()->addWidget(m_widget);
 }
 
 GlView::~GlView() {
@@ -389,6 +396,9 @@ void GlView::setOutline(const QColor& colour) {
 
 void GlView::paintEvent(QPaintEvent* event) {
     QWidget::paintEvent(event);
+    // The first paint is the first time the view can be seen: a dock tab that is not the current one is
+    // shown with the window but covered, and never painted. The surface is made after this paint.
+    if (!m_widget) QTimer::singleShot(0, this, &GlView::ensureSurface);
     if (!m_outline.isValid()) return;
     QPainter p(this);
     p.fillRect(rect(), m_outline);
@@ -413,6 +423,7 @@ void GlView::requestRepaint() {
 }
 
 void GlView::renderNow() {
+    ensureSurface();
     if (m_glWidget) m_glWidget->grabFramebuffer();
     if (m_glWindow) static_cast<GlViewWindow*>(m_glWindow)->renderNow();
 }
@@ -433,6 +444,7 @@ void GlView::leaveHover() {
 }
 
 void GlView::withContext(const std::function<void(GlResources&)>& fn) {
+    ensureSurface();
     QOpenGLContext* context = nullptr;
     if (m_glWidget) {
         m_glWidget->makeCurrent();

@@ -107,6 +107,7 @@ class GlView : public QWidget {
     void paintEvent(QPaintEvent* event) override;
 
   private:
+    void ensureSurface();
     std::unique_ptr<ViewHost> m_host;
     QColor m_outline;
     Surface m_surface;
