@@ -322,11 +322,13 @@ void ConversationsPanel::updateStats() {
             QString::number(s.reserved.sequences.size()));
         html += QStringLiteral("</table>");
         const double savedFlops = double(s.unsharedCounters.flops()) - double(s.pagedCounters.flops());
-        html += tr("<p>Prefix tokens reused (not prefilled again): <b>%1</b>. The same conversations paged "
-                   "without sharing computed %2 and took %3 more.</p>")
-                    .arg(s.prefixReused)
-                    .arg(formatFlops(savedFlops))
-                    .arg(formatSeconds(s.unsharedCounters.wall_seconds - s.pagedCounters.wall_seconds));
+        html += tr("<p>Prefix tokens reused (not prefilled again): <b>%1</b>. ").arg(s.prefixReused);
+        html += s.unsharedFailed.isEmpty()
+                    ? tr("The same conversations paged without sharing computed %1 and took %2 more.</p>")
+                          .arg(formatFlops(savedFlops))
+                          .arg(formatSeconds(s.unsharedCounters.wall_seconds - s.pagedCounters.wall_seconds))
+                    : tr("Paged without sharing, the same conversations did not fit in the budget: each "
+                         "stored the system prompt again.</p>");
         if (!s.note.isEmpty())
             html +=
                 QStringLiteral("<p style='color:%1'>%2</p>").arg(t.warning.name(), s.note.toHtmlEscaped());

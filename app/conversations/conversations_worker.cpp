@@ -3,6 +3,7 @@
 #include <QMetaObject>
 #include <QThread>
 
+#include "format.h"
 #include "kvscope/tokenizer.h"
 
 namespace kvscope::app {
@@ -94,6 +95,14 @@ void ConversationsWorker::runDemo(const ConversationsRequest& r, int stepDelayMs
                     c.reservedId = rid.value();
                     rin.push_back({c.reservedId, c.prompt, false});
                     snap.admittedReserved[size_t(i)] = true;
+                } else if (reserved.value()->n_sequences() == 0) {
+                    const MemoryMap m = reserved.value()->memory();
+                    notes
+                        << tr("Reservation: no room for conversation %1 (one reservation of %2 tokens takes "
+                              "%3, more than the whole budget).")
+                               .arg(i + 1)
+                               .arg(reserved.value()->max_tokens())
+                               .arg(formatBytes(double(m.bytes_per_token) * reserved.value()->max_tokens()));
                 } else {
                     notes << tr("Reservation: no room for conversation %1 (%2 reservations fill the budget).")
                                  .arg(i + 1)
@@ -120,9 +129,14 @@ void ConversationsWorker::runDemo(const ConversationsRequest& r, int stepDelayMs
                     snap.prefixReused += q.prefix_reused;
             }
         }
-        if (!uin.empty()) {
+        // Without sharing the same budget may run out first: that run stops there, and what it computed
+        // is no longer comparable (the panel and the lessons then say so instead of a difference).
+        if (!uin.empty() && snap.unsharedFailed.isEmpty()) {
             auto s = unshared.value()->step(uin);
-            if (!s) notes << tr("Paging without sharing: %1").arg(QString::fromStdString(s.message()));
+            if (!s) {
+                snap.unsharedFailed = QString::fromStdString(s.message());
+                notes << tr("Paging without sharing: %1").arg(snap.unsharedFailed);
+            }
         }
         if (!rin.empty()) {
             auto s = reserved.value()->step(rin);

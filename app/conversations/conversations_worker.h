@@ -40,6 +40,7 @@ struct ConversationsSnapshot {
     kvscope::Counters pagedCounters, reservedCounters;  // all steps so far
     // The same conversations paged without sharing (each prefills the system prompt): what sharing saved.
     kvscope::Counters unsharedCounters;
+    QString unsharedFailed;  // why that run stopped (its budget had no block left); empty: it kept up
     int prefixReused = 0;
     int steps = 0;
     bool finished = false;

@@ -451,9 +451,16 @@ const std::vector<Def>& defs() {
             "prompt tokens taken from another conversation's cache, not prefilled again", Unit::count,
             snapshotField("prefixReused", [](const Snap& s) { return double(s.prefixReused); }));
         add("conv.sharing_saved_flops", "FLOPs the same conversations paged without sharing computed more",
-            Unit::flops, snapshotField("unsharedCounters.flops() - pagedCounters.flops()", [](const Snap& s) {
-                return double(s.unsharedCounters.flops()) - double(s.pagedCounters.flops());
-            }));
+            Unit::flops, [](const Ctx& x) -> Result<Read> {
+                if (x.conversations && x.conversations->snapshot &&
+                    !x.conversations->snapshot->unsharedFailed.isEmpty())
+                    return unavailable(
+                        "paged without sharing, the conversations did not fit in the budget: "
+                        "raise the budget in the Conversations view");
+                return snapshotField("unsharedCounters.flops() - pagedCounters.flops()", [](const Snap& s) {
+                    return double(s.unsharedCounters.flops()) - double(s.pagedCounters.flops());
+                })(x);
+            });
         add("turn.history_tokens", "tokens of turn 1 (prompt and reply) held in the cache", Unit::count,
             turnField("history_tokens", [](const SecondTurn& t) { return double(t.history_tokens); }));
         add("turn.new_tokens", "tokens of the new message", Unit::count,

@@ -78,7 +78,7 @@ void drawCell(ImDrawList* dl, const Theme& th, ImVec2 a, ImVec2 b, const std::ve
         if (filledTo > a.x) dl->AddRectFilled(ImVec2(a.x, y0), ImVec2(filledTo, y1), imColor(c));
         if (filledTo < b.x) hatch(dl, ImVec2(filledTo, y0), ImVec2(b.x, y1), c, std::max(3.0f, size / 4));
     }
-    if (shared) dl->AddRect(a, b, imColor(th.textStrong), 0, 0, std::max(1.0f, std::floor(size / 8)));
+    if (shared) dl->AddRect(a, b, imColor(th.textStrong), 0, 0, std::clamp(std::floor(size / 8), 1.0f, 3.0f));
 }
 
 }  // namespace
