@@ -260,6 +260,21 @@ class ConversationsGuiTest : public QObject {
                  resolved.message().c_str());
     }
 
+    // A budget that holds the conversations only because they share the system prompt: the run without
+    // sharing runs out of blocks, stops there, and the panel says so (no difference of FLOPs is shown).
+    void withoutSharingTheyDoNotFit() {
+        m_panel->setBudgetMiB(1.0);  // 21 blocks of 16 tokens × 3 KiB
+        m_panel->runDemo();
+        QTRY_VERIFY_WITH_TIMEOUT(m_panel->lastSnapshot() && m_panel->lastSnapshot()->finished, 60000);
+        const ConversationsSnapshot& s = *m_panel->lastSnapshot();
+        m_panel->setBudgetMiB(4.0);
+        QCOMPARE(int(s.paged.sequences.size()), 4);
+        QVERIFY2(s.unsharedFailed.contains(QStringLiteral("full")), qPrintable(s.unsharedFailed));
+        QVERIFY2(m_panel->statsText().contains(QStringLiteral("did not fit in the budget")),
+                 qPrintable(m_panel->statsText()));
+        QVERIFY(!m_panel->statsText().contains(QStringLiteral("without sharing computed")));
+    }
+
     void screenshots() {
         const QByteArray dir = qgetenv("KVSCOPE_SCREENSHOT_DIR");
         if (dir.isEmpty()) return;
