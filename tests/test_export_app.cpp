@@ -523,6 +523,9 @@ void TestExportApp::dialog() {
     });
     dialog.show();
     QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    // It fits a 1280×720 projector with a title bar to spare: its Export and Close buttons stay on screen.
+    QVERIFY2(dialog.height() <= 680 && dialog.width() <= 1280,
+             qPrintable(QStringLiteral("%1×%2").arg(dialog.width()).arg(dialog.height())));
     // The preview is the first frame, at the export's size: the defaults are 1080p MP4, light, all steps.
     QCOMPARE(dialog.preview().size(), QSize(1920, 1080));
     QCOMPARE(dialog.settings().theme, QStringLiteral("light"));

@@ -129,10 +129,15 @@ void ExportDialog::build() {
     m_form = new QWidget(this);
     auto* formColumn = new QVBoxLayout(m_form);
     formColumn->setContentsMargins(0, 0, 0, 0);
-    auto section = [&](const QString& title) {
-        auto* box = new QGroupBox(title, m_form);
+    // Timing and output sit under the preview: in one column the dialog was 763 pixels tall, and its
+    // Export and Close buttons fell off a 1280×720 projector's screen.
+    m_formSide = new QWidget(this);
+    auto* sideColumn = new QVBoxLayout(m_formSide);
+    sideColumn->setContentsMargins(0, 0, 0, 0);
+    auto section = [&](const QString& title, QVBoxLayout* column) {
+        auto* box = new QGroupBox(title, column->parentWidget());
         auto* layout = new QFormLayout(box);
-        formColumn->addWidget(box);
+        column->addWidget(box);
         return layout;
     };
     auto named = [](QWidget* w, const char* name) {
@@ -142,7 +147,7 @@ void ExportDialog::build() {
     const ModelConfig* c = m_history.model.valid() ? &m_history.model.config() : nullptr;
     const int steps = std::max(1, m_history.stepCount());
 
-    QFormLayout* what = section(tr("What"));
+    QFormLayout* what = section(tr("What"), formColumn);
     m_view = new QComboBox(m_form);
     for (const ViewChoice& v : kViewChoices)
         m_view->addItem(tr(v.label), int(v.view));
@@ -163,7 +168,7 @@ void ExportDialog::build() {
     heads->addStretch();
     what->addRow(tr("Attention head"), heads);
 
-    QFormLayout* which = section(tr("Steps (0 is the prefill)"));
+    QFormLayout* which = section(tr("Steps (0 is the prefill)"), formColumn);
     auto* range = new QHBoxLayout;
     m_firstStep = new QSpinBox(m_form);
     m_lastStep = new QSpinBox(m_form);
@@ -175,7 +180,7 @@ void ExportDialog::build() {
     range->addStretch();
     which->addRow(tr("From"), range);
 
-    QFormLayout* look = section(tr("Look"));
+    QFormLayout* look = section(tr("Look"), formColumn);
     m_size = new QComboBox(m_form);
     for (const SizePreset& p : sizePresets())
         m_size->addItem(QString::fromUtf8(p.label), p.size);
@@ -212,7 +217,7 @@ void ExportDialog::build() {
     m_narrate = new QCheckBox(tr("Caption each step with what it did (the narration)"), m_form);
     look->addRow(QString(), named(m_narrate, "narrate"));
 
-    QFormLayout* timing = section(tr("Timing"));
+    QFormLayout* timing = section(tr("Timing"), sideColumn);
     m_framesPerStep = new QSpinBox(m_form);
     m_framesPerStep->setRange(1, 600);
     timing->addRow(tr("Frames per step"), named(m_framesPerStep, "framesPerStep"));
@@ -226,7 +231,7 @@ void ExportDialog::build() {
     m_duration = new QLabel(m_form);
     timing->addRow(QString(), m_duration);
 
-    QFormLayout* output = section(tr("Output"));
+    QFormLayout* output = section(tr("Output"), sideColumn);
     m_format = new QComboBox(m_form);
     for (const FormatChoice& f : kFormatChoices)
         m_format->addItem(tr(f.label), int(f.format));
@@ -253,6 +258,7 @@ void ExportDialog::build() {
     previewColumn->addWidget(previewTitle);
     previewColumn->addWidget(m_previewLabel);
     previewColumn->addWidget(m_previewNote);
+    previewColumn->addWidget(m_formSide);
     previewColumn->addStretch();
     top->addLayout(previewColumn, 1);
 
@@ -501,6 +507,7 @@ void ExportDialog::showStatus(const QString& text, bool error) {
 
 void ExportDialog::setBusy(bool busy) {
     m_form->setEnabled(!busy);
+    m_formSide->setEnabled(!busy);
     m_exportButton->setEnabled(!busy);
     m_closeButton->setText(busy ? tr("Cancel") : tr("Close"));
 }

@@ -108,7 +108,8 @@ class ExportDialog : public QDialog {
     QLabel* m_status;
     QPushButton* m_exportButton;
     QPushButton* m_closeButton;
-    QWidget* m_form;
+    QWidget* m_form;      // what, steps, look
+    QWidget* m_formSide;  // timing and output, under the preview
 };
 
 }  // namespace kvscope::app
