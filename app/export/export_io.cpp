@@ -8,6 +8,10 @@ Status exportFailure(const QString& message) {
     return Status::error(message.toStdString());
 }
 
+Status cancelledStatus() {
+    return exportFailure(QStringLiteral("export cancelled"));
+}
+
 Status writeFileBytes(const QByteArray& bytes, const QString& path) {
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate) || file.write(bytes) != bytes.size() ||

@@ -9,6 +9,8 @@
 namespace kvscope::app {
 
 Status exportFailure(const QString& message);
+// The error every exporter returns when it stops for a cancel (ExportControl::cancelled()).
+Status cancelledStatus();
 inline QString statusText(const Status& status) {
     return QString::fromStdString(status.message());
 }

@@ -66,10 +66,6 @@ Result<AvCodecContextPtr> openH264(QSize size, const VideoOptions& options, bool
 
 }  // namespace
 
-Status cancelledStatus() {
-    return exportFailure(QStringLiteral("export cancelled"));
-}
-
 Status encodeMp4(FrameSource& source, const QString& path, const VideoOptions& options,
                  ExportControl& control) {
     const QSize size = source.frameSize();

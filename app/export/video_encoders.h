@@ -20,6 +20,11 @@
 //   deterministic).
 // Both check the cancel flag before each frame; on cancel or error they return an error and leave the
 // half-written file to the caller's PendingOutput, which removes it.
+//
+// FFmpeg lives in a module (libkvscope_video.so, video_module.h): linked into the program its libraries
+// and theirs — 167 shared libraries — were mapped and relocated by every start of the app, about 0.1 s
+// before main, for a feature used only when exporting. These two load it on first use (video_loader.cpp)
+// and say so when it cannot be found or loaded.
 #pragma once
 
 #include <QString>
@@ -40,8 +45,5 @@ Status encodeMp4(FrameSource& source, const QString& path, const VideoOptions& o
                  ExportControl& control);
 Status encodeGif(FrameSource& source, const QString& path, const VideoOptions& options,
                  ExportControl& control);
-
-// The error every exporter returns when it stops for a cancel (ExportControl::cancelled()).
-Status cancelledStatus();
 
 }  // namespace kvscope::app

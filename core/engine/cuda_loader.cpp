@@ -5,23 +5,17 @@
 // process at start (about 0.1 s and 200 MiB of resident memory before main), which a CPU run, the app's
 // default, pays for nothing. Loaded here, they cost only the runs that use the GPU.
 //
-// Where the module is looked for, first found wins:
-//   $KVSCOPE_CUDA_MODULE                         (when set, the only place: tests and unusual installs)
-//   <program's folder>/<bindir → libdir>/kvscope  (an installed tree: bin/ and lib/kvscope/)
-//   the build tree's lib/                         (programs run from where they were built)
-//   the configured install libdir
+// Where the module is looked for: kvscope/module_loader.h ($KVSCOPE_CUDA_MODULE first).
 // Nothing is loaded when the NVIDIA driver (libcuda.so.1) is absent: no GPU can be used then, and "auto"
 // must not pay for cuBLAS to find that out.
 #include <dlfcn.h>
 
-#include <filesystem>
 #include <mutex>
 #include <string>
-#include <vector>
 
 #include "engine/cuda_module.h"
 #include "kvscope/backend.h"
-#include "kvscope/default_model.h"
+#include "kvscope/module_loader.h"
 
 namespace kvscope {
 
@@ -34,34 +28,20 @@ struct LoadedModule {
     std::string error;  // why module is null
 };
 
-std::vector<std::string> module_candidates() {
-    if (const char* env = std::getenv("KVSCOPE_CUDA_MODULE"); env && *env) return {env};
-    std::vector<std::string> places;
-    if (const std::string exe = executable_dir(); !exe.empty())
-        places.push_back(
-            (std::filesystem::path(exe) / KVSCOPE_CUDA_MODULE_FROM_BIN).lexically_normal().string());
-    places.push_back(KVSCOPE_CUDA_MODULE_BUILD_PATH);
-    places.push_back(KVSCOPE_CUDA_MODULE_INSTALL_PATH);
-    return places;
-}
-
 LoadedModule load_module() {
     // The driver first: it is small, and without it the module's libraries would be loaded for nothing.
     if (!dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL))
         return {nullptr, "no NVIDIA driver is installed (libcuda.so.1 was not found)"};
 
-    const std::vector<std::string> places = module_candidates();
-    std::error_code ec;
-    for (const std::string& path : places) {
-        if (!std::filesystem::is_regular_file(path, ec)) continue;
-        void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        if (!handle) {
-            // Typically a CUDA library the module needs is missing: dlerror names it.
-            const char* why = dlerror();
-            return {nullptr,
-                    "the CUDA backend " + path + " could not be loaded: " + (why ? why : "unknown error")};
-        }
-        auto entry = reinterpret_cast<const CudaModule* (*)()>(dlsym(handle, KVSCOPE_CUDA_MODULE_ENTRY));
+    const OpenedModule opened =
+        open_module({"KVSCOPE_CUDA_MODULE", KVSCOPE_CUDA_MODULE_FROM_BIN, KVSCOPE_CUDA_MODULE_BUILD_PATH,
+                     KVSCOPE_CUDA_MODULE_INSTALL_PATH});
+    const std::string& path = opened.path;
+    if (!opened.handle && !opened.error.empty())
+        return {nullptr, "the CUDA backend " + path + " could not be loaded: " + opened.error};
+    if (opened.handle) {
+        auto entry =
+            reinterpret_cast<const CudaModule* (*)()>(dlsym(opened.handle, KVSCOPE_CUDA_MODULE_ENTRY));
         if (!entry)
             return {nullptr, "the CUDA backend " + path +
                                  " has no " KVSCOPE_CUDA_MODULE_ENTRY " (not a KVScope CUDA module)"};
@@ -75,11 +55,8 @@ LoadedModule load_module() {
                                  std::to_string(CudaModule::kAbiVersion) + "): rebuild or reinstall both"};
         return {module, {}};
     }
-    std::string where;
-    for (const std::string& p : places)
-        where += (where.empty() ? "" : ", ") + p;
     return {nullptr, std::string("this KVScope was built with CUDA, but its CUDA backend ") + kModuleName +
-                         " is not installed (looked in " + where + ")"};
+                         " is not installed (looked in " + looked_text(opened) + ")"};
 }
 
 // Loaded once per process, on first use, from whichever thread asks first.
