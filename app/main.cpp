@@ -1,6 +1,10 @@
 // kvscope — the KVScope window. See README.md; `kvscope --help` for the command line.
+#include <time.h>
+#include <unistd.h>
+
 #include <QApplication>
 #include <QDockWidget>
+#include <QFile>
 #include <QFontDatabase>
 #include <QScreen>
 #include <QSurfaceFormat>
@@ -34,6 +38,22 @@ void openLesson(kvscope::app::MainWindow& window, int chapter, int page) {
         std::fprintf(stderr, "kvscope: lesson %d page %d ready\n", chapter, panel->page() + 1);
     });
     panel->walkTo(std::max(0, page - 1));
+}
+
+// Seconds since the kernel started this process (its start time in /proc/self/stat, clock ticks since
+// boot, against CLOCK_BOOTTIME): the start-up figure measured from exec, with nothing polling beside it.
+// Negative when /proc cannot be read.
+double secondsSinceProcessStart() {
+    QFile f(QStringLiteral("/proc/self/stat"));
+    if (!f.open(QIODevice::ReadOnly)) return -1;
+    const QByteArray stat = f.readAll();
+    // Field 22, counted after the command name's closing parenthesis (the name may hold spaces).
+    const QList<QByteArray> fields = stat.mid(stat.lastIndexOf(')') + 2).split(' ');
+    bool ok = false;
+    const double startTicks = fields.size() > 19 ? fields[19].toDouble(&ok) : 0;
+    timespec now{};
+    if (!ok || clock_gettime(CLOCK_BOOTTIME, &now) != 0) return -1;
+    return double(now.tv_sec) + double(now.tv_nsec) * 1e-9 - startTicks / double(sysconf(_SC_CLK_TCK));
 }
 }  // namespace
 
@@ -98,7 +118,8 @@ int main(int argc, char** argv) {
         if (done < asked)
             std::fprintf(stderr, "kvscope: --steps %d: only %d decode steps fit in the context\n",
                          options.steps, std::max(0, done - 1));
-        std::fprintf(stderr, "kvscope: %d steps done\n", std::max(0, done - 1));
+        std::fprintf(stderr, "kvscope: %d steps done (%.3f s after the program started)\n",
+                     std::max(0, done - 1), secondsSinceProcessStart());
     });
     QObject::connect(&window, &MainWindow::contextFilled, &window, [](const QString& message) {
         std::fprintf(stderr, "kvscope: %s\n", qPrintable(message));

@@ -7,7 +7,9 @@
 #include <QOpenGLContext>
 #include <QOpenGLFunctions>
 #include <cmath>
+#include <future>
 #include <map>
+#include <vector>
 
 namespace kvscope::app {
 
@@ -58,27 +60,39 @@ struct ImGuiLayer::SharedFonts {
 
 namespace {
 
-std::shared_ptr<ImGuiLayer::SharedFonts> buildSharedFonts(float pixelScale) {
+struct FontSpec {
+    FontRole role;
+    const char* file;
+    float size;
+};
+constexpr FontSpec kFontSpecs[] = {
+    {FontRole::body, ":/fonts/DejaVuSans.ttf", 15.0f},
+    {FontRole::small, ":/fonts/DejaVuSans.ttf", 12.5f},
+    {FontRole::bold, ":/fonts/DejaVuSans-Bold.ttf", 15.0f},
+    {FontRole::heading, ":/fonts/DejaVuSans-Bold.ttf", 19.0f},
+    {FontRole::mono, ":/fonts/DejaVuSansMono.ttf", 14.0f},
+};
+
+// The files of kFontSpecs, in order: read here, on the calling thread (fontData's cache is not shared
+// between threads), so the atlas itself can be built on any.
+std::vector<QByteArray> fontFiles() {
+    std::vector<QByteArray> files;
+    for (const FontSpec& s : kFontSpecs)
+        files.push_back(fontData(s.file));
+    return files;
+}
+
+std::shared_ptr<ImGuiLayer::SharedFonts> buildSharedFonts(float pixelScale,
+                                                          const std::vector<QByteArray>& files) {
     auto shared = std::make_shared<ImGuiLayer::SharedFonts>();
     ImFontConfig config;
     config.FontDataOwnedByAtlas = false;
     config.OversampleH = 2;
     config.OversampleV = 1;
     config.PixelSnapH = false;
-    struct Spec {
-        FontRole role;
-        const char* file;
-        float size;
-    };
-    const Spec specs[] = {
-        {FontRole::body, ":/fonts/DejaVuSans.ttf", 15.0f},
-        {FontRole::small, ":/fonts/DejaVuSans.ttf", 12.5f},
-        {FontRole::bold, ":/fonts/DejaVuSans-Bold.ttf", 15.0f},
-        {FontRole::heading, ":/fonts/DejaVuSans-Bold.ttf", 19.0f},
-        {FontRole::mono, ":/fonts/DejaVuSansMono.ttf", 14.0f},
-    };
-    for (const Spec& s : specs) {
-        const QByteArray& data = fontData(s.file);
+    for (size_t i = 0; i < std::size(kFontSpecs); ++i) {
+        const FontSpec& s = kFontSpecs[i];
+        const QByteArray& data = files[i];  // the caller keeps them alive (fontData's cache)
         shared->fonts[int(s.role)] =
             shared->atlas.AddFontFromMemoryTTF(const_cast<char*>(data.constData()), int(data.size()),
                                                std::round(s.size * pixelScale), &config, kGlyphRanges);
@@ -86,6 +100,9 @@ std::shared_ptr<ImGuiLayer::SharedFonts> buildSharedFonts(float pixelScale) {
     shared->atlas.GetTexDataAsAlpha8(&shared->pixels, &shared->width, &shared->height);  // rasterizes
     return shared;
 }
+
+// Atlases being built by prepareFonts(), for the thread that asked (a view of the same thread takes it).
+thread_local std::map<float, std::future<std::shared_ptr<ImGuiLayer::SharedFonts>>> t_preparing;
 
 std::shared_ptr<ImGuiLayer::SharedFonts> sharedFonts(float pixelScale) {
     // Per thread: an export may draw offscreen on another thread, and a context sets the atlas's texture
@@ -96,7 +113,12 @@ std::shared_ptr<ImGuiLayer::SharedFonts> sharedFonts(float pixelScale) {
     if (!shared) {
         for (auto it = cache.begin(); it != cache.end();)  // forget atlases no layer holds any more
             it = it->second.expired() && &it->second != &slot ? cache.erase(it) : std::next(it);
-        shared = buildSharedFonts(pixelScale);
+        if (auto pending = t_preparing.find(pixelScale); pending != t_preparing.end()) {
+            shared = pending->second.get();
+            t_preparing.erase(pending);
+        } else {
+            shared = buildSharedFonts(pixelScale, fontFiles());
+        }
         slot = shared;
     }
     return shared;
@@ -141,6 +163,15 @@ void runGlDraw(const ImDrawList*, const ImDrawCmd* cmd) {
 
 ImGuiLayer::ImGuiLayer() = default;
 
+void ImGuiLayer::prepareFonts(float pixelScale) {
+    // ImGui's allocator counts into the current context: a build on another thread must not run while
+    // this thread has one (initialize() waits for it before making its own).
+    if (ImGui::GetCurrentContext() || t_preparing.count(pixelScale)) return;
+    t_preparing[pixelScale] = std::async(std::launch::async, [pixelScale, files = fontFiles()] {
+        return buildSharedFonts(pixelScale, files);
+    });
+}
+
 ImGuiLayer::~ImGuiLayer() {
     Q_ASSERT_X(!m_context, "~ImGuiLayer", "release() must run with the GL context current first");
 }
@@ -151,6 +182,8 @@ void ImGuiLayer::makeCurrent() const {
 
 bool ImGuiLayer::initialize(float pixelScale, const Theme& theme) {
     IMGUI_CHECKVERSION();
+    for (auto& [scale, atlas] : t_preparing)  // see prepareFonts()
+        atlas.wait();
     m_context = ImGui::CreateContext(&placeholderAtlas());
     ImGui::SetCurrentContext(m_context);
     ImGuiIO& io = ImGui::GetIO();

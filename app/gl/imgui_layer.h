@@ -34,6 +34,10 @@ class ImGuiLayer {
 
     ImGuiLayer();
     ~ImGuiLayer();
+    // Starts rasterizing the font atlas of `pixelScale` on a thread of its own, so that the first view to
+    // start (on this thread) finds it ready: at start-up the window builds its widgets meanwhile. A scale
+    // nobody uses is dropped when its atlas is not taken.
+    static void prepareFonts(float pixelScale);
     ImGuiLayer(const ImGuiLayer&) = delete;
     ImGuiLayer& operator=(const ImGuiLayer&) = delete;
 
