@@ -125,6 +125,29 @@ class TestExportCli : public QObject {
         QCOMPARE(entriesIn(dir.path()), QStringList{QStringLiteral("first-token.png")});
     }
 
+    // MP4 and GIF are written by a module the program opens on first use: without it, one clear line, exit
+    // 1, nothing written; the other formats do not need it.
+    void videoModuleMissing() {
+        QTemporaryDir dir;
+        QProcessEnvironment env = headless();
+        env.insert(QStringLiteral("KVSCOPE_VIDEO_MODULE"), dir.filePath(QStringLiteral("missing.so")));
+        const QString out = dir.filePath(QStringLiteral("lesson.gif"));
+        Run r = kvscopeExport(lesson(1) + QStringList{QStringLiteral("--size"), QStringLiteral("320x180"),
+                                                      QStringLiteral("--out"), out},
+                              env);
+        QCOMPARE(r.exitCode, 1);
+        QVERIFY2(r.err.contains(QStringLiteral("libkvscope_video.so, which are not installed (looked in ") +
+                                dir.filePath(QStringLiteral("missing.so"))),
+                 qPrintable(r.err));
+        QVERIFY(entriesIn(dir.path()).isEmpty());
+        const QString png = dir.filePath(QStringLiteral("still.png"));
+        r = kvscopeExport(lesson(1) + QStringList{QStringLiteral("--size"), QStringLiteral("320x180"),
+                                                  QStringLiteral("--out"), png},
+                          env);
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(QImage(png).size(), QSize(320, 180));
+    }
+
     void countersAsJson() {
         QTemporaryDir dir;
         const QString out = dir.filePath(QStringLiteral("counters.json"));
