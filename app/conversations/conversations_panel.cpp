@@ -138,6 +138,14 @@ ConversationsPanel::ConversationsPanel(DisplaySettings& display, QWidget* parent
     updateStats();
 }
 
+// A button that disables itself passes the keyboard focus down the tab chain, to the system prompt's line
+// edit, which selects its text: the next key typed (Space to step, say) would replace the prompt. The focus
+// goes to the window instead, where the shortcuts are.
+void ConversationsPanel::holdWhileBusy(QPushButton* button) {
+    if (button->hasFocus()) window()->setFocus(Qt::OtherFocusReason);
+    button->setEnabled(false);
+}
+
 ConversationsPanel::~ConversationsPanel() {
     m_worker->cancelFlag() = true;
     m_thread.quit();
@@ -253,7 +261,7 @@ bool ConversationsPanel::buildRequest(ConversationsRequest* r) {
 void ConversationsPanel::runDemo() {
     ConversationsRequest r;
     if (!buildRequest(&r)) return;
-    m_runButton->setEnabled(false);
+    holdWhileBusy(m_runButton);
     m_snapshot.reset();
     m_worker->cancelFlag() = true;
     const int delay = m_stepDelayMs;
@@ -263,14 +271,14 @@ void ConversationsPanel::runDemo() {
 void ConversationsPanel::measureFit() {
     ConversationsRequest r;
     if (!buildRequest(&r)) return;
-    m_fitButton->setEnabled(false);
+    holdWhileBusy(m_fitButton);
     QMetaObject::invokeMethod(m_worker, [w = m_worker, r] { w->measureFit(r); });
 }
 
 void ConversationsPanel::measureTurn() {
     ConversationsRequest r;
     if (!buildRequest(&r)) return;
-    m_turnButton->setEnabled(false);
+    holdWhileBusy(m_turnButton);
     QMetaObject::invokeMethod(m_worker, [w = m_worker, r] { w->measureTurn(r); });
 }
 

@@ -56,6 +56,7 @@ class ConversationsPanel : public QWidget {
 
   private:
     bool buildRequest(ConversationsRequest* request);
+    void holdWhileBusy(QPushButton* button);
     void showSnapshot(const ConversationsSnapshot& s);
     void updateStats();
     QString conversationName(int i) const;

@@ -291,6 +291,15 @@ class GlViewWindow final : public QOpenGLWindow {
         if (e->type() == QEvent::Leave) m_host.leave();
         return QOpenGLWindow::event(e);
     }
+    // A window that only shrinks gets no expose event on X11 (nothing new is uncovered), and a frame drawn
+    // at once may still go to the old, larger drawable (Mesa learns the new size at the next swap): a dock
+    // opened below the panes left their views with the headers at the bottom until something else
+    // repainted them. So a resize is drawn twice: now, and once the drawable has caught up.
+    void resizeEvent(QResizeEvent* e) override {
+        QOpenGLWindow::resizeEvent(e);
+        update();
+        QTimer::singleShot(100, this, [this] { update(); });
+    }
 
   private:
     ViewHost& m_host;
