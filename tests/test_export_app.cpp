@@ -523,6 +523,24 @@ void TestExportApp::dialog() {
     });
     dialog.show();
     QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    // Layer and head are offered only for the views that draw them.
+    {
+        auto* layer = dialog.findChild<QWidget*>(QStringLiteral("layer"));
+        auto* head = dialog.findChild<QWidget*>(QStringLiteral("head"));
+        QVERIFY(layer && head);
+        ExportSettings v = dialog.settings();
+        const std::pair<ExportView, std::pair<bool, bool>> expected[] = {
+            {ExportView::attention, {true, true}},  {ExportView::kvCache, {true, false}},
+            {ExportView::plots, {false, false}},    {ExportView::firstToken, {false, false}},
+            {ExportView::sideBySide, {true, true}},
+        };
+        for (const auto& [view, uses] : expected) {
+            v.view = view;
+            dialog.setSettings(v);
+            QCOMPARE(layer->isEnabled(), uses.first);
+            QCOMPARE(head->isEnabled(), uses.second);
+        }
+    }
     // It fits a 1280×720 projector with a title bar to spare: its Export and Close buttons stay on screen.
     QVERIFY2(dialog.height() <= 680 && dialog.width() <= 1280,
              qPrintable(QStringLiteral("%1×%2").arg(dialog.width()).arg(dialog.height())));

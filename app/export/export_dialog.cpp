@@ -25,6 +25,7 @@
 #include <QVBoxLayout>
 
 #include "export/export_job.h"
+#include "export/view_frames.h"
 #include "export/view_svg.h"
 #include "format.h"
 
@@ -73,6 +74,14 @@ bool usesView(ExportView view, bool singleRun) {
                         view == ExportView::attention || view == ExportView::counters ||
                         view == ExportView::tokens;
     return singleRun ? oneRun : true;
+}
+
+// Whether a view draws one layer (the KV cache's, the attention map's) and one attention head.
+bool usesLayer(ExportView view) {
+    return viewDrawsHeatmaps(view);
+}
+bool usesHead(ExportView view) {
+    return view == ExportView::sideBySide || view == ExportView::pane || view == ExportView::attention;
 }
 
 QString withSuffix(const QString& path, ExportFormat format) {
@@ -384,11 +393,14 @@ void ExportDialog::syncControls() {
         m_width->setValue(s.size.width());
         m_height->setValue(s.size.height());
     }
-    for (QWidget* w : std::initializer_list<QWidget*>{m_view, m_layer, m_allHeads, m_size, m_theme,
-                                                      m_fontScale, m_title, m_caption, m_narrate})
+    for (QWidget* w :
+         std::initializer_list<QWidget*>{m_view, m_size, m_theme, m_fontScale, m_title, m_caption, m_narrate})
         w->setEnabled(!counters);
     m_run->setEnabled(!counters && usesView(s.view, true));
-    m_head->setEnabled(!counters && !s.allHeads);
+    // Layer and head only where the view draws them (not the plots, the scale or the first token, say).
+    m_layer->setEnabled(!counters && usesLayer(s.view));
+    m_allHeads->setEnabled(!counters && usesHead(s.view));
+    m_head->setEnabled(!counters && usesHead(s.view) && !s.allHeads);
     m_width->setEnabled(!counters && custom);
     m_height->setEnabled(!counters && custom);
     m_firstStep->setEnabled(animated || counters);
