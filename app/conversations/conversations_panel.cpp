@@ -159,7 +159,6 @@ void ConversationsPanel::setBudgetMiB(double mib) {
 
 void ConversationsPanel::setModel(const ModelInfo& info) {
     m_model = info;
-    m_snapshot.reset();
     *m_blockMaps = BlockMaps{};
     m_maps->requestRepaint();
     m_fit.reset();
@@ -262,7 +261,7 @@ void ConversationsPanel::runDemo() {
     ConversationsRequest r;
     if (!buildRequest(&r)) return;
     holdWhileBusy(m_runButton);
-    m_snapshot.reset();
+    m_blockMaps->snapshot.reset();
     m_worker->cancelFlag() = true;
     const int delay = m_stepDelayMs;
     QMetaObject::invokeMethod(m_worker, [w = m_worker, r, delay] { w->runDemo(r, delay); });
@@ -291,7 +290,6 @@ QString ConversationsPanel::conversationName(int i) const {
 }
 
 void ConversationsPanel::showSnapshot(const ConversationsSnapshot& s) {
-    m_snapshot = s;
     if (s.finished) m_runButton->setEnabled(true);
     m_blockMaps->snapshot = s;
     m_blockMaps->names.clear();
@@ -301,6 +299,10 @@ void ConversationsPanel::showSnapshot(const ConversationsSnapshot& s) {
     m_maps->requestRepaint();
     updateStats();
     emit snapshotShown();
+}
+
+const std::optional<ConversationsSnapshot>& ConversationsPanel::lastSnapshot() const {
+    return m_blockMaps->snapshot;
 }
 
 QString ConversationsPanel::statsText() const {
@@ -314,8 +316,8 @@ void ConversationsPanel::updateStats() {
         html +=
             QStringLiteral("<tr><td>%1</td><td align=right>%2</td><td align=right>%3</td></tr>").arg(a, b, c);
     };
-    if (m_snapshot) {
-        const auto& s = *m_snapshot;
+    if (const std::optional<ConversationsSnapshot>& snapshot = m_blockMaps->snapshot) {
+        const auto& s = *snapshot;
         html += QStringLiteral(
                     "<table cellspacing=0 cellpadding=1 width=100%><tr><th></th><th align=right>%1</th>"
                     "<th align=right>%2</th></tr>")

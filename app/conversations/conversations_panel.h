@@ -41,7 +41,7 @@ class ConversationsPanel : public QWidget {
     void setStepDelayMs(int ms) { m_stepDelayMs = ms; }
     void setBudgetMiB(double mib);
 
-    const std::optional<ConversationsSnapshot>& lastSnapshot() const { return m_snapshot; }
+    const std::optional<ConversationsSnapshot>& lastSnapshot() const;  // what the maps draw
     // What the maps draw (the latest snapshot and the conversations' names), for an export.
     std::shared_ptr<const BlockMaps> blockMaps() const { return m_blockMaps; }
     const std::optional<FitMeasurement>& lastFit() const { return m_fit; }
@@ -77,12 +77,11 @@ class ConversationsPanel : public QWidget {
     QPushButton* m_runButton;
     QPushButton* m_fitButton;
     QPushButton* m_turnButton;
-    TraceStore m_mapStore;  // empty: GlView needs a store; the maps draw m_blockMaps
-    std::shared_ptr<BlockMaps> m_blockMaps;
+    TraceStore m_mapStore;                   // empty: GlView needs a store; the maps draw m_blockMaps
+    std::shared_ptr<BlockMaps> m_blockMaps;  // the latest snapshot, as the maps draw it
     GlView* m_maps;
     QLabel* m_stats;
 
-    std::optional<ConversationsSnapshot> m_snapshot;
     std::optional<FitMeasurement> m_fit;
     std::optional<kvscope::SecondTurn> m_turn;
     QString m_error;

@@ -196,8 +196,9 @@ int runExportCommand(int argc, char** argv) {
             .arg(double(clock.elapsed()) / 1000.0, 0, 'f', 1)
             .arg(store.model().backendName));
 
-    if (settings.view == ExportView::firstToken) {
-        // The view draws what a prompt-length sweep measures on this model, as View ▸ First token does.
+    // A picture of the first-token view draws what a prompt-length sweep measures on this model, as
+    // View ▸ First token does (an SVG of it is refused below, and the counters draw no view).
+    if (settings.view == ExportView::firstToken && drawing && settings.format != ExportFormat::svg) {
         Result<FirstTokenPlan> plan = planFirstTokenSweep(store.model());
         if (!plan) {
             say(QStringLiteral("the first-token view: ") + QString::fromStdString(plan.message()));

@@ -131,21 +131,22 @@ Result<ExportSettings> resolveExportSettings(const ExportSettings& settings, con
     ThemeKind theme;
     if (!parseThemeKind(s.theme, &theme))
         return exportFailure(QStringLiteral("theme '%1': use light, dark or projector").arg(s.theme));
-    if (s.view == ExportView::firstToken && (!s.firstTokenSweep || s.firstTokenSweep->rows.empty()))
-        return exportFailure(
-            QStringLiteral("the first-token view has nothing measured yet: press Measure in "
-                           "View ▸ First token first"));
-    if (s.view == ExportView::conversations && (!s.blockMaps || !s.blockMaps->snapshot))
-        return exportFailure(
-            QStringLiteral("the conversations view has not run yet: press Run conversations "
-                           "in View ▸ Conversations first"));
     if (s.format == ExportFormat::svg && !viewDrawsHeatmaps(s.view))
         return exportFailure(QStringLiteral("an SVG draws heatmaps: the %1 view has none (use side-by-side, "
                                             "pane, kv-cache or attention, or a PNG)")
                                  .arg(viewName(s.view)));
+    // Views drawn from what a dock measured (the counters, CSV or JSON, draw no view and need none).
+    const bool draws = s.format != ExportFormat::csv && s.format != ExportFormat::json;
+    if (draws && s.view == ExportView::firstToken && (!s.firstTokenSweep || s.firstTokenSweep->rows.empty()))
+        return exportFailure(
+            QStringLiteral("the first-token view has nothing measured yet: press Measure in "
+                           "View ▸ First token first"));
+    if (draws && s.view == ExportView::conversations && (!s.blockMaps || !s.blockMaps->snapshot))
+        return exportFailure(
+            QStringLiteral("the conversations view has not run yet: press Run conversations "
+                           "in View ▸ Conversations first"));
     if (!(s.fontScale > 0)) return exportFailure(QStringLiteral("the font scale must be positive"));
-    if (s.format != ExportFormat::csv && s.format != ExportFormat::json)
-        KVSCOPE_TRY(validateFrameSize(s.format, s.size));
+    if (draws) KVSCOPE_TRY(validateFrameSize(s.format, s.size));
     if (isAnimation(s.format)) KVSCOPE_TRY(validateFps(s.format, s.fps));
     return s;
 }

@@ -373,7 +373,7 @@ GlView::GlView(TraceStore& store, DisplaySettings& display, std::unique_ptr<View
 }
 
 // The surface (and with it an OpenGL context, which costs tens of milliseconds on a software renderer) is
-// made the first time the view is shown, or drawn by a test: a view in a dock tab nobody opened costs
+// made the first time the view is painted, or drawn by a test: a view in a dock tab nobody opened costs
 // nothing at start-up.
 void GlView::ensureSurface() {
     if (m_widget) return;
