@@ -97,15 +97,29 @@ int run_roofline(const RooflineOptions& o) {
         // Paired: a shared machine's bandwidth drifts by 2x from one minute to the next, so a roof measured
         // before the steps may not be the roof they ran under. Each round measures the roof's read again and
         // runs one cached decode step right after it; their ratio is the step's share of the roof it met.
-        if (mode == SessionMode::cached)
+        // On the CPU the rounds read one buffer, kept (HostReadBuffer says why a fresh one would not do).
+        if (mode == SessionMode::cached && o.paired > 0) {
+            std::unique_ptr<HostReadBuffer> host_read;
+            if (backend.host_memory()) {
+                host_read = std::make_unique<HostReadBuffer>(host_roof_read_bytes());
+                if (host_read->empty())
+                    return fail("out of memory allocating " + std::to_string(host_roof_read_bytes() >> 20) +
+                                " MiB for the paired bandwidth measurement");
+            }
             for (int i = 0; i < o.paired; ++i) {
-                auto bw = backend.measure_bandwidth();
-                if (!bw) return fail(bw.status().message());
+                double roof = 0;
+                if (host_read) {
+                    roof = host_read->measure(threads, 5);
+                } else {
+                    auto bw = backend.measure_bandwidth();
+                    if (!bw) return fail(bw.status().message());
+                    roof = bw->gb_per_s * 1e9;
+                }
                 auto st = s.decode(tokens[size_t(o.prompt + o.decode_steps + i)]);
                 if (!st) return fail(st.message());
-                paired.push_back(
-                    {bw->gb_per_s * 1e9, roofline_point(st.value()->counters).achieved_bandwidth()});
+                paired.push_back({roof, roofline_point(st.value()->counters).achieved_bandwidth()});
             }
+        }
     }
 
     const double working_set = double(model.stored_bytes()) + double(c.kv_bytes_per_token()) * o.prompt;

@@ -1,20 +1,24 @@
-// cpu_backend.cpp — the reference backend: Eigen for the arithmetic, and Eigen's thread pool to use every
-// core where the work is large enough to pay for the threads (the matrix products, attention heads).
-// Every other backend is checked against this one op by op.
+// cpu_backend.cpp — the reference backend: Eigen for the arithmetic, and a small pool of its own
+// (ChunkRunner) to use every core where the work is large enough to pay for the threads (the matrix
+// products, attention heads). Every other backend is checked against this one op by op.
 //
 // Why not OpenMP: its workers spin at barriers. When the two cores are shared (the app runs two sessions
 // and a GUI; CI runs tests side by side) a spinning worker steals the slice its descheduled partner needs:
 // GPT-2-small decode went from 115 ms to 468 ms per token with two OpenMP threads on a loaded machine.
-// Eigen's pool with spinning off sleeps instead, and we split each op into one static chunk per thread.
+// We split each op into one static chunk per thread, and a worker spins only briefly, yielding, before
+// it sleeps (ChunkRunner says why it spins at all).
+#include <sched.h>
+
 #include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
-#include <unsupported/Eigen/CXX11/ThreadPool>
+#include <type_traits>
 #include <vector>
 
 #include "engine/rope_freq.h"
@@ -33,37 +37,109 @@ using MapConstVector = Eigen::Map<const Eigen::VectorXf>;
 using MapStrided = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
 using MapConstStrided = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 
-// Below this many multiply-adds an op runs on one thread: waking the others costs more than it saves.
-constexpr int64_t kParallelWork = 1 << 20;
+// Below this many multiply-adds an op runs on one thread: handing half of it to a worker costs more than it
+// saves. A hand-off to a worker that is awake costs ~3 µs, ~90 µs to one that has gone to sleep
+// (ChunkRunner). The embedded model's products (at most 1024 x 192) stay on one thread: splitting its
+// lm_head made its decode slower; GPT-2-small's smallest (768 x 768) pays, and so does its attention over
+// 256 tokens (12 heads x 256 x 64): together they took cached decode from 63% to ~75% of the read roof.
+constexpr int64_t kParallelWork = 1 << 18;
+constexpr int64_t kParallelAttention = 1 << 17;
 
-// Runs f(0) .. f(n_chunks − 1): chunk 0 on the calling thread, the rest on the pool.
+// Runs f(0) .. f(n_chunks − 1): chunk 0 on the calling thread, chunk i on worker i.
+//
+// Why not Eigen's pool (which this was): it puts an idle worker to sleep at once, and on a virtual machine
+// waking a sleeping thread costs ~100 µs (its idle vCPU halted; the host must schedule it back). A
+// GPT-2-small decode step is ~50 products of ~100 µs each, so the wake-ups cost as much as the products:
+// two threads decoded at 24 GB/s where the same products on threads that stay awake ran at 39 GB/s
+// (closing note of issue 15). So a worker that has finished spins for a short while (kSpin) before it
+// sleeps: the next product of the same step finds it awake. Why not spin until the next job as OpenMP
+// does: when the cores are shared (two sessions and a GUI; tests side by side) a spinning worker takes
+// the core its partner needs; ours yields the core in its spin (sched_yield) and sleeps after kSpin.
 class ChunkRunner {
   public:
-    explicit ChunkRunner(int threads)
-        : m_threads(threads),
-          m_pool(threads > 1 ? std::make_unique<Eigen::ThreadPool>(threads - 1, false) : nullptr) {}
+    explicit ChunkRunner(int threads) : m_threads(std::max(1, threads)) {
+        for (int i = 1; i < m_threads; ++i)
+            m_workers.emplace_back([this, i] { work(i); });
+    }
+    ~ChunkRunner() {
+        m_stop.store(true, std::memory_order_relaxed);
+        m_generation.fetch_add(1, std::memory_order_release);
+        m_generation.notify_all();
+        for (std::thread& w : m_workers)
+            w.join();
+    }
+    ChunkRunner(const ChunkRunner&) = delete;
+    ChunkRunner& operator=(const ChunkRunner&) = delete;
+
     int threads() const { return m_threads; }
 
     template <typename F>
     void run(int n_chunks, F&& f) {
-        if (n_chunks <= 1 || !m_pool) {
+        assert(n_chunks <= m_threads && "run: one chunk per thread at most");
+        if (n_chunks <= 1 || m_workers.empty()) {
             for (int i = 0; i < n_chunks; ++i)
                 f(i);
             return;
         }
-        Eigen::Barrier done(static_cast<unsigned>(n_chunks - 1));
-        for (int i = 1; i < n_chunks; ++i)
-            m_pool->Schedule([&f, &done, i] {
-                f(i);
-                done.Notify();
-            });
+        // Every worker answers every job (those past n_chunks with nothing to do), so no worker can still
+        // be reading m_job when the next one is written.
+        m_job = {[](void* ctx, int i) { (*static_cast<std::remove_reference_t<F>*>(ctx))(i); }, &f, n_chunks};
+        m_pending.store(int(m_workers.size()), std::memory_order_relaxed);
+        m_generation.fetch_add(1, std::memory_order_release);
+        m_generation.notify_all();
         f(0);
-        done.Wait();
+        int left;
+        spin_until([&] { return (left = m_pending.load(std::memory_order_acquire)) == 0; });
+        while (left != 0) {
+            m_pending.wait(left, std::memory_order_acquire);
+            left = m_pending.load(std::memory_order_acquire);
+        }
     }
 
   private:
+    using Clock = std::chrono::steady_clock;
+    static constexpr auto kSpin = std::chrono::microseconds(500);
+
+    struct Job {
+        void (*call)(void* ctx, int chunk) = nullptr;
+        void* ctx = nullptr;
+        int chunks = 0;
+    };
+
+    // Polls done() for up to kSpin, yielding the core between polls; true when done() came true.
+    template <typename Done>
+    static bool spin_until(Done&& done) {
+        const Clock::time_point deadline = Clock::now() + kSpin;
+        for (int round = 0;; ++round) {
+            for (int i = 0; i < 64; ++i)
+                if (done()) return true;
+            if ((round & 7) == 7) {
+                if (Clock::now() >= deadline) return false;
+                sched_yield();
+            }
+        }
+    }
+
+    void work(int index) {
+        uint32_t seen = 0;
+        for (;;) {
+            uint32_t now = seen;
+            if (!spin_until([&] { return (now = m_generation.load(std::memory_order_acquire)) != seen; }))
+                while ((now = m_generation.load(std::memory_order_acquire)) == seen)
+                    m_generation.wait(seen, std::memory_order_acquire);
+            seen = now;
+            if (m_stop.load(std::memory_order_relaxed)) return;
+            if (index < m_job.chunks) m_job.call(m_job.ctx, index);
+            if (m_pending.fetch_sub(1, std::memory_order_acq_rel) == 1) m_pending.notify_one();
+        }
+    }
+
     int m_threads;
-    std::unique_ptr<Eigen::ThreadPool> m_pool;
+    Job m_job;
+    std::atomic<uint32_t> m_generation{0};  // bumped once per job; workers wait for it to move
+    std::atomic<int> m_pending{0};          // workers yet to answer the current job
+    std::atomic<bool> m_stop{false};
+    std::vector<std::thread> m_workers;
 };
 
 // Splits [0, n) into `chunks` nearly equal ranges; returns range i.
@@ -132,19 +208,21 @@ class CpuStream final : public Stream {
 
     void matmul_in_out(const float* x, int n, int k, const float* w, int m, const float* bias,
                        float* y) override {
-        // W is [k, m] row-major; each thread takes a band of its columns (of y's columns), so again every
-        // weight is read once, by one thread. A band is a strided view: rows of W, m floats apart.
+        // W is [k, m] row-major. Decode (n = 1) reads every weight once per token and little else, so how W
+        // is read sets its speed (blocked_gemv_in_out). A product of more rows gives each thread a band of
+        // W's columns (of y's columns), so again every weight is read once, by one thread; a band is a
+        // strided view: rows of W, m floats apart.
         const int chunks = int64_t(n) * m * k >= kParallelWork ? std::min(m_runner.threads(), m) : 1;
-        m_runner.run(chunks, [&](int i) {
-            const auto [c0, c1] = chunk_range(m, chunks, i);
-            MapConstStrided W(w + c0, k, c1 - c0, Eigen::OuterStride<>(m));
-            if (n == 1) {
-                MapVector(y + c0, c1 - c0).noalias() = W.transpose() * MapConstVector(x, k);
-            } else {
+        if (n == 1) {
+            blocked_gemv_in_out(x, k, w, m, y, chunks);
+        } else {
+            m_runner.run(chunks, [&](int i) {
+                const auto [c0, c1] = chunk_range(m, chunks, i);
+                MapConstStrided W(w + c0, k, c1 - c0, Eigen::OuterStride<>(m));
                 MapStrided Y(y + c0, n, c1 - c0, Eigen::OuterStride<>(m));
                 Y.noalias() = MapConstRowMatrix(x, n, k) * W;
-            }
-        });
+            });
+        }
         if (bias) {
             MapRowMatrix Y(y, n, m);
             Y.rowwise() += MapConstVector(bias, m).transpose();
@@ -246,7 +324,7 @@ class CpuStream final : public Stream {
         const int prob_rows = n - probs_row_begin;
         const int64_t work = int64_t(n_heads) * n * s_total * hd;
         const int tasks = n_heads * n;  // one (head, query row) pair each
-        const int chunks = work >= kParallelWork ? std::min(m_runner.threads(), tasks) : 1;
+        const int chunks = work >= kParallelAttention ? std::min(m_runner.threads(), tasks) : 1;
         m_runner.run(chunks, [&](int c) {
             const auto [t0, t1] = chunk_range(tasks, chunks, c);
             Eigen::VectorXf scores(s_total);
@@ -286,6 +364,37 @@ class CpuStream final : public Stream {
   private:
     using Clock = std::chrono::steady_clock;
 
+    // Rows of W per block of blocked_gemv_in_out: 12 blocks for GPT-2-small's 768 rows, 48 for 3072.
+    static constexpr int kGemvBlockRows = 64;
+
+    // y[m] = x[k] · W[k, m] read row by row. Column bands (as for n > 1) give each thread short strided
+    // runs of each row, which the prefetchers follow badly: two threads read GPT-2's [in, out] weights at
+    // 38 GB/s that way and at 49 GB/s in whole rows, beside 52 GB/s for a plain read of the same bytes
+    // (closing note of issue 15). So W is cut into blocks of kGemvBlockRows whole rows (contiguous
+    // memory), each thread takes a run of blocks, each block sums into its own partial y, and the partials
+    // are added in block order. The blocks do not depend on the thread count, so neither do the results.
+    void blocked_gemv_in_out(const float* x, int k, const float* w, int m, float* y, int chunks) {
+        const int blocks = (k + kGemvBlockRows - 1) / kGemvBlockRows;
+        if (blocks == 1) {
+            MapVector(y, m).noalias() = MapConstRowMatrix(w, k, m).transpose() * MapConstVector(x, k);
+            return;
+        }
+        m_partials.resize(size_t(blocks) * size_t(m));  // (block, m)
+        m_runner.run(std::min(chunks, blocks), [&](int i) {
+            const auto [b0, b1] = chunk_range(blocks, std::min(chunks, blocks), i);
+            for (int b = b0; b < b1; ++b) {
+                const int r0 = b * kGemvBlockRows, rows = std::min(kGemvBlockRows, k - r0);
+                MapVector(m_partials.data() + int64_t(b) * m, m).noalias() =
+                    MapConstRowMatrix(w + int64_t(r0) * m, rows, m).transpose() *
+                    MapConstVector(x + r0, rows);
+            }
+        });
+        MapVector Y(y, m);
+        Y = MapConstVector(m_partials.data(), m);
+        for (int b = 1; b < blocks; ++b)
+            Y += MapConstVector(m_partials.data() + int64_t(b) * m, m);
+    }
+
     void ensure_inv_freq(float theta, int hd) {
         if (theta == m_theta && hd == m_hd) return;
         m_theta = theta;
@@ -294,6 +403,7 @@ class CpuStream final : public Stream {
     }
 
     ChunkRunner m_runner;
+    std::vector<float> m_partials;  // (block, m): blocked_gemv_in_out's partial products
     Clock::time_point m_started;
     std::array<double, kOpClassCount> m_seconds{};
     float m_theta = 0.0f;
@@ -324,7 +434,7 @@ class CpuBackend final : public Backend {
     // A read of a buffer larger than the last-level cache the OS reports (at least 256 MiB, at most 1 GiB):
     // decode reads every weight once per token, so reading is the roof it runs under (roofline.h).
     Result<MemoryBandwidth> measure_bandwidth() override {
-        const size_t bytes = std::clamp<size_t>(2 * host_llc_bytes(), size_t(256) << 20, size_t(1) << 30);
+        const size_t bytes = host_roof_read_bytes();
         const double b = measure_host_read_bandwidth(bytes, m_threads, 5);
         if (b <= 0)
             return Status::error("out of memory allocating " + std::to_string(bytes >> 20) +

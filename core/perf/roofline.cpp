@@ -44,15 +44,19 @@ size_t host_llc_bytes() {
     return 0;
 }
 
-double measure_host_read_bandwidth(size_t bytes, int threads, int reps) {
-    threads = std::max(1, threads);
-    const size_t n = std::max<size_t>(bytes / sizeof(float), 1024);
-    std::vector<float> a;
+HostReadBuffer::HostReadBuffer(size_t bytes) {
     try {
-        a.assign(n, 1.0f);  // touched here, so the passes below measure reads, not page faults
+        // Touched here, so the passes measure reads, not page faults.
+        m_data.assign(std::max<size_t>(bytes / sizeof(float), 1024), 1.0f);
     } catch (const std::bad_alloc&) {
-        return 0;
+        m_data.clear();
     }
+}
+
+double HostReadBuffer::measure(int threads, int reps) const {
+    if (m_data.empty()) return 0;
+    threads = std::max(1, threads);
+    const size_t n = m_data.size();
     std::vector<float> sums(size_t(threads) * 16, 0.0f);  // a cache line each: no false sharing
     double best = 1e30;
     for (int rep = 0; rep <= reps; ++rep) {
@@ -60,7 +64,7 @@ double measure_host_read_bandwidth(size_t bytes, int threads, int reps) {
         split(n, threads, [&](size_t begin, size_t end) {
             const int t = int(begin * size_t(threads) / n);
             sums[size_t(t) * 16] +=
-                Eigen::Map<const Eigen::ArrayXf>(a.data() + begin, Eigen::Index(end - begin)).sum();
+                Eigen::Map<const Eigen::ArrayXf>(m_data.data() + begin, Eigen::Index(end - begin)).sum();
         });
         const double t = seconds_since(t0);
         if (rep > 0) best = std::min(best, t);  // the first pass warms the caches and the threads
@@ -68,6 +72,14 @@ double measure_host_read_bandwidth(size_t bytes, int threads, int reps) {
     volatile float sink = sums[0];
     (void)sink;
     return double(n) * sizeof(float) / best;
+}
+
+double measure_host_read_bandwidth(size_t bytes, int threads, int reps) {
+    return HostReadBuffer(bytes).measure(threads, reps);
+}
+
+size_t host_roof_read_bytes() {
+    return std::clamp<size_t>(2 * host_llc_bytes(), size_t(256) << 20, size_t(1) << 30);
 }
 
 double measure_host_triad_bandwidth(size_t bytes_per_array, int threads, int reps) {

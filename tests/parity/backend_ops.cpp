@@ -129,8 +129,10 @@ void matmul_cases(std::vector<OpCase>& cases) {
         cases.push_back(std::move(c));
     }
     // The same product with the weight stored [in, out] (GPT-2's Conv1D used in place): decode and prefill.
-    const Shape in_out_shapes[] = {
-        {1, 768, 2304, true}, {1, 67, 33, true}, {7, 96, 80, true}, {20, 64, 320, false}};
+    // Decode's blocked product (whole rows, 64 per block): GPT-2 small's two widths, rows not a multiple
+    // of 64 (a short last block), and one block.
+    const Shape in_out_shapes[] = {{1, 768, 2304, true}, {1, 3072, 768, true}, {1, 1000, 300, true},
+                                   {1, 67, 33, true},    {7, 96, 80, true},    {20, 64, 320, false}};
     for (const Shape& s : in_out_shapes) {
         std::mt19937 rng{uint32_t(s.n * 7907 + s.k * 37 + s.m)};
         auto x = std::make_shared<Floats>(random_floats(rng, size_t(s.n) * s.k));
@@ -471,6 +473,32 @@ void run_backend_ops(const std::vector<std::shared_ptr<Backend>>& backends, cons
             detail += short_name(*backends[1]) + "~" + short_name(*backends[0]) + " " + fmt(err) + "  ";
         }
         tally.check(ok, c.name, detail + "(tol " + fmt(c.tolerance) + ")");
+    }
+}
+
+void run_thread_count_check(const std::vector<std::shared_ptr<Backend>>& cpus, const std::string& filter,
+                            Tally& tally) {
+    for (const OpCase& c : all_cases()) {
+        if (!filter.empty() && c.name.find(filter) == std::string::npos) continue;
+        // Not a product of several rows (prefill): Eigen's GEMM blocks a band of columns by the band's
+        // width, so the last bits of those differ between thread counts (still within the tolerance).
+        if (c.name.rfind("matmul", 0) == 0 && c.name.find(" n=1 ") == std::string::npos) continue;
+        std::vector<Outputs> results;
+        std::string detail;
+        for (const auto& cpu : cpus) {
+            DeviceScope dev(*cpu);
+            auto out = c.run(dev);
+            if (!out) {
+                detail += cpu->name() + ": " + out.message() + "  ";
+                continue;
+            }
+            results.push_back(std::move(out.value()));
+        }
+        bool same = results.size() == cpus.size();
+        for (size_t i = 1; same && i < results.size(); ++i)
+            same = results[i] == results[0];  // bit for bit: the splits must not change a sum's order
+        tally.check(same, c.name + " (1 to " + std::to_string(cpus.size()) + " threads)",
+                    same ? "identical" : detail + "results differ between thread counts");
     }
 }
 

@@ -20,4 +20,10 @@ namespace kvscope::parity {
 void run_backend_ops(const std::vector<std::shared_ptr<Backend>>& backends, const std::string& filter,
                      Tally& tally);
 
+// The CPU backend with 1, 2, 3 … threads (the backends given): every case's outputs bit for bit the same,
+// since each op splits its work so that no sum's order depends on the thread count; all but the products
+// of several rows (prefill), whose GEMM blocks by the width each thread gets.
+void run_thread_count_check(const std::vector<std::shared_ptr<Backend>>& cpus, const std::string& filter,
+                            Tally& tally);
+
 }  // namespace kvscope::parity

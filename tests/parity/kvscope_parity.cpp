@@ -75,7 +75,11 @@ int main(int argc, char** argv) {
     auto cpu = make_cpu_backend(std::min(2, int(std::thread::hardware_concurrency())));
     if (backend_name == "cpu") {
         std::printf("kvscope_parity: %s against the plain reference\n", cpu->name().c_str());
-        if (ops) parity::run_backend_ops({cpu}, filter, tally);
+        if (ops) {
+            parity::run_backend_ops({cpu}, filter, tally);
+            parity::run_thread_count_check({make_cpu_backend(1), make_cpu_backend(2), make_cpu_backend(3)},
+                                           filter, tally);
+        }
         if (sessions)
             tally.skip("sessions",
                        "CPU against itself: nothing to compare (tests/test_sessions.cpp covers it)");

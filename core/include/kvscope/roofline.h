@@ -63,6 +63,23 @@ Result<MachinePeaks> measure_machine_peaks(Backend& backend, int host_threads);
 
 // Host memory kernels, `threads` threads, best of `reps` passes after one warm-up pass (bytes per second).
 double measure_host_read_bandwidth(size_t bytes, int threads, int reps);
+
+// A buffer allocated and touched once, to measure host read bandwidth again and again. Why not a fresh
+// buffer each time: on a virtual machine a freed GiB goes back to the host, and the guest's memory-bound
+// work right after runs slowly while it does (a GPT-2-small decode step after a fresh 1 GiB read moved
+// 5-9 GB/s, ~40 after a read of a kept buffer). `kvscope-cli roofline --paired` reads one between steps.
+class HostReadBuffer {
+  public:
+    explicit HostReadBuffer(size_t bytes);  // empty() when the memory could not be had
+    bool empty() const { return m_data.empty(); }
+    size_t bytes() const { return m_data.size() * sizeof(float); }
+    double measure(int threads, int reps) const;  // bytes per second, as measure_host_read_bandwidth
+
+  private:
+    std::vector<float> m_data;
+};
+// What the CPU's bandwidth roof reads: twice the last-level cache the OS reports, 256 MiB to 1 GiB.
+size_t host_roof_read_bytes();
 double measure_host_triad_bandwidth(size_t bytes_per_array, int threads, int reps);
 // The last-level cache of this CPU as the OS reports it (sysconf), 0 when unknown.
 size_t host_llc_bytes();
