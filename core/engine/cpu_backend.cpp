@@ -34,6 +34,8 @@ using MapRowMatrix = Eigen::Map<RowMatrix>;
 using MapConstRowMatrix = Eigen::Map<const RowMatrix>;
 using MapVector = Eigen::Map<Eigen::VectorXf>;
 using MapConstVector = Eigen::Map<const Eigen::VectorXf>;
+using MapArray = Eigen::Map<Eigen::ArrayXf>;
+using MapConstArray = Eigen::Map<const Eigen::ArrayXf>;
 using MapStrided = Eigen::Map<RowMatrix, 0, Eigen::OuterStride<>>;
 using MapConstStrided = Eigen::Map<const RowMatrix, 0, Eigen::OuterStride<>>;
 
@@ -280,19 +282,17 @@ class CpuStream final : public Stream {
         }
     }
 
+    // The activations use Eigen's vectorised exp and tanh (within a few ulp of std's): with std::tanh one
+    // element at a time, GPT-2-small's GELU took 178 of a 256-token prefill's 761 ms on one thread.
     void swiglu(const float* gate, const float* up, size_t count, float* out) override {
-        for (size_t i = 0; i < count; ++i) {
-            const float g = gate[i];
-            out[i] = g / (1.0f + std::exp(-g)) * up[i];
-        }
+        const auto g = MapConstArray(gate, Eigen::Index(count));
+        MapArray(out, Eigen::Index(count)) = g / (1.0f + (-g).exp()) * MapConstArray(up, Eigen::Index(count));
     }
 
     void gelu_tanh(float* x, size_t count) override {
         const float c = std::sqrt(2.0f / float(M_PI));
-        for (size_t i = 0; i < count; ++i) {
-            const float v = x[i];
-            x[i] = 0.5f * v * (1.0f + std::tanh(c * (v + 0.044715f * v * v * v)));
-        }
+        auto v = MapArray(x, Eigen::Index(count));
+        v = 0.5f * v * (1.0f + (c * (v + 0.044715f * v * v * v)).tanh());
     }
 
     void add(float* y, const float* x, size_t count) override {
