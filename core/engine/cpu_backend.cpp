@@ -380,8 +380,9 @@ class CpuStream final : public Stream {
             return;
         }
         m_partials.resize(size_t(blocks) * size_t(m));  // (block, m)
-        m_runner.run(std::min(chunks, blocks), [&](int i) {
-            const auto [b0, b1] = chunk_range(blocks, std::min(chunks, blocks), i);
+        const int runs = std::min(chunks, blocks);
+        m_runner.run(runs, [&](int i) {
+            const auto [b0, b1] = chunk_range(blocks, runs, i);
             for (int b = b0; b < b1; ++b) {
                 const int r0 = b * kGemvBlockRows, rows = std::min(kGemvBlockRows, k - r0);
                 MapVector(m_partials.data() + int64_t(b) * m, m).noalias() =
